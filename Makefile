@@ -1,0 +1,53 @@
+# The two commands of the README: `make run` and `make test`. Everything they need
+# is installed here, idempotently: Debian packages, the virtualenv, npm packages.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+APPIUM_PORT ?= 4723
+export APPIUM_PORT
+
+.PHONY: install system-deps migrate demo run appium test lint format clean
+
+install: system-deps $(VENV)/.installed node_modules/.installed migrate
+
+system-deps:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		echo "Installing Node.js and npm (Debian packages)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	fi
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json simulator/plugin/package.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+migrate: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput -v0
+
+demo: install
+	$(PY) manage.py seed_demo
+
+run: install
+	$(PY) manage.py run_stack
+
+appium: system-deps node_modules/.installed
+	node_modules/.bin/appium --address 127.0.0.1 --port $(APPIUM_PORT) \
+		--use-drivers fake --use-plugins playback-sim --log-no-colors
+
+test: install
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache

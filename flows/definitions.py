@@ -1,0 +1,243 @@
+"""The JSON shape of a recorded flow, and its validation (plain Python).
+
+One shape serves `import_flow`/`export_flow` and the flows API:
+
+    {"name": "Login", "platform": "sim", "app_id": "com.playback.demo",
+     "steps": [
+        {"step": 1, "action": "tap", "locator": {"using": "id", "value": "login"}},
+        {"step": 2, "action": "tap", "x": 540, "y": 880},
+        {"step": 3, "action": "swipe", "start_x": 500, "start_y": 1800,
+         "end_x": 500, "end_y": 600, "duration": 300},
+        {"step": 4, "action": "type", "text": "alice",
+         "locator": {"using": "id", "value": "username"}, "timeout_ms": 2000}]}
+
+`step` is optional (the position is used); `description` is free text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+PLATFORMS = ("android", "ios", "sim")
+ACTIONS = ("tap", "swipe", "type")
+LOCATOR_STRATEGIES = (
+    "accessibility id",
+    "id",
+    "xpath",
+    "class name",
+    "-android uiautomator",
+    "-ios predicate string",
+    "-ios class chain",
+)
+MAX_STEPS = 1000
+MAX_COORDINATE = 100_000
+MAX_TIMEOUT_MS = 600_000
+MAX_SWIPE_MS = 60_000
+MAX_TEXT = 10_000
+MAX_NAME = 200
+MAX_APP_ID = 255
+MAX_LOCATOR_VALUE = 2_000
+
+COMMON_KEYS = {"step", "action", "timeout_ms", "description"}
+ACTION_KEYS = {
+    "tap": {"locator", "x", "y"},
+    "swipe": {"start_x", "start_y", "end_x", "end_y", "duration"},
+    "type": {"locator", "text"},
+}
+
+
+class DefinitionError(ValueError):
+    """A flow or step that cannot be stored; `errors` maps a field path to what to fix."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{path}: {message}" for path, message in errors.items()))
+
+
+@dataclass(frozen=True)
+class StepDefinition:
+    number: int
+    action: str
+    locator: dict[str, str] | None
+    params: dict[str, Any]
+    timeout_ms: int | None
+    description: str
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"step": self.number, "action": self.action}
+        if self.locator is not None:
+            data["locator"] = dict(self.locator)
+        data.update(self.params)
+        if self.timeout_ms is not None:
+            data["timeout_ms"] = self.timeout_ms
+        if self.description:
+            data["description"] = self.description
+        return data
+
+
+@dataclass(frozen=True)
+class FlowDefinition:
+    name: str
+    platform: str
+    app_id: str
+    steps: tuple[StepDefinition, ...]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_in(errors: dict[str, str], path: str, value: Any, low: int, high: int) -> int | None:
+    if not _is_int(value):
+        errors[path] = f"Must be a whole number from {low} to {high} (got {value!r})."
+        return None
+    if not low <= value <= high:
+        errors[path] = f"Must be from {low} to {high} (got {value})."
+        return None
+    return value
+
+
+def _text(errors: dict[str, str], path: str, value: Any, max_len: int) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        errors[path] = "Required: a non-empty string."
+        return None
+    if len(value) > max_len:
+        errors[path] = f"At most {max_len} characters (got {len(value)})."
+        return None
+    return value
+
+
+def parse_locator(errors: dict[str, str], path: str, value: Any) -> dict[str, str] | None:
+    allowed = ", ".join(LOCATOR_STRATEGIES)
+    if not isinstance(value, Mapping):
+        errors[path] = f'Must be an object {{"using": ..., "value": ...}}; using one of {allowed}.'
+        return None
+    extra = set(value) - {"using", "value"}
+    if extra:
+        errors[path] = (
+            f"Unknown keys {', '.join(sorted(map(str, extra)))}; a locator has using, value."
+        )
+        return None
+    using = value.get("using")
+    if using not in LOCATOR_STRATEGIES:
+        errors[f"{path}.using"] = f"Must be one of {allowed} (got {using!r})."
+    locator_value = _text(errors, f"{path}.value", value.get("value"), MAX_LOCATOR_VALUE)
+    if f"{path}.using" in errors or locator_value is None:
+        return None
+    return {"using": using, "value": locator_value}
+
+
+def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
+    """Validate one step; `position` (1-based) is its number when it gives none."""
+    errors: dict[str, str] = {}
+    if not isinstance(data, Mapping):
+        raise DefinitionError({path: "Must be an object with an action."})
+    action = data.get("action")
+    if action not in ACTIONS:
+        raise DefinitionError(
+            {f"{path}.action": f"Must be one of {', '.join(ACTIONS)} (got {action!r})."}
+        )
+    unknown = set(data) - COMMON_KEYS - ACTION_KEYS[action]
+    if unknown:
+        allowed = ", ".join(sorted(COMMON_KEYS | ACTION_KEYS[action]))
+        errors[path] = (
+            f"Unknown keys for a {action}: {', '.join(sorted(map(str, unknown)))}. "
+            f"Allowed: {allowed}."
+        )
+
+    number = position
+    if "step" in data:
+        number = _int_in(errors, f"{path}.step", data["step"], 1, MAX_STEPS) or position
+    timeout_ms = None
+    if data.get("timeout_ms") is not None:
+        timeout_ms = _int_in(errors, f"{path}.timeout_ms", data["timeout_ms"], 0, MAX_TIMEOUT_MS)
+    description = data.get("description") or ""
+    if not isinstance(description, str) or len(description) > MAX_TEXT:
+        errors[f"{path}.description"] = f"Must be a string of at most {MAX_TEXT} characters."
+        description = ""
+
+    locator = None
+    if data.get("locator") is not None:
+        locator = parse_locator(errors, f"{path}.locator", data["locator"])
+    params: dict[str, Any] = {}
+
+    if action == "tap":
+        has_xy = "x" in data or "y" in data
+        if data.get("locator") is not None and has_xy:
+            errors[path] = "A tap takes a locator or x/y coordinates, not both."
+        elif data.get("locator") is None:
+            if not has_xy:
+                errors[path] = "A tap needs a locator or x and y screen coordinates."
+            for key in ("x", "y"):
+                value = _int_in(errors, f"{path}.{key}", data.get(key), 0, MAX_COORDINATE)
+                params[key] = value
+    elif action == "swipe":
+        for key in ("start_x", "start_y", "end_x", "end_y"):
+            params[key] = _int_in(errors, f"{path}.{key}", data.get(key), 0, MAX_COORDINATE)
+        params["duration"] = _int_in(
+            errors, f"{path}.duration", data.get("duration", 500), 0, MAX_SWIPE_MS
+        )
+    elif action == "type":
+        text = data.get("text")
+        if not isinstance(text, str) or text == "":
+            errors[f"{path}.text"] = "Required: the text to type (a non-empty string)."
+        elif len(text) > MAX_TEXT:
+            errors[f"{path}.text"] = f"At most {MAX_TEXT} characters (got {len(text)})."
+        else:
+            params["text"] = text
+
+    if errors:
+        raise DefinitionError(errors)
+    return StepDefinition(number, action, locator, params, timeout_ms, description)
+
+
+def parse_steps(data: Any, path: str = "steps") -> tuple[StepDefinition, ...]:
+    if not isinstance(data, list):
+        raise DefinitionError({path: "Must be a list of steps."})
+    if len(data) > MAX_STEPS:
+        raise DefinitionError({path: f"At most {MAX_STEPS} steps (got {len(data)})."})
+    errors: dict[str, str] = {}
+    steps: list[StepDefinition] = []
+    for index, item in enumerate(data):
+        try:
+            steps.append(parse_step(item, index + 1, f"{path}[{index}]"))
+        except DefinitionError as exc:
+            errors.update(exc.errors)
+    seen: dict[int, int] = {}
+    for index, step in enumerate(steps):
+        if step.number in seen:
+            errors[f"{path}[{index}].step"] = (
+                f"Step number {step.number} is used twice; numbers must be unique."
+            )
+        seen[step.number] = index
+    if errors:
+        raise DefinitionError(errors)
+    return tuple(sorted(steps, key=lambda s: s.number))
+
+
+def parse_flow(data: Any) -> FlowDefinition:
+    """Validate a whole flow document; every problem is reported at once."""
+    if not isinstance(data, Mapping):
+        raise DefinitionError({"flow": "Must be an object with name, platform, app_id, steps."})
+    errors: dict[str, str] = {}
+    unknown = set(data) - {"name", "platform", "app_id", "steps", "id"}
+    if unknown:
+        errors["flow"] = (
+            f"Unknown keys {', '.join(sorted(map(str, unknown)))}. "
+            "Allowed: name, platform, app_id, steps."
+        )
+    name = _text(errors, "name", data.get("name"), MAX_NAME)
+    platform = data.get("platform")
+    if platform not in PLATFORMS:
+        errors["platform"] = f"Must be one of {', '.join(PLATFORMS)} (got {platform!r})."
+    app_id = _text(errors, "app_id", data.get("app_id"), MAX_APP_ID)
+    steps: tuple[StepDefinition, ...] = ()
+    try:
+        steps = parse_steps(data.get("steps", []))
+    except DefinitionError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise DefinitionError(errors)
+    return FlowDefinition(name.strip(), platform, app_id.strip(), steps)

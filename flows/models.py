@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models, transaction
+
+from flows.definitions import FlowDefinition, StepDefinition
+
+
+class Platform(models.TextChoices):
+    ANDROID = "android", "Android"
+    IOS = "ios", "iOS"
+    SIM = "sim", "Simulated device"
+
+
+class Flow(models.Model):
+    """A recorded test: what to play, on which kind of device, against which app."""
+
+    name = models.CharField(max_length=200, unique=True)
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    app_id = models.CharField(
+        "app id", max_length=255, help_text="Android package or iOS bundle id."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_json(self) -> dict[str, Any]:
+        """The flow in the shape `import_flow` reads (flows.definitions)."""
+        return {
+            "name": self.name,
+            "platform": self.platform,
+            "app_id": self.app_id,
+            "steps": [step.definition().as_json() for step in self.steps.all()],
+        }
+
+    @classmethod
+    def save_definition(cls, definition: FlowDefinition, *, flow: Flow | None = None) -> Flow:
+        """Create `flow` (or the flow of the same name) or replace its fields and steps."""
+        with transaction.atomic():
+            if flow is None:
+                flow = cls.objects.select_for_update().filter(name=definition.name).first()
+            flow = flow or cls(name=definition.name)
+            flow.name = definition.name
+            flow.platform = definition.platform
+            flow.app_id = definition.app_id
+            flow.save()
+            flow.steps.all().delete()
+            Step.objects.bulk_create(
+                [Step.from_definition(flow, step) for step in definition.steps]
+            )
+        return flow
+
+
+class Step(models.Model):
+    """One recorded step; `params` holds the action's own fields (x/y, swipe, text)."""
+
+    class Action(models.TextChoices):
+        TAP = "tap", "Tap"
+        SWIPE = "swipe", "Swipe"
+        TYPE = "type", "Type"
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="steps")
+    number = models.PositiveIntegerField()
+    action = models.CharField(max_length=16, choices=Action.choices)
+    locator = models.JSONField(null=True, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    timeout_ms = models.PositiveIntegerField(null=True, blank=True)
+    description = models.CharField(max_length=10_000, blank=True)
+
+    class Meta:
+        ordering = ["flow", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "number"], name="unique_step_number_per_flow"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.summary()}"
+
+    @classmethod
+    def from_definition(cls, flow: Flow, step: StepDefinition) -> Step:
+        return cls(
+            flow=flow,
+            number=step.number,
+            action=step.action,
+            locator=step.locator,
+            params=step.params,
+            timeout_ms=step.timeout_ms,
+            description=step.description,
+        )
+
+    def definition(self) -> StepDefinition:
+        return StepDefinition(
+            self.number,
+            self.action,
+            self.locator,
+            dict(self.params or {}),
+            self.timeout_ms,
+            self.description,
+        )
+
+    def summary(self) -> str:
+        """A one-line description for lists and logs."""
+        p = self.params or {}
+        target = (
+            f"{self.locator['using']}={self.locator['value']}"
+            if self.locator
+            else f"({p.get('x')}, {p.get('y')})"
+        )
+        if self.action == self.Action.SWIPE:
+            return (
+                f"swipe ({p.get('start_x')}, {p.get('start_y')}) → "
+                f"({p.get('end_x')}, {p.get('end_y')})"
+            )
+        if self.action == self.Action.TYPE:
+            where = f" into {target}" if self.locator else ""
+            return f"type {p.get('text', '')!r}{where}"
+        return f"tap {target}"

@@ -1,0 +1,212 @@
+"""The engine's Driver on the Appium-Python-Client.
+
+`open_session()` builds the capabilities from a device, opens a session with
+bounded connect/command timeouts, yields an `AppiumDriver` and always closes the
+session. Errors come out as one-line messages: `DeviceError` when the server or
+the session is gone (the run cannot go on), `CommandFailed` for everything a retry
+may fix (element not there yet, not clickable, ...).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import urllib3
+from appium import webdriver
+from appium.options.common.base import AppiumOptions
+from appium.webdriver.client_config import AppiumClientConfig
+from appium.webdriver.common.appiumby import AppiumBy
+from selenium.common.exceptions import (
+    InvalidSessionIdException,
+    NoSuchDriverException,
+    NoSuchElementException,
+    SessionNotCreatedException,
+    TimeoutException,
+    WebDriverException,
+)
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.support.wait import WebDriverWait
+
+from playback.engine import DeviceError, Locator
+
+log = logging.getLogger("playback.appium")
+
+T = TypeVar("T")
+
+# platform -> (platformName, appium:automationName)
+PLATFORM_CAPABILITIES = {
+    "android": ("Android", "UiAutomator2"),
+    "ios": ("iOS", "XCUITest"),
+    "sim": ("Fake", "Fake"),
+}
+LOCATOR_BY = {
+    "accessibility id": AppiumBy.ACCESSIBILITY_ID,
+    "id": AppiumBy.ID,
+    "xpath": AppiumBy.XPATH,
+    "class name": AppiumBy.CLASS_NAME,
+    "-android uiautomator": AppiumBy.ANDROID_UIAUTOMATOR,
+    "-ios predicate string": AppiumBy.IOS_PREDICATE,
+    "-ios class chain": AppiumBy.IOS_CLASS_CHAIN,
+}
+ELEMENT_POLL_S = 0.05
+# Seconds Appium keeps an abandoned session (a killed worker) before closing it.
+NEW_COMMAND_TIMEOUT_S = 120
+
+
+class CommandFailed(Exception):
+    """A device command failed in a way a retry may fix."""
+
+
+def build_capabilities(
+    *, platform: str, device_id: str, extra: Mapping[str, Any] | None, sim_app: str | None = None
+) -> dict[str, Any]:
+    """Capabilities for a session on this device; the device's own capabilities win."""
+    platform_name, automation = PLATFORM_CAPABILITIES[platform]
+    caps: dict[str, Any] = {
+        "platformName": platform_name,
+        "appium:automationName": automation,
+        "appium:udid": device_id,
+        "appium:deviceName": device_id,
+        "appium:newCommandTimeout": NEW_COMMAND_TIMEOUT_S,
+        # The engine decides about restarts and data; the session must not.
+        "appium:noReset": True,
+    }
+    if platform == "sim" and sim_app:
+        caps["appium:app"] = sim_app
+    caps.update(extra or {})
+    return caps
+
+
+def _first_line(exc: WebDriverException) -> str:
+    text = (exc.msg or type(exc).__name__).split("; For documentation")[0]
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    return isinstance(exc, (urllib3.exceptions.HTTPError, OSError))
+
+
+class AppiumDriver:
+    """The engine's `Driver` on one open Appium session."""
+
+    def __init__(self, remote: webdriver.Remote, *, where: str):
+        self.remote = remote
+        self.where = where  # "device X via http://..." for messages
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except (InvalidSessionIdException, NoSuchDriverException) as exc:
+            raise DeviceError(
+                f"the Appium session on {self.where} ended during {what}: {_first_line(exc)}"
+            ) from exc
+        except WebDriverException as exc:
+            raise CommandFailed(f"{what} failed: {_first_line(exc)}") from exc
+        except Exception as exc:
+            if _is_transport_error(exc):
+                raise DeviceError(f"lost contact with {self.where} during {what}: {exc}") from exc
+            raise
+
+    def find(self, locator: Locator, timeout_ms: int) -> Any:
+        by = LOCATOR_BY[locator.using]
+
+        def wait() -> Any:
+            waiter = WebDriverWait(
+                self.remote,
+                timeout_ms / 1000,
+                poll_frequency=ELEMENT_POLL_S,
+                ignored_exceptions=(NoSuchElementException,),
+            )
+            try:
+                return waiter.until(lambda d: d.find_element(by, locator.value))
+            except TimeoutException:
+                raise CommandFailed(
+                    f"Element not found: {locator} (waited {timeout_ms} ms)"
+                ) from None
+
+        return self._call(f"finding {locator}", wait)
+
+    def click(self, element: Any) -> None:
+        self._call("click", element.click)
+
+    def type_text(self, text: str, element: Any | None) -> None:
+        if element is not None:
+            self._call("typing", lambda: element.send_keys(text))
+        else:
+            # W3C key actions go to whatever element has the focus.
+            self._call("typing", lambda: ActionChains(self.remote).send_keys(text).perform())
+
+    def tap(self, x: int, y: int) -> None:
+        self._call(f"tap at ({x}, {y})", lambda: self.remote.tap([(x, y)]))
+
+    def swipe(self, start_x: int, start_y: int, end_x: int, end_y: int, duration_ms: int) -> None:
+        self._call(
+            "swipe",
+            lambda: self.remote.swipe(start_x, start_y, end_x, end_y, duration_ms),
+        )
+
+    def screenshot(self) -> bytes:
+        return self._call("screenshot", self.remote.get_screenshot_as_png)
+
+    def terminate_app(self, app_id: str) -> None:
+        self._call(f"terminating {app_id}", lambda: self.remote.terminate_app(app_id))
+
+    def activate_app(self, app_id: str) -> None:
+        self._call(f"launching {app_id}", lambda: self.remote.activate_app(app_id))
+
+    def clear_app(self, app_id: str) -> None:
+        self._call(
+            f"clearing the data of {app_id}",
+            lambda: self.remote.execute_script("mobile: clearApp", {"appId": app_id}),
+        )
+
+    def query_app_state(self, app_id: str) -> int:
+        return int(self._call(f"querying {app_id}", lambda: self.remote.query_app_state(app_id)))
+
+
+@contextmanager
+def open_session(
+    *,
+    appium_url: str,
+    capabilities: Mapping[str, Any],
+    device_label: str,
+    connect_timeout_s: float,
+    command_timeout_s: float,
+) -> Iterator[AppiumDriver]:
+    """Open an Appium session; the session is closed however the block ends."""
+    where = f"device {device_label} via {appium_url}"
+    options = AppiumOptions()
+    options.load_capabilities(dict(capabilities))
+    config = AppiumClientConfig(
+        remote_server_addr=appium_url,
+        timeout=urllib3.Timeout(connect=connect_timeout_s, read=command_timeout_s),
+        keep_alive=True,
+    )
+    try:
+        remote = webdriver.Remote(appium_url, options=options, client_config=config)
+    except SessionNotCreatedException as exc:
+        raise DeviceError(
+            f"Appium at {appium_url} refused a session for device {device_label}: "
+            f"{_first_line(exc)}"
+        ) from exc
+    except WebDriverException as exc:
+        raise DeviceError(
+            f"Appium at {appium_url} could not start a session for device {device_label}: "
+            f"{_first_line(exc)}"
+        ) from exc
+    except Exception as exc:
+        if _is_transport_error(exc):
+            raise DeviceError(
+                f"Appium server {appium_url} for device {device_label} is unreachable: {exc}"
+            ) from exc
+        raise
+    try:
+        yield AppiumDriver(remote, where=where)
+    finally:
+        try:
+            remote.quit()
+        except Exception as exc:  # the session may already be gone; nothing to free
+            log.info("Closing the Appium session on %s failed: %s", where, exc)

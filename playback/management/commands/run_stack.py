@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from simulator.server import AppiumServer, is_ready
+
+
+class Command(BaseCommand):
+    help = (
+        "What `make run` starts: the Appium server (simulated device), the django-q2 "
+        "worker cluster and the web server; plays the demo flow once. Ctrl-C stops all."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="Web server address.")
+        parser.add_argument("--no-demo", action="store_true", help="Do not play the demo flow.")
+
+    def handle(self, *args: Any, addr: str, no_demo: bool, **opts: Any) -> None:
+        from io import StringIO
+
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+        demo = json.loads(out.getvalue())
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        children: list[subprocess.Popen[bytes]] = []
+        appium = None
+        appium_url = f"http://127.0.0.1:{settings.APPIUM_PORT}"
+        try:
+            if is_ready(appium_url):
+                self.stdout.write(f"Appium already answers on {appium_url}; using it.")
+            else:
+                log_path = settings.VAR_DIR / "appium.log"
+                appium = AppiumServer(port=settings.APPIUM_PORT, log_path=log_path).start()
+                self.stdout.write(f"Appium (simulated device) on {appium.url}, log in {log_path}")
+            children.append(subprocess.Popen([*manage, "qcluster"]))
+            children.append(subprocess.Popen([*manage, "runserver", addr, "--noreload"]))
+            self.banner(addr, demo)
+            if not no_demo:
+                self.stdout.write(
+                    f"Playing the demo flow {demo['flow_id']} on {demo['device_id']}:"
+                )
+                subprocess.run(
+                    [*manage, "play", str(demo["flow_id"]), "--device", demo["device_id"]],
+                    stdout=subprocess.DEVNULL,
+                    check=False,
+                )
+                self.stdout.write(
+                    f"Done: see it at http://{addr}/admin/ or with `python manage.py play "
+                    f"{demo['flow_id']} --device {demo['device_id']}`. Ctrl-C stops everything."
+                )
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+            self.stderr.write("A service stopped; stopping the others.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping...")
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGINT)
+            for child in children:
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            if appium is not None:
+                appium.stop()
+
+    def banner(self, addr: str, demo: dict[str, Any]) -> None:
+        lines = [
+            "",
+            "Playback is running:",
+            f"  Admin     http://{addr}/admin/",
+            f"  User      {demo['username']}",
+            f"  Password  {demo['password']}",
+            f"  API token {demo['token']}",
+            f"  Device    {demo['device_id']} via {demo['appium_url']}",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from django.conf import settings as django_settings
+from django.db import models
+from django.utils import timezone
+
+from flows.models import Flow, Platform
+
+
+class Device(models.Model):
+    """A phone (or the simulated device) and the Appium server that reaches it."""
+
+    device_id = models.CharField(
+        "device id", max_length=200, unique=True, help_text="Serial or UDID, e.g. emulator-5554."
+    )
+    name = models.CharField(max_length=200, blank=True)
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    appium_url = models.URLField(
+        "Appium URL", max_length=500, help_text="The Appium server or grid that reaches it."
+    )
+    capabilities = models.JSONField(
+        default=dict, blank=True, help_text="Merged into the session's capabilities."
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["device_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.device_id})" if self.name else self.device_id
+
+
+class Run(models.Model):
+    """One playback of a flow on a device, with the settings it used."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Success"
+        FAILED = "failed", "Failed"
+        PARTIAL_SUCCESS = "partial_success", "Partial success"
+        ERROR = "error", "Error"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    flow = models.ForeignKey(Flow, on_delete=models.PROTECT, related_name="runs")
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="runs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    settings = models.JSONField(default=dict, help_text="The effective settings of this run.")
+    total_steps = models.PositiveIntegerField(default=0)
+    successful_steps = models.PositiveIntegerField(default=0)
+    flaky_steps = models.PositiveIntegerField(default=0)
+    failed_steps = models.PositiveIntegerField(default=0)
+    skipped_steps = models.PositiveIntegerField(default=0)
+    blocked_steps = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    rerun_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
+    )
+
+    class Meta:
+        ordering = ["-queued_at", "-id"]
+        indexes = [
+            models.Index(fields=["-queued_at"], name="run_queued_at"),
+            models.Index(fields=["status", "queued_at"], name="run_status_queued_at"),
+            models.Index(fields=["flow", "-queued_at"], name="run_flow_queued_at"),
+            models.Index(fields=["device", "status", "queued_at"], name="run_device_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} of {self.flow_id} on {self.device_id}: {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    @classmethod
+    def claim(cls, pk: int) -> bool:
+        """Move a queued run to running; true for exactly one caller, however many try."""
+        now = timezone.now()
+        return (
+            cls.objects.filter(pk=pk, status=cls.Status.QUEUED).update(
+                status=cls.Status.RUNNING, started_at=now, heartbeat_at=now
+            )
+            == 1
+        )
+
+    def mark_finished(self, *, status: str, error: str = "", duration_ms: int | None) -> None:
+        """Record the end of a running run (only a running run can end this way)."""
+        self.status = status
+        self.error = error
+        self.duration_ms = duration_ms
+        self.finished_at = timezone.now()
+        Run.objects.filter(pk=self.pk, status=Run.Status.RUNNING).update(
+            status=status, error=error, duration_ms=duration_ms, finished_at=self.finished_at
+        )
+
+
+def screenshot_path(instance: StepResult, filename: str) -> str:
+    return f"runs/{instance.run_id}/step-{instance.step_number:04d}.png"
+
+
+class StepResult(models.Model):
+    """What happened to one step of a run."""
+
+    class Status(models.TextChoices):
+        PASS = "pass", "Pass"
+        FLAKY = "flaky", "Flaky"
+        FAIL = "fail", "Fail"
+        SKIPPED = "skipped", "Skipped"
+        BLOCKED = "blocked", "Blocked"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="step_results")
+    step_number = models.PositiveIntegerField()
+    action = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    attempts = models.PositiveIntegerField(default=0)
+    attempt_errors = models.JSONField(default=list, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    screenshot = models.FileField(upload_to=screenshot_path, blank=True, max_length=300)
+    screenshot_error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["run", "step_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "step_number"], name="unique_step_per_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.step_number}: {self.status}"

@@ -1,0 +1,217 @@
+"""Use cases of playback: the one entry point the CLI, the API, the admin and the
+worker task call. Orchestration lives here; one-run transitions live on the model."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from flows.models import Flow
+from playback import engine
+from playback.models import Device, Run, StepResult
+
+log = logging.getLogger("playback.services")
+
+# Opens a device session: a context manager yielding an engine Driver.
+SessionOpener = Callable[[Device, str], contextlib.AbstractContextManager[engine.Driver]]
+StepObserver = Callable[[Run, engine.StepOutcome], None]
+
+
+class RunRequestError(ValueError):
+    """A run that cannot be started; `errors` maps a field to what to fix."""
+
+    def __init__(self, errors: dict[str, Any]):
+        self.errors = errors
+        super().__init__("; ".join(f"{key}: {value}" for key, value in errors.items()))
+
+
+def start_run(
+    *,
+    flow: Flow,
+    device: Device,
+    settings: dict[str, Any] | None = None,
+    requested_by: Any = None,
+    rerun_of: Run | None = None,
+) -> Run:
+    """Validate a run request and create the run, queued."""
+    errors: dict[str, Any] = {}
+    try:
+        effective = engine.PlaybackSettings.parse(settings)
+    except engine.SettingsError as exc:
+        errors["settings"] = exc.errors
+    if not device.enabled:
+        errors["device_id"] = f"Device {device.device_id} is disabled; enable it or pick another."
+    elif device.platform != flow.platform:
+        errors["device_id"] = (
+            f"Device {device.device_id} is a {device.platform} device but flow "
+            f"{flow.pk} ({flow.name}) is recorded for {flow.platform}."
+        )
+    step_count = flow.steps.count()
+    if step_count == 0:
+        errors["flow_id"] = f"Flow {flow.pk} ({flow.name}) has no steps to play."
+    if errors:
+        raise RunRequestError(errors)
+    return Run.objects.create(
+        flow=flow,
+        device=device,
+        settings=effective.as_dict(),
+        total_steps=step_count,
+        requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+        rerun_of=rerun_of,
+    )
+
+
+def engine_steps(flow: Flow) -> list[engine.Step]:
+    """The flow's stored steps as the engine's dataclasses."""
+    steps = []
+    for step in flow.steps.all():
+        p = step.params or {}
+        locator = engine.Locator(**step.locator) if step.locator else None
+        steps.append(
+            engine.Step(
+                number=step.number,
+                action=engine.Action(step.action),
+                locator=locator,
+                x=p.get("x"),
+                y=p.get("y"),
+                start_x=p.get("start_x"),
+                start_y=p.get("start_y"),
+                end_x=p.get("end_x"),
+                end_y=p.get("end_y"),
+                duration_ms=p.get("duration", 500),
+                text=p.get("text"),
+                timeout_ms=step.timeout_ms,
+            )
+        )
+    return steps
+
+
+def engine_timing() -> engine.Timing:
+    return engine.Timing(
+        retry_pause_s=django_settings.PLAYBACK_RETRY_PAUSE_S,
+        launch_timeout_s=django_settings.PLAYBACK_LAUNCH_TIMEOUT_S,
+        element_timeout_ms=django_settings.PLAYBACK_ELEMENT_TIMEOUT_MS,
+    )
+
+
+@contextlib.contextmanager
+def open_appium_session(device: Device, app_id: str) -> Iterator[engine.Driver]:
+    from playback.drivers import appium
+
+    capabilities = appium.build_capabilities(
+        platform=device.platform,
+        device_id=device.device_id,
+        extra=device.capabilities,
+        sim_app=str(django_settings.SIM_APP_PATH),
+    )
+    with appium.open_session(
+        appium_url=device.appium_url,
+        capabilities=capabilities,
+        device_label=device.device_id,
+        connect_timeout_s=django_settings.APPIUM_CONNECT_TIMEOUT_S,
+        command_timeout_s=django_settings.APPIUM_COMMAND_TIMEOUT_S,
+    ) as driver:
+        yield driver
+
+
+class _StepRecorder:
+    """Saves each step as the engine reports it, and keeps the run's counters live."""
+
+    def __init__(self, run: Run, observer: StepObserver | None):
+        self.run = run
+        self.observer = observer
+        self.statuses: list[str] = []
+
+    def __call__(self, outcome: engine.StepOutcome) -> None:
+        result = StepResult(
+            run=self.run,
+            step_number=outcome.step,
+            action=outcome.action,
+            status=str(outcome.status),
+            attempts=outcome.attempts,
+            attempt_errors=outcome.attempt_errors,
+            duration_ms=outcome.duration_ms,
+            error=outcome.error or "",
+            screenshot_error=outcome.screenshot_error or "",
+        )
+        if outcome.screenshot:
+            result.screenshot.save("step.png", ContentFile(outcome.screenshot), save=False)
+        self.statuses.append(str(outcome.status))
+        counts = engine.step_counts(self.statuses)
+        del counts["total_steps"]  # the flow's length, set when the run was created
+        with transaction.atomic():
+            result.save()
+            Run.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now(), **counts)
+        for key, value in counts.items():
+            setattr(self.run, key, value)
+        if self.observer is not None:
+            self.observer(self.run, outcome)
+
+    def not_run(self, steps: list[engine.Step], reason: str) -> None:
+        for step in steps:
+            self(
+                engine.StepOutcome(
+                    step.number,
+                    str(step.action),
+                    engine.StepStatus.BLOCKED,
+                    error=f"Not run: {reason}",
+                )
+            )
+
+
+def execute_run(
+    *,
+    run_id: int,
+    open_session: SessionOpener | None = None,
+    on_step: StepObserver | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Run:
+    """Claim a queued run and play it on its device; returns the run as it ended.
+
+    A run that is not queued any more (claimed by another worker, cancelled) is
+    returned untouched: a run is never played twice.
+    """
+    if not Run.claim(run_id):
+        return Run.objects.get(pk=run_id)
+    run = Run.objects.select_related("flow", "device").get(pk=run_id)
+    started = time.monotonic()
+    steps = engine_steps(run.flow)
+    recorder = _StepRecorder(run, on_step)
+    opener = open_session or open_appium_session
+
+    def should_cancel() -> bool:
+        return Run.objects.filter(pk=run_id, cancel_requested=True).exists()
+
+    status, error = Run.Status.ERROR, ""
+    try:
+        with opener(run.device, run.flow.app_id) as driver:
+            outcome = engine.play(
+                driver,
+                steps,
+                app_id=run.flow.app_id,
+                settings=engine.PlaybackSettings.parse(run.settings),
+                timing=engine_timing(),
+                on_step=recorder,
+                should_cancel=should_cancel,
+                sleep=sleep,
+            )
+        status, error = outcome.status, outcome.error or ""
+    except engine.DeviceError as exc:
+        error = engine.describe(exc)
+    except Exception as exc:
+        log.exception("Run %s ended with an internal error", run_id)
+        error = f"Internal error: {engine.describe(exc)}"
+    if status == Run.Status.ERROR:
+        recorder.not_run(steps[len(recorder.statuses) :], error)
+    run.mark_finished(
+        status=str(status), error=error, duration_ms=round((time.monotonic() - started) * 1000)
+    )
+    return run

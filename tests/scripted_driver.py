@@ -1,0 +1,139 @@
+"""An in-process Driver for fast engine tests: it follows a script, keeps a log of
+every call and runs on a fake clock (no real sleeping)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from playback.engine import APP_FOREGROUND, DeviceError, Locator
+
+
+@dataclass
+class FakeClock:
+    now: float = 1000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class ScriptedDriver:
+    """Fails the first N lookups/clicks/gestures of a target, as scripted.
+
+    - `find_failures={"login": 2}`: the first 2 lookups of a locator whose value is
+      "login" fail with "Element not found".
+    - `click_failures={"login": 1}`, `tap_failures=1`, `swipe_failures=1`, `type_failures=1`.
+    - `launch_polls=3`: after a launch the app reports state 2 for 3 queries, then 4.
+    - `lost_at_call=N`: the Nth action call raises DeviceError (session gone).
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: FakeClock | None = None,
+        find_failures: dict[str, int] | None = None,
+        click_failures: dict[str, int] | None = None,
+        tap_failures: int = 0,
+        swipe_failures: int = 0,
+        type_failures: int = 0,
+        launch_polls: int = 0,
+        running: bool = True,
+        installed: bool = True,
+        screenshot_error: str | None = None,
+        lost_at_call: int | None = None,
+        step_cost_s: float = 0.01,
+    ):
+        self.clock = clock or FakeClock()
+        self.find_failures = dict(find_failures or {})
+        self.click_failures = dict(click_failures or {})
+        self.failures = {"tap": tap_failures, "swipe": swipe_failures, "type": type_failures}
+        self.launch_polls = launch_polls
+        self.polls_left = 0
+        self.running = running
+        self.installed = installed
+        self.screenshot_error = screenshot_error
+        self.lost_at_call = lost_at_call
+        self.step_cost_s = step_cost_s
+        self.calls: list[tuple] = []
+        self.action_calls = 0
+
+    def _act(self, *call: object) -> None:
+        self.calls.append(call)
+        self.clock.now += self.step_cost_s
+        self.action_calls += 1
+        if self.lost_at_call is not None and self.action_calls >= self.lost_at_call:
+            raise DeviceError("session abc is gone (simulated)")
+
+    def _consume(self, table: dict[str, int], key: str) -> bool:
+        if table.get(key, 0) > 0:
+            table[key] -= 1
+            return True
+        return False
+
+    # --- Driver protocol -----------------------------------------------------
+    def find(self, locator: Locator, timeout_ms: int) -> str:
+        self._act("find", locator.value, timeout_ms)
+        if self._consume(self.find_failures, locator.value):
+            raise LookupError(f"Element not found: {locator}")
+        return locator.value
+
+    def click(self, element: str) -> None:
+        self._act("click", element)
+        if self._consume(self.click_failures, element):
+            raise RuntimeError(f"Element {element} is not clickable")
+
+    def type_text(self, text: str, element: str | None) -> None:
+        self._act("type", text, element)
+        if self._consume(self.failures, "type"):
+            raise RuntimeError("No element has the focus")
+
+    def tap(self, x: int, y: int) -> None:
+        self._act("tap", x, y)
+        if self._consume(self.failures, "tap"):
+            raise RuntimeError("Tap failed")
+
+    def swipe(self, start_x: int, start_y: int, end_x: int, end_y: int, duration_ms: int) -> None:
+        self._act("swipe", start_x, start_y, end_x, end_y, duration_ms)
+        if self._consume(self.failures, "swipe"):
+            raise RuntimeError("Swipe failed")
+
+    def screenshot(self) -> bytes:
+        self.calls.append(("screenshot",))
+        if self.screenshot_error:
+            raise RuntimeError(self.screenshot_error)
+        return b"\x89PNG fake"
+
+    def terminate_app(self, app_id: str) -> None:
+        self.calls.append(("terminate_app", app_id))
+        self.running = False
+
+    def activate_app(self, app_id: str) -> None:
+        self.calls.append(("activate_app", app_id))
+        if not self.installed:
+            raise RuntimeError(f"The application '{app_id}' is not installed on the device")
+        if not self.running:
+            self.running = True
+            self.polls_left = self.launch_polls
+
+    def clear_app(self, app_id: str) -> None:
+        self.calls.append(("clear_app", app_id))
+        self.running = False
+
+    def query_app_state(self, app_id: str) -> int:
+        self.calls.append(("query_app_state", app_id))
+        if not self.installed:
+            return 0
+        if not self.running:
+            return 1
+        if self.polls_left > 0:
+            self.polls_left -= 1
+            return 2
+        return APP_FOREGROUND
+
+    # --- for assertions --------------------------------------------------------
+    def names(self) -> list[str]:
+        return [call[0] for call in self.calls]
