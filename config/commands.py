@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -16,6 +17,10 @@ class OneLineErrorsCommand(BaseCommand):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
 
         def error(message: str) -> NoReturn:
+            if parser.called_from_command_line:
+                # Parsing happens before Django's own CommandError handling.
+                sys.stderr.write(f"CommandError: {message} (see --help)\n")
+                sys.exit(BAD_ARGUMENTS)
             raise CommandError(f"{message} (see --help)", returncode=BAD_ARGUMENTS)
 
         parser.error = error  # type: ignore[method-assign]

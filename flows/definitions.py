@@ -170,9 +170,9 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
         elif data.get("locator") is None:
             if not has_xy:
                 errors[path] = "A tap needs a locator or x and y screen coordinates."
-            for key in ("x", "y"):
-                value = _int_in(errors, f"{path}.{key}", data.get(key), 0, MAX_COORDINATE)
-                params[key] = value
+            else:
+                for key in ("x", "y"):
+                    params[key] = _int_in(errors, f"{path}.{key}", data.get(key), 0, MAX_COORDINATE)
     elif action == "swipe":
         for key in ("start_x", "start_y", "end_x", "end_y"):
             params[key] = _int_in(errors, f"{path}.{key}", data.get(key), 0, MAX_COORDINATE)
