@@ -27,6 +27,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, addr: str, no_demo: bool, **opts: Any) -> None:
         from io import StringIO
 
+        # A SIGTERM (from a supervisor or `timeout`) stops the stack like Ctrl-C does.
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         out = StringIO()
         call_command("seed_demo", stdout=out)
         demo = json.loads(out.getvalue())
@@ -86,3 +88,7 @@ class Command(BaseCommand):
             "",
         ]
         self.stdout.write("\n".join(lines))
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
