@@ -72,7 +72,8 @@ def main() -> None:
             f"({med / 20:.1f} ms per step; min {min(wall[shots]):.0f}, "
             f"max {max(wall[shots]):.0f}; {args.runs} runs, session open/close included)"
         )
-    print(f"ratio screenshots on/off: {statistics.median(wall[True]) / statistics.median(wall[False]):.2f}")
+    ratio = statistics.median(wall[True]) / statistics.median(wall[False])
+    print(f"ratio screenshots on/off: {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -74,3 +74,17 @@ def make_device(db) -> Callable[..., Device]:
 @pytest.fixture
 def sim_device(appium_server, make_device) -> Device:
     return make_device(appium_server.url)
+
+
+@pytest.fixture
+def staged_app_with(tmp_path) -> Callable[..., Path]:
+    """The staged app with extra attributes on <app>, e.g. launchMs="300"."""
+
+    def write(**app_attrs: str) -> Path:
+        extra = " ".join(f'{key}="{value}"' for key, value in app_attrs.items())
+        xml = STAGED_APP.read_text().replace("<app ", f"<app {extra} ", 1)
+        path = tmp_path / f"staged-{len(list(tmp_path.glob('staged-*')))}.xml"
+        path.write_text(xml)
+        return path
+
+    return write

@@ -182,6 +182,18 @@ def test_a_strategy_the_device_does_not_support_fails_with_its_reason(make_flow,
     assert "-android uiautomator" in result.error
 
 
+def test_a_failing_screenshot_keeps_the_step_status(
+    make_flow, make_device, appium_server, staged_app_with
+):
+    device = make_device(appium_server.url, app=staged_app_with(failScreenshots="true"))
+    run = play(make_flow([tap("ok"), tap("ok-2")]), device)
+    assert run.status == "success"
+    for result in run.step_results.all():
+        assert result.status == "pass"
+        assert not result.screenshot
+        assert "Screen capture failed (staged failScreenshots)" in result.screenshot_error
+
+
 def test_screenshots_off_stores_none(make_flow, sim_device):
     run = play(make_flow([tap("ok")]), sim_device, {"captureScreenshots": False})
     assert statuses(run) == ["pass"]
@@ -232,6 +244,26 @@ def test_a_restart_resets_staged_fault_counters(make_flow, sim_device):
         open_session=Observer(before=look_once),
     )
     assert statuses(run) == ["pass"]
+
+
+def test_it_waits_for_a_slow_launch_to_reach_the_foreground(
+    make_flow, make_device, appium_server, staged_app_with
+):
+    device = make_device(appium_server.url, app=staged_app_with(launchMs="400"))
+    run = play(make_flow([tap("ok")]), device)
+    assert run.status == "success"
+    assert run.duration_ms >= 400
+
+
+def test_a_launch_slower_than_the_launch_timeout_ends_the_run_as_error(
+    make_flow, make_device, appium_server, staged_app_with, settings
+):
+    settings.PLAYBACK_LAUNCH_TIMEOUT_S = 0.3
+    device = make_device(appium_server.url, app=staged_app_with(launchMs="5000"))
+    run = play(make_flow([tap("ok")]), device)
+    assert run.status == "error"
+    assert "did not reach the foreground within 0.3 s (state 2:" in run.error
+    assert statuses(run) == ["blocked"]
 
 
 def test_an_app_that_is_not_installed_ends_the_run_as_error(make_flow, sim_device):

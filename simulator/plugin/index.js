@@ -6,7 +6,8 @@
  *   and the matching /appium/device/{terminate_app,activate_app,app_state} routes.
  *   The app's id is the `package` attribute of the app XML's <app> element (any id
  *   is accepted when it has none). `launchMs` on <app> makes a launch take that long
- *   (state 2 until then, 4 after).
+ *   (state 2 until then, 4 after); `failScreenshots="true"` on <app> makes every
+ *   screenshot fail.
  * - Staged faults, read from attributes on the app XML's elements:
  *     failFindFirst="N"  the first N lookups since the last launch fail (no such element)
  *     failClickFirst="N" the first N clicks since the last launch fail (invalid element state)
@@ -378,6 +379,13 @@ class PlaybackSimPlugin extends BasePlugin {
 
   async setValue(next, driver) {
     assertRunning(driver, errors.StaleElementReferenceError);
+    return await next();
+  }
+
+  async getScreenshot(next, driver) {
+    if (appAttr(driver, 'failScreenshots') === 'true') {
+      throw new errors.UnableToCaptureScreen('Screen capture failed (staged failScreenshots)');
+    }
     return await next();
   }
 
