@@ -52,14 +52,19 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
+    "django_filters",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "flows",
     "playback",
 ]
 
 MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,7 +129,37 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": env_int("PLAYBACK_PAGE_SIZE", 50),
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Playback API",
+    "DESCRIPTION": (
+        "Replays recorded mobile-app flows on devices through Appium. Authenticate with "
+        "`Authorization: Token <key>` (see `make run`) or a Django session."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's assets come from the drf-spectacular-sidecar package, not a CDN.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "playback.models.Run.Status",
+        "StepStatusEnum": "playback.models.StepResult.Status",
+        "PlatformEnum": "flows.models.Platform",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# The recorder frontend lives on another origin.
+CORS_ALLOWED_ORIGINS = env_list("PLAYBACK_CORS_ORIGINS", "http://localhost:5173")
+CORS_EXPOSE_HEADERS = ["Location"]
+CORS_URLS_REGEX = r"^/api/.*$"
 
 # django-q2: the ORM broker on the default database unless REDIS_URL is set.
 Q_TASK_TIMEOUT_S = env_int("PLAYBACK_TASK_TIMEOUT_S", 3600)

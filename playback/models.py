@@ -22,6 +22,14 @@ class Device(models.Model):
         default=dict, blank=True, help_text="Merged into the session's capabilities."
     )
     enabled = models.BooleanField(default=True)
+    current_run = models.OneToOneField(
+        "Run",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="holding_device",
+        help_text="The run that has this device now (one run per device at a time).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -61,6 +69,9 @@ class Run(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
+    foreground = models.BooleanField(
+        default=False, help_text="Played by the `play` command, not by a worker."
+    )
     error = models.TextField(blank=True)
     requested_by = models.ForeignKey(
         django_settings.AUTH_USER_MODEL,
@@ -91,14 +102,17 @@ class Run(models.Model):
 
     @classmethod
     def claim(cls, pk: int) -> bool:
-        """Move a queued run to running; true for exactly one caller, however many try."""
+        """Move a queued run that holds its device to running.
+
+        True for exactly one caller, however many workers try at once: the WHERE
+        clause is re-checked under the row lock by PostgreSQL and under the single
+        writer lock by SQLite.
+        """
         now = timezone.now()
-        return (
-            cls.objects.filter(pk=pk, status=cls.Status.QUEUED).update(
-                status=cls.Status.RUNNING, started_at=now, heartbeat_at=now
-            )
-            == 1
-        )
+        claimed = cls.objects.filter(
+            pk=pk, status=cls.Status.QUEUED, holding_device__isnull=False
+        ).update(status=cls.Status.RUNNING, started_at=now, heartbeat_at=now)
+        return claimed == 1
 
     def mark_finished(self, *, status: str, error: str = "", duration_ms: int | None) -> None:
         """Record the end of a running run (only a running run can end this way)."""

@@ -40,8 +40,14 @@ def start_run(
     settings: dict[str, Any] | None = None,
     requested_by: Any = None,
     rerun_of: Run | None = None,
+    foreground: bool = False,
 ) -> Run:
-    """Validate a run request and create the run, queued."""
+    """Validate a run request and create the run, queued.
+
+    Once the transaction commits, the device's queue is dispatched: if the device
+    is free and this is its oldest queued run, a worker task is enqueued for it.
+    A `foreground` run is played by the caller instead (`play_in_foreground`).
+    """
     errors: dict[str, Any] = {}
     try:
         effective = engine.PlaybackSettings.parse(settings)
@@ -59,14 +65,126 @@ def start_run(
         errors["flow_id"] = f"Flow {flow.pk} ({flow.name}) has no steps to play."
     if errors:
         raise RunRequestError(errors)
-    return Run.objects.create(
+    run = Run.objects.create(
         flow=flow,
         device=device,
         settings=effective.as_dict(),
         total_steps=step_count,
         requested_by=requested_by if getattr(requested_by, "pk", None) else None,
         rerun_of=rerun_of,
+        foreground=foreground,
     )
+    device_pk = device.pk
+    transaction.on_commit(lambda: dispatch_next(device_pk=device_pk))
+    return run
+
+
+def rerun(*, run: Run, requested_by: Any = None) -> Run:
+    """Start the same flow on the same device with the same settings."""
+    return start_run(
+        flow=run.flow,
+        device=run.device,
+        settings=run.settings,
+        requested_by=requested_by,
+        rerun_of=run,
+    )
+
+
+class RunConflict(Exception):
+    """The run is in a state that does not allow this (e.g. cancelling a finished run)."""
+
+
+def cancel_run(*, run: Run) -> Run:
+    """Cancel a run: a queued one at once, a running one before its next step/attempt."""
+    now = timezone.now()
+    with transaction.atomic():
+        cancelled_queued = Run.objects.filter(pk=run.pk, status=Run.Status.QUEUED).update(
+            status=Run.Status.CANCELLED,
+            cancel_requested=True,
+            finished_at=now,
+            error="Cancelled before it started",
+        )
+        if cancelled_queued:
+            recorder = _StepRecorder(run, None)
+            for step in engine_steps(run.flow):
+                recorder(
+                    engine.StepOutcome(
+                        step.number, str(step.action), engine.StepStatus.SKIPPED,
+                        error="Run cancelled",
+                    )
+                )  # fmt: skip
+        elif not Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+            cancel_requested=True
+        ):
+            run.refresh_from_db()
+            raise RunConflict(f"Run {run.pk} has already ended ({run.status}); nothing to cancel.")
+    if cancelled_queued:
+        release_device(run_id=run.pk, device_pk=run.device_id)
+    run.refresh_from_db()
+    return run
+
+
+def wait_for_run(*, run_id: int, timeout_s: float, poll_s: float = 0.1) -> Run:
+    """The run once it has ended, or as it stands when `timeout_s` runs out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        run = Run.objects.get(pk=run_id)
+        if not run.is_active or time.monotonic() >= deadline:
+            return run
+        time.sleep(poll_s)
+
+
+def dispatch_next(*, device_pk: int) -> Run | None:
+    """Give a free device to its oldest queued run (FIFO) and enqueue its task.
+
+    The device is taken with a conditional update (free -> this run), which only
+    one of many concurrent dispatchers can win; nobody sleeps on a busy device.
+    """
+    from playback import tasks
+
+    with transaction.atomic():
+        run = (
+            Run.objects.filter(device_id=device_pk, status=Run.Status.QUEUED)
+            .order_by("queued_at", "pk")
+            .first()
+        )
+        if run is None:
+            return None
+        taken = Device.objects.filter(pk=device_pk, current_run__isnull=True).update(
+            current_run=run
+        )
+        if not taken:
+            return None
+        if not run.foreground:
+            run_pk = run.pk
+            transaction.on_commit(lambda: tasks.enqueue_run(run_pk))
+    return run
+
+
+def release_device(*, run_id: int, device_pk: int) -> None:
+    """Free the device if this run holds it, and hand it to the next queued run."""
+    Device.objects.filter(pk=device_pk, current_run_id=run_id).update(current_run=None)
+    dispatch_next(device_pk=device_pk)
+
+
+def play_in_foreground(
+    *,
+    run: Run,
+    on_wait: Callable[[Run], None] | None = None,
+    poll_s: float = 0.25,
+    **execute_kwargs: Any,
+) -> Run:
+    """Play a foreground run here (the `play` command) once the device is its turn."""
+    warned = False
+    while not Device.objects.filter(pk=run.device_id, current_run_id=run.pk).exists():
+        if not Run.objects.filter(pk=run.pk, status=Run.Status.QUEUED).exists():
+            return Run.objects.get(pk=run.pk)  # cancelled while waiting
+        if on_wait is not None and not warned:
+            on_wait(run)
+            warned = True
+        dispatch_next(device_pk=run.device_id)
+        time.sleep(poll_s)
+    return execute_run(run_id=run.pk, **execute_kwargs)
 
 
 def engine_steps(flow: Flow) -> list[engine.Step]:
@@ -180,8 +298,26 @@ def execute_run(
     returned untouched: a run is never played twice.
     """
     if not Run.claim(run_id):
-        return Run.objects.get(pk=run_id)
+        run = Run.objects.get(pk=run_id)
+        if not run.is_active:
+            # Cancelled while it waited for a worker: hand the device on.
+            release_device(run_id=run.pk, device_pk=run.device_id)
+        return run
     run = Run.objects.select_related("flow", "device").get(pk=run_id)
+    try:
+        return _play(run, open_session=open_session, on_step=on_step, sleep=sleep)
+    finally:
+        release_device(run_id=run.pk, device_pk=run.device_id)
+
+
+def _play(
+    run: Run,
+    *,
+    open_session: SessionOpener | None,
+    on_step: StepObserver | None,
+    sleep: Callable[[float], None],
+) -> Run:
+    run_id = run.pk
     started = time.monotonic()
     steps = engine_steps(run.flow)
     recorder = _StepRecorder(run, on_step)

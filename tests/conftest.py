@@ -23,6 +23,11 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def short_pauses(settings):
     """Retries pause 50 ms instead of 1 s; the rules are the same."""
     settings.PLAYBACK_RETRY_PAUSE_S = 0.05

@@ -26,8 +26,8 @@ def tap(target: str, **extra: Any) -> dict[str, Any]:
 
 
 def play(flow, device, settings: dict | None = None, **kwargs) -> Run:
-    run = services.start_run(flow=flow, device=device, settings=settings)
-    services.execute_run(run_id=run.pk, **kwargs)
+    run = services.start_run(flow=flow, device=device, settings=settings, foreground=True)
+    services.play_in_foreground(run=run, **kwargs)
     return Run.objects.get(pk=run.pk)
 
 

@@ -49,28 +49,32 @@ def test_start_run_reports_every_problem_at_once(flow, device):
     device.enabled = False
     flow.steps.all().delete()
     with pytest.raises(services.RunRequestError) as caught:
-        services.start_run(flow=flow, device=device, settings={"failureBehavior": "stop"})
+        services.start_run(
+            flow=flow, device=device, settings={"failureBehavior": "stop"}, foreground=True
+        )
     assert set(caught.value.errors) == {"settings", "device_id", "flow_id"}
     assert "failureBehavior" in caught.value.errors["settings"]
     assert not Run.objects.exists()
 
 
 def test_each_step_is_saved_with_the_counters_before_the_next_step_runs(flow, device):
-    run = services.start_run(flow=flow, device=device)
+    run = services.start_run(flow=flow, device=device, foreground=True)
     seen = []
 
     def observe(run_, outcome):
         saved = Run.objects.get(pk=run.pk)
         seen.append((StepResult.objects.filter(run=run).count(), saved.successful_steps))
 
-    services.execute_run(run_id=run.pk, open_session=opener_for(ScriptedDriver()), on_step=observe)
+    services.play_in_foreground(run=run, open_session=opener_for(ScriptedDriver()), on_step=observe)
     assert seen == [(1, 1), (2, 2), (3, 3)]
 
 
 def test_a_finished_run_keeps_status_timings_counts_and_screenshots(flow, device):
-    run = services.start_run(flow=flow, device=device, settings={"failureBehaviour": "skip"})
+    run = services.start_run(
+        flow=flow, device=device, settings={"failureBehaviour": "skip"}, foreground=True
+    )
     driver = ScriptedDriver(find_failures={"b": 1})
-    services.execute_run(run_id=run.pk, open_session=opener_for(driver))
+    services.play_in_foreground(run=run, open_session=opener_for(driver))
     run.refresh_from_db()
     assert run.status == "partial_success"
     assert (run.successful_steps, run.failed_steps, run.skipped_steps) == (1, 1, 1)
@@ -82,10 +86,10 @@ def test_a_finished_run_keeps_status_timings_counts_and_screenshots(flow, device
 
 
 def test_a_run_is_claimed_once_and_never_played_twice(flow, device):
-    run = services.start_run(flow=flow, device=device)
+    run = services.start_run(flow=flow, device=device, foreground=True)
     first, second = ScriptedDriver(), ScriptedDriver()
-    services.execute_run(run_id=run.pk, open_session=opener_for(first))
-    again = services.execute_run(run_id=run.pk, open_session=opener_for(second))
+    services.play_in_foreground(run=run, open_session=opener_for(first))
+    again = services.play_in_foreground(run=run, open_session=opener_for(second))
     assert again.status == "success"
     assert second.calls == []
     assert StepResult.objects.filter(run=run).count() == 3
@@ -97,8 +101,8 @@ def test_a_session_that_cannot_open_blocks_every_step(flow, device):
         raise DeviceError("Appium at http://x refused a session for device d: no")
         yield
 
-    run = services.start_run(flow=flow, device=device)
-    services.execute_run(run_id=run.pk, open_session=refuse)
+    run = services.start_run(flow=flow, device=device, foreground=True)
+    services.play_in_foreground(run=run, open_session=refuse)
     run.refresh_from_db()
     assert run.status == "error"
     assert run.error == "Appium at http://x refused a session for device d: no"
@@ -111,9 +115,9 @@ def test_an_internal_error_mid_run_keeps_finished_steps_and_ends_as_error(flow, 
         if outcome.step == 2:
             raise RuntimeError("disk full")
 
-    run = services.start_run(flow=flow, device=device)
-    services.execute_run(
-        run_id=run.pk, open_session=opener_for(ScriptedDriver()), on_step=explode_on_second
+    run = services.start_run(flow=flow, device=device, foreground=True)
+    services.play_in_foreground(
+        run=run, open_session=opener_for(ScriptedDriver()), on_step=explode_on_second
     )
     run.refresh_from_db()
     assert run.status == "error"
@@ -123,10 +127,10 @@ def test_an_internal_error_mid_run_keeps_finished_steps_and_ends_as_error(flow, 
 
 
 def test_a_cancel_requested_before_the_run_starts_plays_nothing(flow, device):
-    run = services.start_run(flow=flow, device=device)
+    run = services.start_run(flow=flow, device=device, foreground=True)
     Run.objects.filter(pk=run.pk).update(cancel_requested=True)
     driver = ScriptedDriver()
-    services.execute_run(run_id=run.pk, open_session=opener_for(driver))
+    services.play_in_foreground(run=run, open_session=opener_for(driver))
     run.refresh_from_db()
     assert run.status == "cancelled"
     assert run.skipped_steps == 3

@@ -91,12 +91,15 @@ class Command(OneLineErrorsCommand):
         if opts["failure_behaviour"] is not None:
             settings["failureBehaviour"] = opts["failure_behaviour"]
         try:
-            run = services.start_run(flow=flow, device=device, settings=settings)
+            run = services.start_run(flow=flow, device=device, settings=settings, foreground=True)
         except services.RunRequestError as exc:
             self.fail(_one_line(exc.errors))
 
-        run = services.execute_run(
-            run_id=run.pk, on_step=Progress(self.stderr._out, run.total_steps)
+        def waiting(run: Run) -> None:
+            self.stderr.write(f"Device {device.device_id} is busy; run {run.pk} waits its turn.")
+
+        run = services.play_in_foreground(
+            run=run, on_wait=waiting, on_step=Progress(self.stderr._out, run.total_steps)
         )
         run = Run.objects.select_related("device").prefetch_related("step_results").get(pk=run.pk)
         self.stdout.write(json.dumps(RunSerializer(run).data, indent=2))
