@@ -99,6 +99,10 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests share their database with real worker processes: a file, not memory.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env_str("PLAYBACK_TEST_DB", str(VAR_DIR / "test-db.sqlite3"))
+    }
     # The web server, the workers and the CLI write at once: WAL lets readers run
     # beside the writer, IMMEDIATE takes the write lock at BEGIN (no lock upgrade
     # deadlock), and the busy timeout waits for the lock instead of failing.
