@@ -47,18 +47,7 @@ class Command(BaseCommand):
             children.append(subprocess.Popen([*manage, "runserver", addr, "--noreload"]))
             self.banner(addr, demo)
             if not no_demo:
-                self.stdout.write(
-                    f"Playing the demo flow {demo['flow_id']} on {demo['device_id']}:"
-                )
-                subprocess.run(
-                    [*manage, "play", str(demo["flow_id"]), "--device", demo["device_id"]],
-                    stdout=subprocess.DEVNULL,
-                    check=False,
-                )
-                self.stdout.write(
-                    f"Done: see it at http://{addr}/admin/ or with `python manage.py play "
-                    f"{demo['flow_id']} --device {demo['device_id']}`. Ctrl-C stops everything."
-                )
+                self.play_demo(addr, demo)
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
             self.stderr.write("A service stopped; stopping the others.")
@@ -76,6 +65,28 @@ class Command(BaseCommand):
             if appium is not None:
                 appium.stop()
 
+    def play_demo(self, addr: str, demo: dict[str, Any]) -> None:
+        """Queue the demo flow like the API does and show how the worker plays it."""
+        from flows.models import Flow
+        from playback import services
+        from playback.models import Device
+
+        run = services.start_run(
+            flow=Flow.objects.get(pk=demo["flow_id"]),
+            device=Device.objects.get(device_id=demo["device_id"]),
+        )
+        self.stdout.write(
+            f"Demo run {run.pk} queued; the worker plays it on {demo['device_id']}..."
+        )
+        run = services.wait_for_run(run_id=run.pk, timeout_s=120)
+        for result in run.step_results.all():
+            self.stdout.write(f"  step {result.step_number} {result.action}: {result.status}")
+        self.stdout.write(
+            f"Demo run {run.pk}: {run.status} ({run.successful_steps}/{run.total_steps} steps). "
+            f"See it at http://{addr}/api/playback/runs/{run.pk}/ or in the admin. "
+            "Ctrl-C stops everything."
+        )
+
     def banner(self, addr: str, demo: dict[str, Any]) -> None:
         lines = [
             "",
@@ -84,6 +95,7 @@ class Command(BaseCommand):
             f"  User      {demo['username']}",
             f"  Password  {demo['password']}",
             f"  API token {demo['token']}",
+            f"  API docs  http://{addr}/api/docs/",
             f"  Device    {demo['device_id']} via {demo['appium_url']}",
             "",
         ]
