@@ -111,13 +111,19 @@ def main() -> None:
                 child.terminate()
                 child.wait(timeout=20)
 
-    print(f"POST start -> running (20-step flow, {args.runs} runs): "
-          f"median {statistics.median(to_running):.0f} ms, p95 {percentile(to_running, 95):.0f} ms")
-    print(f"POST start -> finished: median {statistics.median(to_finished):.0f} ms, "
-          f"p95 {percentile(to_finished, 95):.0f} ms")
-    print(f"GET run with 100 steps ({args.gets} requests, runserver): "
-          f"p50 {percentile(latencies, 50):.1f} ms, p95 {percentile(latencies, 95):.1f} ms, "
-          f"p99 {percentile(latencies, 99):.1f} ms")
+    print(
+        f"POST start -> running (20-step flow, {args.runs} runs): "
+        f"median {statistics.median(to_running):.0f} ms, p95 {percentile(to_running, 95):.0f} ms"
+    )
+    print(
+        f"POST start -> finished: median {statistics.median(to_finished):.0f} ms, "
+        f"p95 {percentile(to_finished, 95):.0f} ms"
+    )
+    print(
+        f"GET run with 100 steps ({args.gets} requests, runserver): "
+        f"p50 {percentile(latencies, 50):.1f} ms, p95 {percentile(latencies, 95):.1f} ms, "
+        f"p99 {percentile(latencies, 99):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ class Run(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Run {self.pk} of {self.flow_id} on {self.device_id}: {self.status}"
+        return f"Run #{self.pk}: {self.flow} on {self.device} ({self.get_status_display()})"
 
     @property
     def is_active(self) -> bool:

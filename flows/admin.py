@@ -1,0 +1,223 @@
+"""Flows in the admin: steps inline (validated like the API), their runs, and a way
+to play a flow on a device."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from flows.definitions import DefinitionError, parse_step
+from flows.models import Flow, Step
+from playback import services
+from playback.admin import badge, runs_table
+from playback.models import Device, Run
+
+FINISHED = [
+    Run.Status.SUCCESS,
+    Run.Status.FAILED,
+    Run.Status.PARTIAL_SUCCESS,
+    Run.Status.ERROR,
+]
+
+
+class StepForm(forms.ModelForm):
+    """A step row, checked by the same rules as the API and import_flow."""
+
+    class Meta:
+        model = Step
+        fields = ["number", "action", "locator", "params", "timeout_ms", "description"]
+        help_texts = {
+            "locator": '{"using": "accessibility id", "value": "login"}',
+            "params": 'tap: {"x": 10, "y": 20}; swipe: {"start_x": .., "start_y": .., '
+            '"end_x": .., "end_y": .., "duration": 500}; type: {"text": "alice"}',
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors or data.get("DELETE") or not data.get("action"):
+            return data
+        params = data.get("params") or {}
+        if not isinstance(params, dict):
+            raise ValidationError({"params": "Must be a JSON object."})
+        step: dict[str, Any] = {"step": data.get("number"), "action": data["action"], **params}
+        for key in ("locator", "timeout_ms", "description"):
+            if data.get(key) not in (None, ""):
+                step[key] = data[key]
+        try:
+            definition = parse_step(step, data.get("number") or 1, path="step")
+        except DefinitionError as exc:
+            raise ValidationError(
+                [
+                    f"{key.removeprefix('step').lstrip('.') or 'step'}: {msg}"
+                    for key, msg in exc.errors.items()
+                ]
+            ) from None
+        data["params"] = definition.params
+        data["locator"] = definition.locator
+        return data
+
+
+class StepInline(admin.TabularInline):
+    model = Step
+    form = StepForm
+    extra = 0
+    ordering = ["number"]
+
+
+def count_of(queryset: QuerySet) -> Subquery:
+    return Subquery(
+        queryset.order_by().values("flow").annotate(n=Count("pk")).values("n"),
+        output_field=IntegerField(),
+    )
+
+
+class PlayForm(forms.Form):
+    device = forms.ModelChoiceField(queryset=Device.objects.none())
+    retry_per_step = forms.TypedChoiceField(
+        label="Retries per step", choices=[(i, i) for i in range(4)], coerce=int, initial=0
+    )
+    failure_behaviour = forms.ChoiceField(
+        choices=[("stop", "stop"), ("skip", "skip"), ("continue", "continue")], initial="stop"
+    )
+    restart_app = forms.BooleanField(required=False, initial=True)
+    clear_data = forms.BooleanField(required=False, initial=False)
+    capture_screenshots = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args: Any, flow: Flow, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["device"].queryset = Device.objects.filter(
+            platform=flow.platform, enabled=True
+        ).order_by("device_id")
+
+    def settings(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "restartApp": data["restart_app"],
+            "clearData": data["clear_data"],
+            "retryPerStep": data["retry_per_step"],
+            "failureBehaviour": data["failure_behaviour"],
+            "captureScreenshots": data["capture_screenshots"],
+        }
+
+
+@admin.register(Flow)
+class FlowAdmin(admin.ModelAdmin):
+    list_display = ["name", "platform", "app_id", "step_count", "last_run", "pass_rate"]
+    list_filter = ["platform"]
+    search_fields = ["name", "app_id"]
+    inlines = [StepInline]
+    readonly_fields = ["recent_runs", "created_at", "updated_at"]
+    fields = ["name", "platform", "app_id", "recent_runs", "created_at", "updated_at"]
+    actions = ["play_on_device"]
+
+    class Media:
+        css = {"all": ["playback/admin.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Flow]:
+        runs = Run.objects.filter(flow=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_steps=count_of(Step.objects.filter(flow=OuterRef("pk"))),
+                n_finished=count_of(runs.filter(status__in=FINISHED)),
+                n_success=count_of(runs.filter(status=Run.Status.SUCCESS)),
+                last_status=Subquery(runs.order_by("-queued_at", "-pk").values("status")[:1]),
+            )
+        )
+
+    @admin.display(description="steps", ordering="n_steps")
+    def step_count(self, flow: Flow) -> int:
+        return flow.n_steps or 0
+
+    @admin.display(description="last run")
+    def last_run(self, flow: Flow) -> str:
+        return badge(flow.last_status) if flow.last_status else "-"
+
+    @admin.display(description="pass rate")
+    def pass_rate(self, flow: Flow) -> str:
+        if not flow.n_finished:
+            return "-"
+        return f"{100 * (flow.n_success or 0) / flow.n_finished:.0f}% of {flow.n_finished}"
+
+    @admin.display(description="last runs")
+    def recent_runs(self, flow: Flow) -> str:
+        if flow.pk is None:
+            return "-"
+        runs = list(
+            Run.objects.filter(flow=flow)
+            .select_related("device")
+            .order_by("-queued_at", "-pk")[:10]
+        )
+        recent = Run.objects.filter(flow=flow, status__in=FINISHED).order_by("-queued_at")[:50]
+        stats = Run.objects.filter(pk__in=recent.values("pk")).aggregate(
+            finished=Count("pk"), success=Count("pk", filter=Q(status=Run.Status.SUCCESS))
+        )
+        rate = (
+            f"Pass rate of the last {stats['finished']} finished runs: "
+            f"{100 * stats['success'] / stats['finished']:.0f}%."
+            if stats["finished"]
+            else "No finished runs yet."
+        )
+        play = reverse("admin:flows_flow_play", args=[flow.pk])
+        return format_html(
+            '<p>{} <a class="pb-button" href="{}" id="pb-play">Play on a device</a></p>{}',
+            rate,
+            play,
+            runs_table(runs),
+        )
+
+    # --- playing a flow from the admin --------------------------------------------------
+    def get_urls(self):
+        return [
+            path(
+                "<int:flow_id>/play/",
+                self.admin_site.admin_view(self.play_view),
+                name="flows_flow_play",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description="Play the selected flow on a device")
+    def play_on_device(self, request: HttpRequest, queryset: QuerySet[Flow]) -> HttpResponse | None:
+        flows = list(queryset[:2])
+        if len(flows) != 1:
+            self.message_user(request, "Select exactly one flow to play.", messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:flows_flow_play", args=[flows[0].pk]))
+
+    def play_view(self, request: HttpRequest, flow_id: int) -> HttpResponse:
+        flow = get_object_or_404(Flow, pk=flow_id)
+        if not request.user.has_perm("playback.add_run"):
+            raise PermissionDenied
+        form = PlayForm(request.POST or None, flow=flow)
+        if request.method == "POST" and form.is_valid():
+            try:
+                run = services.start_run(
+                    flow=flow,
+                    device=form.cleaned_data["device"],
+                    settings=form.settings(),
+                    requested_by=request.user,
+                )
+            except services.RunRequestError as exc:
+                form.add_error(None, "; ".join(map(str, exc.errors.values())))
+            else:
+                self.message_user(request, f"Run #{run.pk} of {flow.name} queued.")
+                return HttpResponseRedirect(reverse("admin:playback_run_change", args=[run.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Play {flow.name}",
+            "flow": flow,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/flows/flow/play.html", context)
