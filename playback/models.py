@@ -87,9 +87,11 @@ class Run(models.Model):
     class Meta:
         ordering = ["-queued_at", "-id"]
         indexes = [
-            models.Index(fields=["-queued_at"], name="run_queued_at"),
+            models.Index(fields=["-queued_at", "-id"], name="run_queued_at"),
             models.Index(fields=["status", "queued_at"], name="run_status_queued_at"),
             models.Index(fields=["flow", "-queued_at"], name="run_flow_queued_at"),
+            # Pass rates count a flow's runs by status from the index alone.
+            models.Index(fields=["flow", "status"], name="run_flow_status"),
             models.Index(fields=["device", "status", "queued_at"], name="run_device_status"),
         ]
 
