@@ -183,12 +183,21 @@ if env_str("REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = env_str("REDIS_URL")
 
+# Runs: the whole-run timeout (overridable per run up to the task timeout), the
+# worker's heartbeat, and when a silent run counts as lost.
+PLAYBACK_RUN_TIMEOUT_S = env_int("PLAYBACK_RUN_TIMEOUT_S", 1800)
+PLAYBACK_MAX_RUN_TIMEOUT_S = Q_TASK_TIMEOUT_S - 120
+PLAYBACK_HEARTBEAT_S = env_float("PLAYBACK_HEARTBEAT_S", 5.0)
+PLAYBACK_LOST_AFTER_S = env_float("PLAYBACK_LOST_AFTER_S", 60.0)
+# A dispatched run whose task no worker picked up within this long is enqueued again.
+PLAYBACK_REDISPATCH_AFTER_S = env_float("PLAYBACK_REDISPATCH_AFTER_S", 300.0)
+
 # Playback engine and device defaults (SPEC "Engine semantics").
 PLAYBACK_RETRY_PAUSE_S = env_float("PLAYBACK_RETRY_PAUSE_S", 1.0)
 PLAYBACK_ELEMENT_TIMEOUT_MS = env_int("PLAYBACK_ELEMENT_TIMEOUT_MS", 5000)
 PLAYBACK_LAUNCH_TIMEOUT_S = env_float("PLAYBACK_LAUNCH_TIMEOUT_S", 20.0)
 APPIUM_CONNECT_TIMEOUT_S = env_float("APPIUM_CONNECT_TIMEOUT_S", 10.0)
-APPIUM_COMMAND_TIMEOUT_S = env_float("APPIUM_COMMAND_TIMEOUT_S", 120.0)
+APPIUM_COMMAND_TIMEOUT_S = env_float("APPIUM_COMMAND_TIMEOUT_S", 60.0)
 APPIUM_PORT = env_int("APPIUM_PORT", 4723)
 SIM_APP_PATH = Path(env_str("PLAYBACK_SIM_APP", str(BASE_DIR / "simulator" / "apps" / "demo.xml")))
 

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
 MAX_RETRIES_PER_STEP = 3
+MAX_RUN_TIMEOUT_S = 24 * 3600
 APP_FOREGROUND = 4
 APP_STATE_NAMES = {
     0: "not installed",
@@ -88,6 +89,8 @@ class PlaybackSettings:
     retry_per_step: int = 0
     failure_behaviour: FailureBehaviour = FailureBehaviour.STOP
     capture_screenshots: bool = True
+    # None: the server's default (the service fills it in when a run is created).
+    run_timeout_s: int | None = None
 
     # API key -> attribute; the API speaks camelCase, as the seed does.
     KEYS: ClassVar[dict[str, str]] = {
@@ -96,6 +99,7 @@ class PlaybackSettings:
         "retryPerStep": "retry_per_step",
         "failureBehaviour": "failure_behaviour",
         "captureScreenshots": "capture_screenshots",
+        "runTimeoutSeconds": "run_timeout_s",
     }
 
     @classmethod
@@ -130,6 +134,15 @@ class PlaybackSettings:
                     )
                 else:
                     values[attr] = min(value, MAX_RETRIES_PER_STEP)
+            elif attr == "run_timeout_s":
+                if value is None:
+                    continue
+                if isinstance(value, bool) or not isinstance(value, int):
+                    errors[key] = f"Must be a whole number of seconds (got {value!r})."
+                elif not 1 <= value <= MAX_RUN_TIMEOUT_S:
+                    errors[key] = f"Must be from 1 to {MAX_RUN_TIMEOUT_S} seconds (got {value})."
+                else:
+                    values[attr] = value
             elif attr == "failure_behaviour":
                 allowed = [b.value for b in FailureBehaviour]
                 if value not in allowed:
@@ -146,10 +159,13 @@ class PlaybackSettings:
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as the API shows them (camelCase keys)."""
-        return {
+        shown = {
             key: (str(getattr(self, attr)) if attr == "failure_behaviour" else getattr(self, attr))
             for key, attr in self.KEYS.items()
         }
+        if self.run_timeout_s is None:
+            del shown["runTimeoutSeconds"]
+        return shown
 
 
 def _unknown_key_message(key: str, allowed: Mapping[str, str]) -> str:
@@ -305,10 +321,19 @@ class _Player:
         self.outcomes: list[StepOutcome] = []
         self.cancelled = False
         self.fatal: str | None = None
+        self.started = 0.0
 
     # --- the run -------------------------------------------------------------
+    def timed_out(self, before: str) -> bool:
+        """True (and the run's error set) once the run's own time is up."""
+        limit = self.settings.run_timeout_s
+        if limit is None or self.clock() - self.started < limit:
+            return False
+        self.fatal = f"Run timed out after {limit:g} s ({before})"
+        return True
+
     def play(self, steps: Sequence[Step]) -> RunOutcome:
-        start = self.clock()
+        start = self.started = self.clock()
         not_run: tuple[StepStatus, str] | None = None
         if self.should_cancel():
             self.cancelled = True
@@ -324,6 +349,8 @@ class _Player:
             if not_run is None and self.should_cancel():
                 self.cancelled = True
                 not_run = (StepStatus.SKIPPED, "Run cancelled")
+            elif not_run is None and self.timed_out(f"before step {step.number}"):
+                not_run = (StepStatus.BLOCKED, f"Not run: {self.fatal}")
             if not_run is not None:
                 status, reason = not_run
                 self.emit(StepOutcome(step.number, str(step.action), status, error=reason))
@@ -399,6 +426,10 @@ class _Player:
                         f"Run cancelled before attempt {attempt}; "
                         f"attempt {attempt - 1} failed: {errors[-1]}"
                     )
+                    status = StepStatus.FAIL
+                    break
+                if self.timed_out(f"before attempt {attempt} of step {step.number}"):
+                    message = f"{self.fatal}; attempt {attempt - 1} failed: {errors[-1]}"
                     status = StepStatus.FAIL
                     break
             try:

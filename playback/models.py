@@ -67,7 +67,13 @@ class Run(models.Model):
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was given its device."
+    )
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(
+        max_length=200, blank=True, help_text="host:pid of the process that plays it."
+    )
     cancel_requested = models.BooleanField(default=False)
     foreground = models.BooleanField(
         default=False, help_text="Played by the `play` command, not by a worker."
@@ -103,7 +109,7 @@ class Run(models.Model):
         return self.status in self.ACTIVE_STATUSES
 
     @classmethod
-    def claim(cls, pk: int) -> bool:
+    def claim(cls, pk: int, *, worker: str = "") -> bool:
         """Move a queued run that holds its device to running.
 
         True for exactly one caller, however many workers try at once: the WHERE
@@ -113,7 +119,7 @@ class Run(models.Model):
         now = timezone.now()
         claimed = cls.objects.filter(
             pk=pk, status=cls.Status.QUEUED, holding_device__isnull=False
-        ).update(status=cls.Status.RUNNING, started_at=now, heartbeat_at=now)
+        ).update(status=cls.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker)
         return claimed == 1
 
     def mark_finished(self, *, status: str, error: str = "", duration_ms: int | None) -> None:

@@ -55,6 +55,11 @@ class SettingsSerializer(serializers.Serializer):
         ["stop", "skip", "continue"], required=False, default="stop"
     )
     captureScreenshots = serializers.BooleanField(required=False, default=True)
+    runTimeoutSeconds = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Whole-run timeout; default PLAYBACK_RUN_TIMEOUT_S (1800).",
+    )
 
 
 class RunSummarySerializer(serializers.ModelSerializer):

@@ -4,14 +4,19 @@ worker task call. Orchestration lives here; one-run transitions live on the mode
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
+import os
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from flows.models import Flow
@@ -53,6 +58,17 @@ def start_run(
         effective = engine.PlaybackSettings.parse(settings)
     except engine.SettingsError as exc:
         errors["settings"] = exc.errors
+    else:
+        limit = django_settings.PLAYBACK_MAX_RUN_TIMEOUT_S
+        if effective.run_timeout_s is None:
+            effective = dataclasses.replace(
+                effective, run_timeout_s=min(django_settings.PLAYBACK_RUN_TIMEOUT_S, limit)
+            )
+        elif effective.run_timeout_s > limit:
+            errors["settings"] = {
+                "runTimeoutSeconds": f"At most {limit} seconds on this server "
+                f"(got {effective.run_timeout_s})."
+            }
     if not device.enabled:
         errors["device_id"] = f"Device {device.device_id} is disabled; enable it or pick another."
     elif device.platform != flow.platform:
@@ -94,6 +110,14 @@ class RunConflict(Exception):
     """The run is in a state that does not allow this (e.g. cancelling a finished run)."""
 
 
+class RunTakenAway(Exception):
+    """The run was ended elsewhere (the sweeper) while this process played it."""
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def cancel_run(*, run: Run) -> Run:
     """Cancel a run: a queued one at once, a running one before its next step/attempt."""
     now = timezone.now()
@@ -105,7 +129,7 @@ def cancel_run(*, run: Run) -> Run:
             error="Cancelled before it started",
         )
         if cancelled_queued:
-            recorder = _StepRecorder(run, None)
+            recorder = _StepRecorder(run, None, playing=False)
             for step in engine_steps(run.flow):
                 recorder(
                     engine.StepOutcome(
@@ -155,6 +179,7 @@ def dispatch_next(*, device_pk: int) -> Run | None:
         )
         if not taken:
             return None
+        Run.objects.filter(pk=run.pk).update(dispatched_at=timezone.now())
         if not run.foreground:
             run_pk = run.pk
             transaction.on_commit(lambda: tasks.enqueue_run(run_pk))
@@ -241,11 +266,16 @@ def open_appium_session(device: Device, app_id: str) -> Iterator[engine.Driver]:
 
 
 class _StepRecorder:
-    """Saves each step as the engine reports it, and keeps the run's counters live."""
+    """Saves each step as the engine reports it, and keeps the run's counters live.
 
-    def __init__(self, run: Run, observer: StepObserver | None):
+    While playing, a step is saved only if the run is still `running`; a run ended
+    elsewhere (by the sweeper) raises `RunTakenAway` and the step is not written.
+    """
+
+    def __init__(self, run: Run, observer: StepObserver | None, *, playing: bool = True):
         self.run = run
         self.observer = observer
+        self.playing = playing
         self.statuses: list[str] = []
 
     def __call__(self, outcome: engine.StepOutcome) -> None:
@@ -267,7 +297,11 @@ class _StepRecorder:
         del counts["total_steps"]  # the flow's length, set when the run was created
         with transaction.atomic():
             result.save()
-            Run.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now(), **counts)
+            runs = Run.objects.filter(pk=self.run.pk)
+            if self.playing:
+                runs = runs.filter(status=Run.Status.RUNNING)
+            if not runs.update(heartbeat_at=timezone.now(), **counts):
+                raise RunTakenAway(f"Run {self.run.pk} was ended while it played")
         for key, value in counts.items():
             setattr(self.run, key, value)
         if self.observer is not None:
@@ -297,17 +331,48 @@ def execute_run(
     A run that is not queued any more (claimed by another worker, cancelled) is
     returned untouched: a run is never played twice.
     """
-    if not Run.claim(run_id):
+    if not Run.claim(run_id, worker=worker_identity()):
         run = Run.objects.get(pk=run_id)
         if not run.is_active:
             # Cancelled while it waited for a worker: hand the device on.
             release_device(run_id=run.pk, device_pk=run.device_id)
         return run
     run = Run.objects.select_related("flow", "device").get(pk=run_id)
+    heartbeat = _Heartbeat(run.pk, django_settings.PLAYBACK_HEARTBEAT_S)
+    heartbeat.start()
     try:
         return _play(run, open_session=open_session, on_step=on_step, sleep=sleep)
+    except RunTakenAway:
+        log.warning("Run %s was ended elsewhere while it played; stopped.", run_id)
+        return Run.objects.get(pk=run_id)
     finally:
+        heartbeat.stop()
         release_device(run_id=run.pk, device_pk=run.device_id)
+
+
+class _Heartbeat(threading.Thread):
+    """Writes the run's heartbeat while a long step runs (steps write it too)."""
+
+    def __init__(self, run_id: int, interval_s: float):
+        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
+        self.run_id = run_id
+        self.interval_s = interval_s
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval_s):
+                Run.objects.filter(pk=self.run_id, status=Run.Status.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:  # a missed beat is what the sweeper is for
+            log.exception("Heartbeat of run %s failed", self.run_id)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=self.interval_s + 5)
 
 
 def _play(
@@ -324,7 +389,10 @@ def _play(
     opener = open_session or open_appium_session
 
     def should_cancel() -> bool:
-        return Run.objects.filter(pk=run_id, cancel_requested=True).exists()
+        status, cancel = Run.objects.filter(pk=run_id).values_list("status", "cancel_requested")[0]
+        if status != Run.Status.RUNNING:
+            raise RunTakenAway(f"Run {run_id} is {status} now")
+        return cancel
 
     status, error = Run.Status.ERROR, ""
     try:
@@ -342,6 +410,8 @@ def _play(
         status, error = outcome.status, outcome.error or ""
     except engine.DeviceError as exc:
         error = engine.describe(exc)
+    except RunTakenAway:
+        raise
     except Exception as exc:
         log.exception("Run %s ended with an internal error", run_id)
         error = f"Internal error: {engine.describe(exc)}"
@@ -351,3 +421,98 @@ def _play(
         status=str(status), error=error, duration_ms=round((time.monotonic() - started) * 1000)
     )
     return run
+
+
+def _worker_is_gone(worker: str) -> bool:
+    """True when `worker` (host:pid) is a process of this host that no longer exists."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def end_lost_run(*, run: Run, reason: str) -> bool:
+    """End a running run whose worker is gone: `error`, its finished steps kept, the
+    rest blocked, its device handed to the next run. False if it was not running."""
+    now = timezone.now()
+    error = f"Worker lost: {reason}"
+    with transaction.atomic():
+        ended = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+            status=Run.Status.ERROR, error=error, finished_at=now
+        )
+        if not ended:
+            return False
+        done = set(run.step_results.values_list("step_number", flat=True))
+        recorder = _StepRecorder(run, None, playing=False)
+        recorder.statuses = list(run.step_results.values_list("status", flat=True))
+        recorder.not_run([s for s in engine_steps(run.flow) if s.number not in done], error)
+        if run.started_at:
+            Run.objects.filter(pk=run.pk).update(
+                duration_ms=round((now - run.started_at).total_seconds() * 1000)
+            )
+    release_device(run_id=run.pk, device_pk=run.device_id)
+    return True
+
+
+def sweep_runs() -> dict[str, list[int]]:
+    """Make sure nothing stays running or queued forever, and no device stays locked.
+
+    - a running run whose heartbeat is older than PLAYBACK_LOST_AFTER_S, or whose
+      worker process on this host is gone, ends as `error` ("Worker lost");
+    - a device held by a run that has ended is freed;
+    - a free device with queued runs is given to the oldest;
+    - a run given its device long ago (PLAYBACK_REDISPATCH_AFTER_S) that no worker
+      picked up (a broker without delivery receipts lost its task) is enqueued again;
+      claiming is a conditional update, so a duplicate task plays nothing twice.
+
+    Runs on a django-q2 schedule and whenever a worker process starts.
+    """
+    from playback import tasks
+
+    now = timezone.now()
+    lost_before = now - timedelta(seconds=django_settings.PLAYBACK_LOST_AFTER_S)
+    report: dict[str, list[int]] = {"lost": [], "freed": [], "dispatched": [], "requeued": []}
+    for run in Run.objects.filter(status=Run.Status.RUNNING).select_related("flow"):
+        if run.heartbeat_at is None or run.heartbeat_at < lost_before:
+            seen = run.heartbeat_at.strftime("%H:%M:%S UTC") if run.heartbeat_at else "never"
+            reason = f"no heartbeat since {seen} (worker {run.worker or 'unknown'})"
+        elif run.worker and _worker_is_gone(run.worker):
+            reason = f"its worker process {run.worker} is gone"
+        else:
+            continue
+        if end_lost_run(run=run, reason=reason):
+            log.warning("Run %s ended: worker lost (%s)", run.pk, reason)
+            report["lost"].append(run.pk)
+    for device_pk, run_pk in (
+        Device.objects.filter(current_run__isnull=False)
+        .exclude(current_run__status__in=Run.ACTIVE_STATUSES)
+        .values_list("pk", "current_run_id")
+    ):
+        release_device(run_id=run_pk, device_pk=device_pk)
+        report["freed"].append(device_pk)
+    waiting = (
+        Run.objects.filter(status=Run.Status.QUEUED, device__current_run__isnull=True)
+        .values_list("device_id", flat=True)
+        .distinct()
+    )
+    for device_pk in list(waiting):
+        run = dispatch_next(device_pk=device_pk)
+        if run is not None:
+            report["dispatched"].append(run.pk)
+    stale = now - timedelta(seconds=django_settings.PLAYBACK_REDISPATCH_AFTER_S)
+    for run_pk in Run.objects.filter(
+        status=Run.Status.QUEUED,
+        foreground=False,
+        holding_device__isnull=False,
+        dispatched_at__lt=stale,
+    ).values_list("pk", flat=True):
+        Run.objects.filter(pk=run_pk).update(dispatched_at=now)
+        tasks.enqueue_run(run_pk)
+        report["requeued"].append(run_pk)
+    return report

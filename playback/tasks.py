@@ -15,3 +15,8 @@ def enqueue_run(run_id: int) -> str:
 def play_run(run_id: int) -> str:
     """Play one run to its end; a run already claimed elsewhere is left alone."""
     return services.execute_run(run_id=run_id).status
+
+
+def sweep_runs() -> dict[str, list[int]]:
+    """The sweeper, on its schedule (see the data migration) and at worker start."""
+    return services.sweep_runs()

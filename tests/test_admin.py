@@ -362,6 +362,7 @@ def test_playing_a_flow_on_a_device_from_the_admin(admin_client, flow, device):
         "retryPerStep": 2,
         "failureBehaviour": "skip",
         "captureScreenshots": True,
+        "runTimeoutSeconds": 1800,
     }
 
 

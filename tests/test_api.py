@@ -61,7 +61,7 @@ def test_the_seeds_request_queues_a_run_202_with_location(api, flow, device, use
     assert response["Location"] == f"http://testserver/api/playback/runs/{run.pk}/"
     assert body["run_id"] == run.pk
     assert body["status"] == "queued"
-    assert body["settings"] == SEED_SETTINGS
+    assert body["settings"] == {**SEED_SETTINGS, "runTimeoutSeconds": 1800}
     assert body["flow_id"] == flow.pk and body["device_id"] == "emulator-5554"
     assert body["total_steps"] == 3
     assert body["steps"] == []
@@ -77,7 +77,20 @@ def test_the_old_request_without_settings_takes_the_defaults(api, flow, device):
         "retryPerStep": 0,
         "failureBehaviour": "stop",
         "captureScreenshots": True,
+        "runTimeoutSeconds": 1800,
     }
+
+
+def test_a_run_timeout_can_be_set_per_run_up_to_the_servers_limit(api, flow, device, settings):
+    body = {"flow_id": flow.pk, "device_id": device.device_id}
+    ok = start(api, {**body, "settings": {"runTimeoutSeconds": 90}})
+    assert ok.json()["settings"]["runTimeoutSeconds"] == 90
+    settings.PLAYBACK_MAX_RUN_TIMEOUT_S = 600
+    too_long = start(api, {**body, "settings": {"runTimeoutSeconds": 601}})
+    assert too_long.status_code == 400
+    assert too_long.json()["settings"]["runTimeoutSeconds"] == [
+        "At most 600 seconds on this server (got 601)."
+    ]
 
 
 def test_the_path_with_a_trailing_slash_works_too(api, flow, device):

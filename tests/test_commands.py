@@ -259,6 +259,7 @@ def test_play_exits_1_when_a_step_fails(appium_server, make_flow, make_device):
         "retryPerStep": 0,
         "failureBehaviour": "continue",
         "captureScreenshots": False,
+        "runTimeoutSeconds": 1800,
     }
     assert "[2/2] step 2 tap: fail" in err
 

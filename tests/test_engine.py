@@ -361,6 +361,31 @@ def test_lost_device_ends_the_run_as_error_and_blocks_later_steps():
     assert outcome.steps[2].error == "Not run: session abc is gone (simulated)"
 
 
+def test_a_run_over_its_time_ends_as_error_before_the_next_step():
+    driver = ScriptedDriver(step_cost_s=0.6)  # find + click: 1.2 s a step
+    outcome = play(driver, flow("a", "b", "c", "d"), runTimeoutSeconds=2, restartApp=False)
+    assert outcome.status == RunStatus.ERROR
+    assert outcome.error == "Run timed out after 2 s (before step 3)"
+    assert [s.status for s in outcome.steps] == ["pass", "pass", "blocked", "blocked"]
+    assert outcome.steps[2].error == "Not run: Run timed out after 2 s (before step 3)"
+
+
+def test_a_run_over_its_time_stops_before_the_next_attempt():
+    driver = ScriptedDriver(find_failures={"a": 9})
+    outcome = play(driver, flow("a", "b"), retryPerStep=3, runTimeoutSeconds=2)
+    assert outcome.status == RunStatus.ERROR
+    first = outcome.steps[0]
+    assert first.status == StepStatus.FAIL
+    assert first.attempts == 2  # 1 s pause each: attempt 3 would start after 2 s
+    assert first.error.startswith("Run timed out after 2 s (before attempt 3 of step 1)")
+    assert outcome.steps[1].status == StepStatus.BLOCKED
+
+
+def test_no_run_timeout_means_no_limit():
+    driver = ScriptedDriver(step_cost_s=100)
+    assert play(driver, flow("a", "b")).status == RunStatus.SUCCESS
+
+
 # --- settings ---------------------------------------------------------------------
 def test_settings_defaults_match_the_spec():
     assert PlaybackSettings.parse(None).as_dict() == {
@@ -391,6 +416,8 @@ def test_retry_per_step_is_capped_at_three(given, effective):
         ({"failureBehaviour": "abort"}, "failureBehaviour", "Must be one of stop, skip, continue"),
         ({"failureBehavior": "stop"}, "failureBehavior", "did you mean 'failureBehaviour'?"),
         ({"colour": 1}, "colour", "Unknown setting. Allowed: restartApp, clearData"),
+        ({"runTimeoutSeconds": 0}, "runTimeoutSeconds", "Must be from 1 to 86400 seconds"),
+        ({"runTimeoutSeconds": "60"}, "runTimeoutSeconds", "Must be a whole number of seconds"),
     ],
 )
 def test_bad_settings_are_rejected_naming_what_is_allowed(given, key, message):

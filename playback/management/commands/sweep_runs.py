@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from playback import services
+
+
+class Command(BaseCommand):
+    help = (
+        "End runs whose worker is lost, free locked devices, dispatch waiting runs "
+        "(what the sweeper schedule does every minute)."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.stdout.write(json.dumps(services.sweep_runs()))
