@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import ProtectedError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# The largest id SQLite and PostgreSQL (bigint) can hold; bigger ones are not found.
+MAX_ID = 2**63 - 1
+ID_PATTERN = r"[0-9]{1,18}"
 
 
 def field_errors(errors: dict[str, Any]) -> dict[str, Any]:
@@ -39,3 +46,36 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # Runs keep their flow and device (history is never lost).
         exc = Conflict("It is still referenced by run history; it cannot be deleted.")
     return drf_exception_handler(exc, context)
+
+
+class RequestLimits:
+    """API request bodies larger than PLAYBACK_MAX_BODY_BYTES are refused with 413."""
+
+    def __init__(self, get_response: Any):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            limit = settings.PLAYBACK_MAX_BODY_BYTES
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return JsonResponse({"detail": "Content-Length must be a number."}, status=400)
+            if length > limit:
+                return JsonResponse(
+                    {"detail": f"The request body is {length} bytes; the limit is {limit}."},
+                    status=413,
+                )
+        return self.get_response(request)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": f"Nothing at {request.path}."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Internal error; it has been logged."}, status=500)
+    return defaults.server_error(request)

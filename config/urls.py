@@ -18,3 +18,6 @@ urlpatterns = [
         name="docs",
     ),
 ]
+
+handler404 = "config.api.not_found"
+handler500 = "config.api.server_error"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import viewsets
 
+from config.api import ID_PATTERN
 from flows.models import Flow
 from flows.serializers import FlowSerializer
 
@@ -11,3 +12,4 @@ class FlowViewSet(viewsets.ModelViewSet):
 
     queryset = Flow.objects.prefetch_related("steps").order_by("pk")
     serializer_class = FlowSerializer
+    lookup_value_regex = ID_PATTERN

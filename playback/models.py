@@ -167,3 +167,23 @@ class StepResult(models.Model):
 
     def __str__(self) -> str:
         return f"Step {self.step_number}: {self.status}"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a user sent with POST start, and the run it created."""
+
+    user = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} -> run {self.run_id}"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.urls import reverse
 from rest_framework import serializers
 
+from config.api import MAX_ID
 from flows.models import Flow
 from playback.models import Device, Run, StepResult
 
@@ -111,7 +113,7 @@ class RunSerializer(RunSummarySerializer):
 class StartRunSerializer(serializers.Serializer):
     """The seed's request: flow_id, device_id and optional settings."""
 
-    flow_id = serializers.IntegerField(min_value=1)
+    flow_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     device_id = serializers.CharField(max_length=200)
     settings = SettingsSerializer(required=False, allow_null=True)
 
@@ -170,4 +172,6 @@ class DeviceSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 'Must be a JSON object of capabilities, e.g. {"appium:app": "/path/app.apk"}.'
             )
+        if "\\u0000" in json.dumps(value):
+            raise serializers.ValidationError("Must not contain NUL characters.")
         return value

@@ -16,12 +16,12 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from flows.models import Flow
 from playback import engine
-from playback.models import Device, Run, StepResult
+from playback.models import Device, IdempotencyKey, Run, StepResult
 
 log = logging.getLogger("playback.services")
 
@@ -93,6 +93,43 @@ def start_run(
     device_pk = device.pk
     transaction.on_commit(lambda: dispatch_next(device_pk=device_pk))
     return run
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before for another request."""
+
+
+def start_run_once(
+    *, key: str, fingerprint: str, requested_by: Any, **start: Any
+) -> tuple[Run, bool]:
+    """`start_run` at most once per (user, Idempotency-Key).
+
+    Returns (run, created). The same key with the same request (`fingerprint`)
+    gives back the run it created; with another request it is a conflict. Two
+    concurrent requests with one key create one run: the unique (user, key) row is
+    written in the run's transaction, and the loser reads the winner's.
+    """
+
+    def existing() -> tuple[Run, bool]:
+        seen = IdempotencyKey.objects.select_related("run").get(user=requested_by, key=key)
+        if seen.request_hash != fingerprint:
+            raise IdempotencyConflict(
+                f"Idempotency-Key {key!r} was already used for another request "
+                f"(run {seen.run_id}); use a new key for a new request."
+            )
+        return seen.run, False
+
+    if IdempotencyKey.objects.filter(user=requested_by, key=key).exists():
+        return existing()
+    try:
+        with transaction.atomic():
+            run = start_run(requested_by=requested_by, **start)
+            IdempotencyKey.objects.create(
+                user=requested_by, key=key, request_hash=fingerprint, run=run
+            )
+    except IntegrityError:
+        return existing()
+    return run, True
 
 
 def rerun(*, run: Run, requested_by: Any = None) -> Run:

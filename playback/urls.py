@@ -1,6 +1,7 @@
-from django.urls import path, re_path
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from config.api import ID_PATTERN
 from playback import views
 
 app_name = "playback"
@@ -12,8 +13,8 @@ router.register("devices", views.DeviceViewSet, basename="device")
 urlpatterns = [
     # The seed's path has no trailing slash; both spellings work.
     re_path(r"^playback/start/?$", views.StartRunView.as_view(), name="start"),
-    path(
-        "playback/runs/<int:run_id>/steps/<int:step>/screenshot",
+    re_path(
+        rf"^playback/runs/(?P<run_id>{ID_PATTERN})/steps/(?P<step>[0-9]{{1,6}})/screenshot$",
         views.step_screenshot,
         name="step-screenshot",
     ),

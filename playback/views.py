@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -12,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import Conflict, validation_error
+from config.api import ID_PATTERN, Conflict, validation_error
 from playback import services
 from playback.filters import RunFilter
 from playback.models import Device, Run, StepResult
@@ -60,6 +63,26 @@ def wait_seconds(request: Request) -> int:
     return value
 
 
+MAX_KEY_LENGTH = 200
+
+
+def idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise validation_error(
+            {"Idempotency-Key": f"Must be 1 to {MAX_KEY_LENGTH} printable characters."}
+        )
+    return key
+
+
+def fingerprint(data: object) -> str:
+    """The same JSON body (whatever its key order or spacing) gives the same hash."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def answer_started(request: Request, run: Run, wait: int) -> Response:
     if wait:
         run = services.wait_for_run(run_id=run.pk, timeout_s=wait)
@@ -72,28 +95,53 @@ class StartRunView(APIView):
     @extend_schema(
         operation_id="playback_start",
         request=StartRunSerializer,
-        parameters=[WAIT_PARAMETER],
+        parameters=[
+            WAIT_PARAMETER,
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description=(
+                    "Send the same key again with the same body: the same run (200), "
+                    "never a second one; with another body: 409."
+                ),
+            ),
+        ],
         responses={
             202: OpenApiResponse(RunSerializer, description="Queued (or still running)."),
-            200: OpenApiResponse(RunSerializer, description="Finished within ?wait."),
+            200: OpenApiResponse(
+                RunSerializer, description="Finished within ?wait, or a repeated key."
+            ),
             400: ERRORS,
+            409: OpenApiResponse(description="The Idempotency-Key was used for another body."),
         },
         summary="Start playing a flow on a device",
     )
     def post(self, request: Request) -> Response:
         wait = wait_seconds(request)
+        key = idempotency_key(request)
         serializer = StartRunSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        start = {"flow": data["flow"], "device": data["device"], "settings": data["settings"]}
         try:
-            run = services.start_run(
-                flow=data["flow"],
-                device=data["device"],
-                settings=data["settings"],
-                requested_by=request.user,
-            )
+            if key is None:
+                run = services.start_run(requested_by=request.user, **start)
+            else:
+                run, created = services.start_run_once(
+                    key=key,
+                    fingerprint=fingerprint(request.data),
+                    requested_by=request.user,
+                    **start,
+                )
+                if not created:
+                    if wait:
+                        run = services.wait_for_run(run_id=run.pk, timeout_s=wait)
+                    return run_response(request, run, code=status.HTTP_200_OK)
         except services.RunRequestError as exc:
             raise validation_error(exc.errors) from None
+        except services.IdempotencyConflict as exc:
+            raise Conflict(str(exc)) from None
         return answer_started(request, run, wait)
 
 
@@ -102,6 +150,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     queryset = Run.objects.select_related("device").order_by("-queued_at", "-pk")
     filterset_class = RunFilter
+    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
         queryset = super().get_queryset()

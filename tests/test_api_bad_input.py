@@ -1,0 +1,168 @@
+"""Bad input everywhere is a clear 4xx, never a 500; double submits start one run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from flows.models import Flow
+from playback.models import Run
+
+pytestmark = pytest.mark.django_db
+
+TAP = {"action": "tap", "locator": {"using": "id", "value": "ok"}}
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("qa")
+
+
+@pytest.fixture
+def api(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def body(make_flow, make_device):
+    flow = make_flow([TAP])
+    make_device("http://127.0.0.1:4723", device_id="d1")
+    return {"flow_id": flow.pk, "device_id": "d1", "settings": {"retryPerStep": 1}}
+
+
+def start(api, body, key=None, **extra):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+    return api.post("/api/playback/start", body, format="json", **headers, **extra)
+
+
+# --- Idempotency-Key ----------------------------------------------------------------------
+def test_the_same_key_and_body_give_back_the_same_run(api, body):
+    first = start(api, body, key="build-42")
+    assert first.status_code == 202
+    again = start(api, dict(reversed(list(body.items()))), key="build-42")  # key order differs
+    assert again.status_code == 200
+    assert again.json()["run_id"] == first.json()["run_id"]
+    assert Run.objects.count() == 1
+
+
+def test_the_same_key_with_another_body_is_409(api, body):
+    first = start(api, body, key="build-42")
+    other = start(api, {**body, "settings": {"retryPerStep": 2}}, key="build-42")
+    assert other.status_code == 409
+    assert other.json()["detail"] == (
+        f"Idempotency-Key 'build-42' was already used for another request "
+        f"(run {first.json()['run_id']}); use a new key for a new request."
+    )
+    assert Run.objects.count() == 1
+
+
+def test_keys_belong_to_their_user(api, body, django_user_model):
+    start(api, body, key="k")
+    other = APIClient()
+    other_user = django_user_model.objects.create_user("other")
+    other.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_user).key}")
+    assert start(other, body, key="k").status_code == 202
+    assert Run.objects.count() == 2
+
+
+def test_a_bad_request_with_a_key_does_not_burn_the_key(api, body):
+    assert start(api, {**body, "device_id": "nope"}, key="k").status_code == 400
+    assert start(api, body, key="k").status_code == 202
+
+
+@pytest.mark.parametrize("key", ["", "x" * 201, "tab\there"])
+def test_a_malformed_key_is_400(api, body, key):
+    response = start(api, body, key=key)
+    assert response.status_code == 400
+    assert response.json() == {"Idempotency-Key": ["Must be 1 to 200 printable characters."]}
+
+
+# --- bodies ---------------------------------------------------------------------------------
+def test_a_body_over_the_limit_is_413(api, settings):
+    settings.PLAYBACK_MAX_BODY_BYTES = 1000
+    response = api.post("/api/flows/", "x" * 2000, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is 2000 bytes; the limit is 1000."}
+
+
+def test_deeply_nested_json_is_400(api):
+    response = api.post("/api/flows/", "[" * 50_000 + "]" * 50_000, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+
+
+def test_a_huge_step_list_is_400(api):
+    flow = {"name": "big", "platform": "sim", "app_id": "a", "steps": [TAP] * 1001}
+    response = api.post("/api/flows/", flow, format="json")
+    assert response.status_code == 400
+    assert response.json()["steps"] == ["At most 1000 steps (got 1001)."]
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "code"),
+    [
+        ("flow_id=1&device_id=d1", "application/x-www-form-urlencoded", 415),
+        ("<xml/>", "application/xml", 415),
+        (b'{"flow_id": "\xff\xfe"}', "application/json", 400),
+        ("", "application/json", 400),
+    ],
+)
+def test_wrong_content_types_and_encodings_are_4xx(api, content, content_type, code):
+    response = api.post("/api/playback/start", content, content_type=content_type)
+    assert response.status_code == code
+    assert response.json()  # says what is wrong: {"detail": ...} or per field
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/playback/runs/99999999999999999999999/",
+        "/api/playback/runs/abc/",
+        "/api/playback/runs/-1/rerun/",
+        "/api/flows/1e9/",
+        "/api/playback/runs/1/steps/x/screenshot",
+        "/api/nothing-here/",
+    ],
+)
+def test_paths_that_name_nothing_are_json_404(api, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]
+
+
+def test_ids_beyond_the_database_range_are_400_not_500(api, body):
+    response = start(api, {**body, "flow_id": 2**70})
+    assert response.status_code == 400
+    assert "less than or equal to" in response.json()["flow_id"][0]
+    assert api.get("/api/playback/runs/?flow=99999999999999999999999").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "field"),
+    [
+        ("/api/flows/", {"name": "a\x00b", "platform": "sim", "app_id": "x", "steps": []}, "name"),
+        ("/api/flows/", {"name": "a", "platform": "sim", "app_id": "x",
+                         "steps": [{"action": "type", "text": "a\x00"}]}, "steps[0].text"),
+        ("/api/devices/", {"device_id": "d\x00", "platform": "sim",
+                           "appium_url": "http://x:1"}, "device_id"),
+        ("/api/devices/", {"device_id": "d9", "platform": "sim", "appium_url": "http://x:1",
+                           "capabilities": {"a": "\x00"}}, "capabilities"),
+    ],
+)  # fmt: skip
+def test_nul_characters_are_refused(api, path, payload, field):
+    response = api.post(path, payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Flow.objects.filter(name__startswith="a").exists()
+
+
+def test_a_settings_object_nested_in_settings_is_400(api, body):
+    response = start(api, {**body, "settings": {"retryPerStep": {"deep": [1, 2]}}})
+    assert response.status_code == 400
+    assert json.dumps(response.json()).count("Must be a whole number") == 1
