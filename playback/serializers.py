@@ -151,7 +151,7 @@ class StartRunSerializer(serializers.Serializer):
 
 
 class DeviceSerializer(serializers.ModelSerializer):
-    current_run = serializers.PrimaryKeyRelatedField(read_only=True)
+    current_run = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Device
