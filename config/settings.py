@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PLAYBACK_VAR_DIR", BASE_DIR / "var"))
@@ -41,9 +42,33 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-local-development-key-change-me")
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+# PLAYBACK_ENV=production turns on the production checks below; anything else is a
+# developer's machine (DEBUG on, a throwaway secret key).
+PRODUCTION = env_str("PLAYBACK_ENV", "development") == "production"
+DEVELOPMENT_SECRET_KEY = "insecure-local-development-key-change-me"
+DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1],testserver"
+)
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("PLAYBACK_ENV=production refuses DJANGO_DEBUG=1.")
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured(
+            "PLAYBACK_ENV=production needs DJANGO_SECRET_KEY: 50 or more random characters."
+        )
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("PLAYBACK_ENV=production needs DJANGO_ALLOWED_HOSTS.")
+    # HTTPS only; set DJANGO_BEHIND_TLS_PROXY=1 when a proxy terminates TLS.
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if env_bool("DJANGO_BEHIND_TLS_PROXY"):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
