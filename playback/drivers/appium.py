@@ -89,6 +89,18 @@ def _is_transport_error(exc: BaseException) -> bool:
     return isinstance(exc, (urllib3.exceptions.HTTPError, OSError))
 
 
+def _transport_reason(exc: BaseException) -> str:
+    """What went wrong on the wire, in words (urllib3 wraps the cause in MaxRetryError)."""
+    cause = getattr(exc, "reason", None) or exc
+    if isinstance(cause, (urllib3.exceptions.ReadTimeoutError, TimeoutError)):
+        return "no answer in time (the device or its Appium server hangs)"
+    if isinstance(cause, (urllib3.exceptions.NewConnectionError, ConnectionRefusedError)):
+        return "connection refused (is the Appium server running?)"
+    if isinstance(cause, urllib3.exceptions.ProtocolError):
+        return "the connection was dropped"
+    return str(cause)
+
+
 class AppiumDriver:
     """The engine's `Driver` on one open Appium session."""
 
@@ -107,7 +119,10 @@ class AppiumDriver:
             raise CommandFailed(f"{what} failed: {_first_line(exc)}") from exc
         except Exception as exc:
             if _is_transport_error(exc):
-                raise DeviceError(f"lost contact with {self.where} during {what}: {exc}") from exc
+                reason = _transport_reason(exc)
+                raise DeviceError(
+                    f"lost contact with {self.where} during {what}: {reason}"
+                ) from exc
             raise
 
     def find(self, locator: Locator, timeout_ms: int) -> Any:
@@ -200,7 +215,8 @@ def open_session(
     except Exception as exc:
         if _is_transport_error(exc):
             raise DeviceError(
-                f"Appium server {appium_url} for device {device_label} is unreachable: {exc}"
+                f"Appium server {appium_url} for device {device_label} is unreachable: "
+                f"{_transport_reason(exc)}"
             ) from exc
         raise
     try:

@@ -13,6 +13,7 @@
  *     failClickFirst="N" the first N clicks since the last launch fail (invalid element state)
  *     appearAfterMs="T"  not found until T ms after the last launch
  *     visible="false"    (the fake driver's own) clicks fail
+ *     hangMs="T"         a click takes T ms (a device that hangs)
  *   Lookups, clicks and typing while the app is not running fail. Launching resets the
  *   fault counters; `clearApp` also resets typed values and click counts (the app's data).
  * - Coordinates: a W3C pointer tap clicks the element whose bounds
@@ -373,6 +374,10 @@ class PlaybackSimPlugin extends BasePlugin {
       throw new errors.InvalidElementStateError(
         `Click ${seen + 1} of ${failFirst} staged to fail (failClickFirst)`,
       );
+    }
+    const hang = intAttr(node, 'hangMs');
+    if (hang) {
+      await new Promise((resolve) => setTimeout(resolve, hang));
     }
     return await next();
   }
