@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 APPIUM_PORT ?= 4723
 export APPIUM_PORT
 
-.PHONY: install system-deps migrate demo run appium test lint format clean
+.PHONY: install system-deps migrate demo run appium test test-scaleout lint format clean
 
 install: system-deps $(VENV)/.installed node_modules/.installed migrate
 
@@ -43,8 +43,23 @@ appium: system-deps node_modules/.installed
 	node_modules/.bin/appium --address 127.0.0.1 --port $(APPIUM_PORT) \
 		--use-drivers fake --use-plugins playback-sim --log-no-colors
 
+# The whole suite twice: on the embedded default (SQLite + the ORM broker), then on
+# the scale-out stack (PostgreSQL + Redis at 127.0.0.1, a fresh database each time).
+# Outside CI the second pass is skipped, with a message, when they are not running.
 test: install
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-scaleout
+
+test-scaleout: install
+	@if ! $(PY) scripts/scaleout_services.py check; then \
+		if [ -n "$$CI" ]; then echo "PostgreSQL/Redis are required in CI"; exit 1; fi; \
+		echo "SKIPPED the PostgreSQL + Redis pass: start them at 127.0.0.1:5432/6379"; exit 0; \
+	fi; \
+	db=playback_$$(date +%s)_$$$$; \
+	echo "== the suite again on PostgreSQL ($$db) + Redis =="; \
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$$db REDIS_URL=redis://127.0.0.1:6379/0 \
+		PLAYBACK_Q_NAME=$$db $(PY) -m pytest -p no:cacheprovider; rc=$$?; \
+	$(PY) scripts/scaleout_services.py drop test_$$db; exit $$rc
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -199,7 +199,8 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # django-q2: the ORM broker on the default database unless REDIS_URL is set.
 Q_TASK_TIMEOUT_S = env_int("PLAYBACK_TASK_TIMEOUT_S", 3600)
 Q_CLUSTER = {
-    "name": "playback",
+    # With Redis the name is also the queue's key: one name per installation.
+    "name": env_str("PLAYBACK_Q_NAME", "playback"),
     "workers": env_int("PLAYBACK_WORKERS", 2),
     "timeout": Q_TASK_TIMEOUT_S,
     # retry must exceed timeout, or a long run would be handed to a second worker.

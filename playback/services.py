@@ -535,6 +535,7 @@ def sweep_runs() -> dict[str, list[int]]:
         report["freed"].append(device_pk)
     waiting = (
         Run.objects.filter(status=Run.Status.QUEUED, device__current_run__isnull=True)
+        .order_by()  # the default ordering would make DISTINCT return duplicates
         .values_list("device_id", flat=True)
         .distinct()
     )

@@ -409,7 +409,7 @@ def test_enable_and_disable_devices(admin_client, device):
         "admin:flows_flow_add",
         "admin:playback_device_add",
         "admin:authtoken_tokenproxy_changelist",
-        "admin:django_q_ormq_changelist",
+        "admin:django_q_schedule_changelist",
     ],
 )
 def test_other_admin_pages_load(admin_client, name):
