@@ -19,6 +19,9 @@ def django_on_bench_db(name: str = "bench", *, reuse: bool = False) -> bool:
     if not reused:
         db.unlink(missing_ok=True)
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{db}")
+    url = os.environ["DATABASE_URL"]
+    if url.startswith(("postgres://", "postgresql://")) and not reuse:
+        fresh_postgres_database(url)
     os.environ.setdefault("PLAYBACK_MEDIA_ROOT", str(bench_dir / "media"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DJANGO_DEBUG", "0")  # measure what production runs
@@ -28,3 +31,19 @@ def django_on_bench_db(name: str = "bench", *, reuse: bool = False) -> bool:
     django.setup()
     call_command("migrate", verbosity=0)
     return reused
+
+
+def fresh_postgres_database(url: str) -> None:
+    """Drop and create the database DATABASE_URL names (a benchmark's own)."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name.replace("_", "").isalnum():
+        raise SystemExit(f"not a database name: {name!r}")
+    admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')

@@ -10,18 +10,20 @@ import os
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from flows.models import Flow
-from playback import engine
-from playback.models import Device, IdempotencyKey, Run, StepResult
+from playback import engine, recording
+from playback.models import Device, IdempotencyKey, Run, screenshot_name
 
 log = logging.getLogger("playback.services")
 
@@ -307,6 +309,7 @@ class _StepRecorder:
 
     While playing, a step is saved only if the run is still `running`; a run ended
     elsewhere (by the sweeper) raises `RunTakenAway` and the step is not written.
+    `cancel_requested` is what the run said when the last step was written.
     """
 
     def __init__(self, run: Run, observer: StepObserver | None, *, playing: bool = True):
@@ -314,33 +317,48 @@ class _StepRecorder:
         self.observer = observer
         self.playing = playing
         self.statuses: list[str] = []
+        self.tally: Counter[str] = Counter()  # kept as it goes: no recount per step
+        self.cancel_requested: bool | None = None
 
     def __call__(self, outcome: engine.StepOutcome) -> None:
-        result = StepResult(
-            run=self.run,
-            step_number=outcome.step,
-            action=outcome.action,
-            status=str(outcome.status),
-            attempts=outcome.attempts,
-            attempt_errors=outcome.attempt_errors,
-            duration_ms=outcome.duration_ms,
-            error=outcome.error or "",
-            screenshot_error=outcome.screenshot_error or "",
-        )
+        screenshot = ""
         if outcome.screenshot:
-            result.screenshot.save("step.png", ContentFile(outcome.screenshot), save=False)
+            screenshot = default_storage.save(
+                screenshot_name(self.run.pk, outcome.step), ContentFile(outcome.screenshot)
+            )
         self.statuses.append(str(outcome.status))
-        counts = engine.step_counts(self.statuses)
-        del counts["total_steps"]  # the flow's length, set when the run was created
-        with transaction.atomic():
-            result.save()
-            runs = Run.objects.filter(pk=self.run.pk)
-            if self.playing:
-                runs = runs.filter(status=Run.Status.RUNNING)
-            if not runs.update(heartbeat_at=timezone.now(), **counts):
-                raise RunTakenAway(f"Run {self.run.pk} was ended while it played")
-        for key, value in counts.items():
-            setattr(self.run, key, value)
+        self.tally[outcome.status] += 1
+        counts = {
+            "successful_steps": self.tally[engine.StepStatus.PASS]
+            + self.tally[engine.StepStatus.FLAKY],
+            "flaky_steps": self.tally[engine.StepStatus.FLAKY],
+            "failed_steps": self.tally[engine.StepStatus.FAIL],
+            "skipped_steps": self.tally[engine.StepStatus.SKIPPED],
+            "blocked_steps": self.tally[engine.StepStatus.BLOCKED],
+        }
+        cancel = recording.save_step(
+            run_id=self.run.pk,
+            step={
+                "step_number": outcome.step,
+                "action": outcome.action,
+                "status": str(outcome.status),
+                "attempts": outcome.attempts,
+                "attempt_errors": outcome.attempt_errors,
+                "duration_ms": outcome.duration_ms,
+                "error": outcome.error or "",
+                "screenshot": screenshot,
+                "screenshot_error": outcome.screenshot_error or "",
+            },
+            counts=counts,
+            only_running=self.playing,
+        )
+        if cancel is None:
+            if screenshot:
+                default_storage.delete(screenshot)
+            raise RunTakenAway(f"Run {self.run.pk} was ended while it played")
+        self.cancel_requested = cancel
+        for key in recording.COUNT_FIELDS:
+            setattr(self.run, key, counts[key])
         if self.observer is not None:
             self.observer(self.run, outcome)
 
@@ -426,6 +444,11 @@ def _play(
     opener = open_session or open_appium_session
 
     def should_cancel() -> bool:
+        # Right after a step was written, its UPDATE already told us; otherwise
+        # (before step 1, between retries) ask.
+        if recorder.cancel_requested is not None:
+            cancel, recorder.cancel_requested = recorder.cancel_requested, None
+            return cancel
         status, cancel = Run.objects.filter(pk=run_id).values_list("status", "cancel_requested")[0]
         if status != Run.Status.RUNNING:
             raise RunTakenAway(f"Run {run_id} is {status} now")
@@ -488,6 +511,7 @@ def end_lost_run(*, run: Run, reason: str) -> bool:
         done = set(run.step_results.values_list("step_number", flat=True))
         recorder = _StepRecorder(run, None, playing=False)
         recorder.statuses = list(run.step_results.values_list("status", flat=True))
+        recorder.tally.update(recorder.statuses)
         recorder.not_run([s for s in engine_steps(run.flow) if s.number not in done], error)
         if run.started_at:
             Run.objects.filter(pk=run.pk).update(

@@ -1,7 +1,7 @@
 """The scale-out services on this machine: is PostgreSQL + Redis there; drop a test DB.
 
-    python scripts/scaleout_services.py check        # exit 0 when both answer
-    python scripts/scaleout_services.py drop NAME    # drop a database, even if in use
+python scripts/scaleout_services.py check        # exit 0 when both answer
+python scripts/scaleout_services.py drop NAME    # drop a database, even if in use
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -295,16 +296,18 @@ def test_a_refused_session_ends_the_run_as_error(make_flow, make_device, appium_
     assert statuses(run) == ["blocked"]
 
 
-def test_cancelling_mid_run_stops_before_the_next_step(make_flow, sim_device):
-    def cancel_after_two(run: Run, outcome) -> None:
-        if outcome.step == 2:
-            Run.objects.filter(pk=run.pk).update(cancel_requested=True)
+def test_cancelling_mid_run_lets_the_step_in_flight_finish_and_stops(make_flow, sim_device):
+    def cancel_during_step_three(run: Run, outcome) -> None:
+        if outcome.step == 2:  # step 3's click takes 300 ms; cancel 100 ms into it
+            threading.Timer(
+                0.1, lambda: Run.objects.filter(pk=run.pk).update(cancel_requested=True)
+            ).start()
 
-    flow = make_flow([tap("ok"), tap("ok-2"), tap("ok"), tap("ok-2")])
-    run = play(flow, sim_device, on_step=cancel_after_two)
+    flow = make_flow([tap("ok"), tap("ok-2"), tap("slow"), tap("ok"), tap("ok-2")])
+    run = play(flow, sim_device, on_step=cancel_during_step_three)
     assert run.status == "cancelled"
-    assert statuses(run) == ["pass", "pass", "skipped", "skipped"]
-    assert run.step_results.get(step_number=3).error == "Run cancelled"
+    assert statuses(run) == ["pass", "pass", "pass", "skipped", "skipped"]
+    assert run.step_results.get(step_number=4).error == "Run cancelled"
 
 
 def test_the_demo_flow_plays_on_the_demo_app(make_device, appium_server):

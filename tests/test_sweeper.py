@@ -128,9 +128,10 @@ def test_a_worker_whose_run_was_swept_stops_writing(flow, device):
     run.refresh_from_db()
     assert run.status == "error"
     assert run.error == "Worker lost: test"
-    # Step 1 was saved by the worker; the sweeper blocked 2 and 3; nothing was played after.
+    # Step 1 was saved by the worker; the sweeper blocked 2 and 3. The worker learns
+    # it lost the run when it writes its next step: that write is refused and it stops.
     assert list(run.step_results.values_list("status", flat=True)) == ["pass", "blocked", "blocked"]
-    assert driver.names().count("find") == 1
+    assert driver.names().count("find") == 2
     device.refresh_from_db()
     assert device.current_run is None
 
