@@ -34,15 +34,34 @@ class StepResultSerializer(serializers.ModelSerializer):
     def get_error(self, result: StepResult) -> str | None:
         return result.error or None
 
+    def to_representation(self, result: StepResult) -> dict[str, Any]:
+        # The same fields as declared above (the schema reads those), built directly:
+        # a run has up to 1,000 steps and DRF's per-field machinery was most of a GET.
+        return {
+            "step": result.step_number,
+            "action": result.action,
+            "status": result.status,
+            "attempts": result.attempts,
+            "duration_ms": result.duration_ms,
+            "error": result.error or None,
+            "attempt_errors": result.attempt_errors,
+            "screenshot": self.get_screenshot(result),
+        }
+
     def get_screenshot(self, result: StepResult) -> str | None:
         if not result.screenshot:
             return None
-        url = reverse(
-            "playback:step-screenshot",
-            kwargs={"run_id": result.run_id, "step": result.step_number},
-        )
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request is not None else url
+        # The run's URL is resolved once per run, not once per step (a quarter of a
+        # 100-step GET went to reverse()): screenshots live under it.
+        bases = self.context.setdefault("_run_urls", {})
+        base = bases.get(result.run_id)
+        if base is None:
+            base = reverse("playback:run-detail", kwargs={"pk": result.run_id})
+            request = self.context.get("request")
+            base = bases[result.run_id] = (
+                request.build_absolute_uri(base) if request is not None else base
+            )
+        return f"{base}steps/{result.step_number}/screenshot"
 
 
 class SettingsSerializer(serializers.Serializer):

@@ -1,0 +1,81 @@
+"""Start the service's processes for a benchmark: gunicorn and qcluster on the
+benchmark's database, with a broker of choice."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from _setup import ROOT
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def stack_env(*, broker: str, workers: int, queue_name: str) -> dict[str, str]:
+    env = {**os.environ, "PLAYBACK_WORKERS": str(workers), "PYTHONUNBUFFERED": "1",
+           "PLAYBACK_Q_NAME": queue_name}  # fmt: skip
+    env.pop("REDIS_URL", None)
+    if broker == "redis":
+        env["REDIS_URL"] = REDIS_URL
+    return env
+
+
+@contextmanager
+def processes(*commands: tuple[list[str], dict[str, str]]) -> Iterator[None]:
+    children = [
+        subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+        for cmd, env in commands
+    ]  # fmt: skip
+    try:
+        yield
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def qcluster(env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    return [sys.executable, str(ROOT / "manage.py"), "qcluster"], env
+
+
+def gunicorn(port: int, env: dict[str, str], workers: int = 2) -> tuple[list[str], dict[str, str]]:
+    return [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
+            "-w", str(workers), "--log-level", "warning"], env  # fmt: skip
+
+
+def wait_for_http(url: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers (401 is an answer)
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def post_json(url: str, token: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
