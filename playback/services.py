@@ -405,6 +405,23 @@ def execute_run(
         release_device(run_id=run.pk, device_pk=run.device_id)
 
 
+def _end_interrupted(
+    run: Run, recorder: _StepRecorder, steps: list[engine.Step], started: float
+) -> None:
+    reason = "Interrupted (the playing process was stopped)"
+    for step in steps[len(recorder.statuses) :]:
+        recorder(
+            engine.StepOutcome(
+                step.number, str(step.action), engine.StepStatus.SKIPPED, error=reason
+            )
+        )
+    run.mark_finished(
+        status=Run.Status.CANCELLED,
+        error=reason,
+        duration_ms=round((time.monotonic() - started) * 1000),
+    )
+
+
 class _Heartbeat(threading.Thread):
     """Writes the run's heartbeat while a long step runs (steps write it too)."""
 
@@ -440,8 +457,18 @@ def _play(
     run_id = run.pk
     started = time.monotonic()
     steps = engine_steps(run.flow)
+    if len(steps) != run.total_steps:  # the flow was edited while the run waited
+        run.total_steps = len(steps)
+        Run.objects.filter(pk=run_id).update(total_steps=len(steps))
     recorder = _StepRecorder(run, on_step)
     opener = open_session or open_appium_session
+    if not steps:
+        run.mark_finished(
+            status=Run.Status.ERROR,
+            error=f"Flow {run.flow_id} has no steps any more; nothing was played.",
+            duration_ms=0,
+        )
+        return run
 
     def should_cancel() -> bool:
         # Right after a step was written, its UPDATE already told us; otherwise
@@ -471,6 +498,10 @@ def _play(
     except engine.DeviceError as exc:
         error = engine.describe(exc)
     except RunTakenAway:
+        raise
+    except KeyboardInterrupt:
+        # Ctrl-C on `play`: the run ends cancelled, not "running" forever.
+        _end_interrupted(run, recorder, steps, started)
         raise
     except Exception as exc:
         log.exception("Run %s ended with an internal error", run_id)

@@ -135,3 +135,49 @@ def test_a_cancel_requested_before_the_run_starts_plays_nothing(flow, device):
     assert run.status == "cancelled"
     assert run.skipped_steps == 3
     assert driver.calls == []
+
+
+def test_an_interrupted_play_ends_the_run_cancelled_and_frees_the_device(flow, device):
+    class CtrlC(ScriptedDriver):
+        def find(self, locator, timeout_ms):
+            if locator.value == "b":
+                raise KeyboardInterrupt
+            return super().find(locator, timeout_ms)
+
+    run = services.start_run(flow=flow, device=device, foreground=True)
+    with pytest.raises(KeyboardInterrupt):
+        services.play_in_foreground(run=run, open_session=opener_for(CtrlC()))
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    assert run.error == "Interrupted (the playing process was stopped)"
+    assert list(run.step_results.values_list("status", flat=True)) == ["pass", "skipped", "skipped"]
+    device.refresh_from_db()
+    assert device.current_run is None
+
+
+def test_a_flow_emptied_while_its_run_waited_ends_the_run_as_error(flow, device):
+    run = services.start_run(flow=flow, device=device, foreground=True)
+    flow.steps.all().delete()
+    driver = ScriptedDriver()
+    services.play_in_foreground(run=run, open_session=opener_for(driver))
+    run.refresh_from_db()
+    assert run.status == "error"
+    assert "has no steps any more" in run.error
+    assert run.total_steps == 0
+    assert driver.calls == []
+
+
+def test_the_api_shows_the_steps_finished_so_far_while_a_run_plays(flow, device, django_user_model):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(django_user_model.objects.create_user("watcher"))
+    seen = []
+
+    def look(run_, outcome):
+        body = client.get(f"/api/playback/runs/{run_.pk}/").json()
+        seen.append((body["status"], [s["step"] for s in body["steps"]], body["successful_steps"]))
+
+    run = services.start_run(flow=flow, device=device, foreground=True)
+    services.play_in_foreground(run=run, open_session=opener_for(ScriptedDriver()), on_step=look)
+    assert seen == [("running", [1], 1), ("running", [1, 2], 2), ("running", [1, 2, 3], 3)]

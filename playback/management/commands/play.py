@@ -98,9 +98,12 @@ class Command(OneLineErrorsCommand):
         def waiting(run: Run) -> None:
             self.stderr.write(f"Device {device.device_id} is busy; run {run.pk} waits its turn.")
 
-        run = services.play_in_foreground(
-            run=run, on_wait=waiting, on_step=Progress(self.stderr._out, run.total_steps)
-        )
+        try:
+            run = services.play_in_foreground(
+                run=run, on_wait=waiting, on_step=Progress(self.stderr._out, run.total_steps)
+            )
+        except KeyboardInterrupt:
+            self.stderr.write(f"\nInterrupted: run {run.pk} ended as cancelled.")
         run = Run.objects.select_related("device").prefetch_related("step_results").get(pk=run.pk)
         self.stdout.write(json.dumps(RunSerializer(run).data, indent=2))
         if run.error:
