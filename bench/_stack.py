@@ -79,3 +79,22 @@ def post_json(url: str, token: str, body: dict) -> dict:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def bench_token() -> str:
+    """An API token of a fresh benchmark user."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.create(user=get_user_model().objects.create_user("bench")).key
+
+
+def tap_flow(name: str, steps: int):
+    """A flow of `steps` taps on the demo app's login button."""
+    from flows.definitions import parse_flow
+    from flows.models import Flow
+
+    tap = {"action": "tap", "locator": {"using": "accessibility id", "value": "login"}}
+    return Flow.save_definition(parse_flow({
+        "name": name, "platform": "sim", "app_id": "com.playback.demo", "steps": [tap] * steps,
+    }))  # fmt: skip

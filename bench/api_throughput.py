@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from _setup import django_on_bench_db
-from _stack import gunicorn, processes, stack_env, wait_for_http
+from _stack import bench_token, gunicorn, processes, stack_env, tap_flow, wait_for_http
 
 POST_LUA = """
 wrk.method = "POST"
@@ -51,21 +51,14 @@ def main() -> None:
     args = parser.parse_args()
     django_on_bench_db("api_throughput")
 
-    from django.contrib.auth import get_user_model
     from django.core.files.base import ContentFile
-    from rest_framework.authtoken.models import Token
 
-    from flows.definitions import parse_flow
-    from flows.models import Flow
     from playback import services
     from playback.models import Device, Run, StepResult
     from simulator.server import free_port
 
-    token = Token.objects.create(user=get_user_model().objects.create_user("bench")).key
-    flow = Flow.save_definition(parse_flow({
-        "name": "api", "platform": "sim", "app_id": "com.playback.demo",
-        "steps": [{"action": "tap", "x": 1, "y": 1}] * 100,
-    }))  # fmt: skip
+    token = bench_token()
+    flow = tap_flow("api", 100)
     device = Device.objects.create(device_id="busy", platform="sim", appium_url="http://x:1")
     big = services.start_run(flow=flow, device=device, foreground=True)
     services.dispatch_next(device_pk=device.pk)  # it holds the device: later runs queue

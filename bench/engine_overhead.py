@@ -27,6 +27,7 @@ import time
 import urllib.request
 
 from _setup import ROOT, django_on_bench_db
+from _stack import bench_token, tap_flow
 
 
 def raw_script(url: str, app: str, steps: int, screenshots: bool) -> float:
@@ -62,20 +63,12 @@ def main() -> None:
     django_on_bench_db("overhead")
 
     from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
-    from flows.definitions import parse_flow
-    from flows.models import Flow
     from playback.models import Device, Run
     from simulator.server import APPS_DIR, AppiumServer, free_port
 
-    token = Token.objects.create(user=get_user_model().objects.create_user("bench")).key
-    tap = {"action": "tap", "locator": {"using": "accessibility id", "value": "login"}}
-    flow = Flow.save_definition(parse_flow({
-        "name": "overhead", "platform": "sim", "app_id": "com.playback.demo",
-        "steps": [tap] * args.steps,
-    }))  # fmt: skip
+    token = bench_token()
+    flow = tap_flow("overhead", args.steps)
     app = str(APPS_DIR / "demo.xml")
     db_url = os.environ["DATABASE_URL"]
     env = {**os.environ, "DATABASE_URL": db_url, "PLAYBACK_WORKERS": "1",

@@ -16,7 +16,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from _setup import django_on_bench_db
-from _stack import gunicorn, post_json, processes, qcluster, stack_env, wait_for_http
+from _stack import (
+    bench_token,
+    gunicorn,
+    post_json,
+    processes,
+    qcluster,
+    stack_env,
+    tap_flow,
+    wait_for_http,
+)
 
 DEVICES = 16
 
@@ -37,20 +46,12 @@ def main() -> None:
     from pathlib import Path
 
     from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
-    from flows.definitions import parse_flow
-    from flows.models import Flow
     from playback.models import Device, Run
     from simulator.server import APPS_DIR, AppiumServer, free_port
 
-    token = Token.objects.create(user=get_user_model().objects.create_user("bench")).key
-    tap = {"action": "tap", "locator": {"using": "accessibility id", "value": "login"}}
-    flow = Flow.save_definition(parse_flow({
-        "name": "fifty", "platform": "sim", "app_id": "com.playback.demo",
-        "steps": [tap] * args.steps,
-    }))  # fmt: skip
+    token = bench_token()
+    flow = tap_flow("fifty", args.steps)
     app = APPS_DIR / "demo.xml"
     if args.command_ms:
         app = Path(settings.VAR_DIR) / "bench" / f"phone-{args.command_ms}ms.xml"

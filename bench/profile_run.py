@@ -10,6 +10,7 @@ import argparse
 import time
 
 from _setup import django_on_bench_db
+from _stack import tap_flow
 
 
 def main() -> None:
@@ -22,17 +23,11 @@ def main() -> None:
 
     from pyinstrument import Profiler
 
-    from flows.definitions import parse_flow
-    from flows.models import Flow
     from playback import services
     from playback.models import Device
     from simulator.server import APPS_DIR, AppiumServer
 
-    tap = {"action": "tap", "locator": {"using": "accessibility id", "value": "login"}}
-    flow = Flow.save_definition(parse_flow({
-        "name": "profile", "platform": "sim", "app_id": "com.playback.demo",
-        "steps": [tap] * args.steps,
-    }))  # fmt: skip
+    flow = tap_flow("profile", args.steps)
     settings = {"restartApp": False, "captureScreenshots": args.screenshots}
     with AppiumServer() as appium:
         device = Device.objects.create(

@@ -16,7 +16,17 @@ import statistics
 import time
 
 from _setup import django_on_bench_db
-from _stack import gunicorn, percentile, post_json, processes, qcluster, stack_env, wait_for_http
+from _stack import (
+    bench_token,
+    gunicorn,
+    percentile,
+    post_json,
+    processes,
+    qcluster,
+    stack_env,
+    tap_flow,
+    wait_for_http,
+)
 
 
 def main() -> None:
@@ -25,20 +35,12 @@ def main() -> None:
     args = parser.parse_args()
     django_on_bench_db("queue")
 
-    from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
-
-    from flows.definitions import parse_flow
-    from flows.models import Flow
     from playback import services
     from playback.models import Device
     from simulator.server import APPS_DIR, AppiumServer, free_port
 
-    token = Token.objects.create(user=get_user_model().objects.create_user("bench")).key
-    flow = Flow.save_definition(parse_flow({
-        "name": "one tap", "platform": "sim", "app_id": "com.playback.demo",
-        "steps": [{"action": "tap", "locator": {"using": "id", "value": "login"}}],
-    }))  # fmt: skip
+    token = bench_token()
+    flow = tap_flow("one tap", 1)
     ports = {"orm": free_port(), "redis": free_port()}
     envs = {b: stack_env(broker=b, workers=2, queue_name=f"bench-{b}") for b in ports}
     with AppiumServer() as appium:

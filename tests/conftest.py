@@ -35,6 +35,23 @@ def short_pauses(settings):
     settings.PLAYBACK_LAUNCH_TIMEOUT_S = 5.0
 
 
+@pytest.fixture
+def user(django_user_model):
+    """A plain (non-staff) API user; its password is "pw"."""
+    return django_user_model.objects.create_user("qa", password="pw")
+
+
+@pytest.fixture
+def api(user):
+    """An API client that sends the user's token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
 @pytest.fixture(scope="session")
 def appium_server(tmp_path_factory) -> AppiumServer:
     """A real Appium 3 server with the fake driver and the playback-sim plugin."""

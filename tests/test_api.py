@@ -25,18 +25,6 @@ TAP = {"action": "tap", "locator": {"using": "id", "value": "ok"}}
 
 
 @pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user("qa", password="pw")
-
-
-@pytest.fixture
-def api(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
-
-
-@pytest.fixture
 def flow(make_flow) -> Flow:
     return make_flow([TAP, {"action": "type", "text": "hi"}, {"action": "tap", "x": 1, "y": 2}])
 

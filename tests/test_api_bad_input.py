@@ -17,18 +17,6 @@ TAP = {"action": "tap", "locator": {"using": "id", "value": "ok"}}
 
 
 @pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user("qa")
-
-
-@pytest.fixture
-def api(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
-
-
-@pytest.fixture
 def body(make_flow, make_device):
     flow = make_flow([TAP])
     make_device("http://127.0.0.1:4723", device_id="d1")
