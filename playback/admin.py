@@ -23,6 +23,11 @@ from playback import services, thumbnails
 from playback.models import Device, Run, StepResult
 
 RERUNNABLE = (Run.Status.FAILED, Run.Status.PARTIAL_SUCCESS, Run.Status.ERROR)
+# More room for the runs list: the app list is one click away on the home page.
+admin.site.enable_nav_sidebar = False
+admin.site.site_header = "Playback"
+admin.site.site_title = "Playback admin"
+admin.site.index_title = "Run history, flows and devices"
 STEP_SYMBOLS = (
     ("pass", "✓", "passed"),
     ("flaky", "~", "flaky"),
@@ -94,6 +99,27 @@ def runs_table(runs: list[Run]) -> str:
         "<th>Device</th><th>Queued</th><th>Duration</th></tr></thead><tbody>{}</tbody></table>",
         rows,
     )
+
+
+class OutcomeFilter(admin.SimpleListFilter):
+    """What a QA lead asks first: did it pass?"""
+
+    title = "outcome"
+    parameter_name = "outcome"
+    GROUPS = {
+        "passed": ("Passed", [Run.Status.SUCCESS]),
+        "not_passed": ("Did not pass (failed, partial, error)", list(RERUNNABLE)),
+        "active": ("Queued or running", list(Run.ACTIVE_STATUSES)),
+        "cancelled": ("Cancelled", [Run.Status.CANCELLED]),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(key, label) for key, (label, _) in self.GROUPS.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
+        if self.value() in self.GROUPS:
+            return queryset.filter(status__in=self.GROUPS[self.value()][1])
+        return queryset
 
 
 class HasFlakyStepsFilter(admin.SimpleListFilter):
@@ -182,8 +208,7 @@ class RunAdmin(admin.ModelAdmin):
         "status_badge",
         "steps",
         "duration",
-        "queued_at",
-        "started_at",
+        "queued",
         "requested_by",
         "rerun_of_link",
     ]
@@ -193,6 +218,7 @@ class RunAdmin(admin.ModelAdmin):
     # three small IN queries (RunChangeList).
     list_select_related = ()
     list_filter = [
+        OutcomeFilter,
         "status",
         HasFlakyStepsFilter,
         ("flow", admin.RelatedOnlyFieldListFilter),
@@ -258,6 +284,19 @@ class RunAdmin(admin.ModelAdmin):
     @admin.display(description="duration", ordering="duration_ms")
     def duration(self, run: Run) -> str:
         return seconds(run.duration_ms)
+
+    @admin.display(description="queued / started", ordering="queued_at")
+    def queued(self, run: Run) -> str:
+        started = (
+            f"started after {(run.started_at - run.queued_at).total_seconds():.1f} s"
+            if run.started_at
+            else "not started"
+        )
+        return format_html(
+            '{}<div class="pb-muted">{}</div>',
+            localtime(run.queued_at).strftime("%Y-%m-%d %H:%M:%S"),
+            started,
+        )
 
     @admin.display(description="re-run of", ordering="rerun_of")
     def rerun_of_link(self, run: Run) -> str:

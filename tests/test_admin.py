@@ -106,6 +106,9 @@ def test_runs_list_costs_the_same_queries_for_5_or_40_runs(admin_client, flow, d
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
+        ("outcome=not_passed", {"failed", "error"}),
+        ("outcome=passed", {"success"}),
+        ("outcome=active", set()),
         ("status__exact=failed", {"failed"}),
         ("status__exact=success", {"success"}),
         ("flaky=yes", {"failed"}),

@@ -65,9 +65,9 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
     page.wait_for_url("**/admin/playback/run/")
     page.screenshot(path=ARTIFACTS / "01-runs.png", full_page=True)
 
-    # Click 1: the status filter.
-    page.click("#changelist-filter a:text-is('Partial success')")
-    page.wait_for_url("**status__exact=partial_success**")
+    # Click 1: the outcome filter (failed, partial success or error).
+    page.click("#changelist-filter a:text-is('Did not pass (failed, partial, error)')")
+    page.wait_for_url("**outcome=not_passed**")
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 2
     assert page.locator("#result_list .pb-badge").all_inner_texts() == ["Partial success"] * 2
@@ -101,7 +101,7 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
 
     # Click 3 (from the filtered list): "Re-run failed" on the selection.
     page.go_back()
-    page.wait_for_url("**status__exact=partial_success**")
+    page.wait_for_url("**outcome=not_passed**")
     page.check("#action-toggle")
     page.select_option("select[name=action]", "rerun_failed")
     page.click("button[name=index]")
