@@ -16,10 +16,10 @@ def sweep_at_worker_start(sender: object, proc_name: str, **kwargs: object) -> N
     instead of waiting for the schedule, so a killed worker's run ends at once."""
     import logging
 
-    from playback import services
+    from playback import sweeper
 
     try:
-        report = services.sweep_runs()
+        report = sweeper.sweep_runs()
     except Exception:  # never keep a worker from starting
         logging.getLogger("playback").exception("Sweep at worker start failed")
         return

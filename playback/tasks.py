@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_q.tasks import async_task
 
-from playback import services
+from playback import services, sweeper
 
 
 def enqueue_run(run_id: int) -> str:
@@ -19,4 +19,4 @@ def play_run(run_id: int) -> str:
 
 def sweep_runs() -> dict[str, list[int]]:
     """The sweeper, on its schedule (see the data migration) and at worker start."""
-    return services.sweep_runs()
+    return sweeper.sweep_runs()

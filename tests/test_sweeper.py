@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
-from playback import services, tasks
+from playback import services, sweeper, tasks
 from playback.models import Run, StepResult
 from tests.scripted_driver import ScriptedDriver
 
@@ -54,7 +55,7 @@ def running_run(flow, device, *, heartbeat_age_s=0.0, worker="", done=1) -> Run:
 def test_a_silent_run_ends_as_error_keeping_its_steps_and_frees_its_device(flow, device):
     lost = running_run(flow, device, heartbeat_age_s=120, worker="elsewhere:1")
     waiting = services.start_run(flow=flow, device=device)
-    report = services.sweep_runs()
+    report = sweeper.sweep_runs()
     lost.refresh_from_db()
     assert report["lost"] == [lost.pk]
     assert lost.status == "error"
@@ -72,16 +73,16 @@ def test_a_silent_run_ends_as_error_keeping_its_steps_and_frees_its_device(flow,
 
 
 def test_a_run_whose_worker_process_died_ends_at_once(flow, device):
-    worker = f"{services.socket.gethostname()}:{dead_pid()}"
+    worker = f"{socket.gethostname()}:{dead_pid()}"
     lost = running_run(flow, device, heartbeat_age_s=0, worker=worker)
-    assert services.sweep_runs()["lost"] == [lost.pk]
+    assert sweeper.sweep_runs()["lost"] == [lost.pk]
     lost.refresh_from_db()
     assert lost.error == f"Worker lost: its worker process {worker} is gone"
 
 
 def test_a_live_run_is_left_alone(flow, device):
     alive = running_run(flow, device, heartbeat_age_s=1, worker=services.worker_identity())
-    assert services.sweep_runs() == {"lost": [], "freed": [], "dispatched": [], "requeued": []}
+    assert sweeper.sweep_runs() == {"lost": [], "freed": [], "dispatched": [], "requeued": []}
     alive.refresh_from_db()
     assert alive.status == "running"
 
@@ -90,7 +91,7 @@ def test_a_device_held_by_an_ended_run_is_freed_and_given_on(flow, device):
     run = running_run(flow, device)
     Run.objects.filter(pk=run.pk).update(status="success")  # ended, device not released
     waiting = services.start_run(flow=flow, device=device)
-    report = services.sweep_runs()
+    report = sweeper.sweep_runs()
     assert report["freed"] == [device.pk]
     device.refresh_from_db()
     assert device.current_run_id == waiting.pk
@@ -99,7 +100,7 @@ def test_a_device_held_by_an_ended_run_is_freed_and_given_on(flow, device):
 def test_a_free_device_with_queued_runs_is_dispatched(flow, device):
     first = services.start_run(flow=flow, device=device)
     services.start_run(flow=flow, device=device)
-    assert services.sweep_runs()["dispatched"] == [first.pk]
+    assert sweeper.sweep_runs()["dispatched"] == [first.pk]
 
 
 def test_a_dispatched_run_no_worker_picked_up_is_enqueued_again(flow, device, settings):
@@ -108,8 +109,8 @@ def test_a_dispatched_run_no_worker_picked_up_is_enqueued_again(flow, device, se
     services.dispatch_next(device_pk=device.pk)
     Run.objects.filter(pk=run.pk).update(dispatched_at=timezone.now() - timedelta(minutes=5))
     with mock.patch.object(tasks, "enqueue_run", autospec=True) as enqueue:
-        assert services.sweep_runs()["requeued"] == [run.pk]
-        assert services.sweep_runs()["requeued"] == []  # not again right away
+        assert sweeper.sweep_runs()["requeued"] == [run.pk]
+        assert sweeper.sweep_runs()["requeued"] == []  # not again right away
     enqueue.assert_called_once_with(run.pk)
 
 
@@ -117,7 +118,7 @@ def test_a_worker_whose_run_was_swept_stops_writing(flow, device):
     run = services.start_run(flow=flow, device=device, foreground=True)
 
     def sweep_after_first_step(run_, outcome):
-        services.end_lost_run(run=Run.objects.get(pk=run.pk), reason="test")
+        sweeper.end_lost_run(run=Run.objects.get(pk=run.pk), reason="test")
 
     @contextlib.contextmanager
     def opener(device_, app_id):

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from playback import services
+from playback import sweeper
 
 
 class Command(BaseCommand):
@@ -15,4 +15,4 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write(json.dumps(services.sweep_runs()))
+        self.stdout.write(json.dumps(sweeper.sweep_runs()))
