@@ -400,8 +400,16 @@ class RunAdmin(admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:run_id>/rerun/", view(self.rerun_view), name="playback_run_rerun"),
-            path("<int:run_id>/cancel/", view(self.cancel_view), name="playback_run_cancel"),
+            path(
+                "<int:run_id>/rerun/",
+                view(require_POST(self.rerun_view)),
+                name="playback_run_rerun",
+            ),
+            path(
+                "<int:run_id>/cancel/",
+                view(require_POST(self.cancel_view)),
+                name="playback_run_cancel",
+            ),
             path(
                 "<int:run_id>/steps/<int:step>/thumbnail/",
                 view(self.thumbnail_view),
@@ -427,9 +435,6 @@ class RunAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:playback_run_change", args=[run_id]))
 
     def rerun_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
-        return require_POST(self._rerun_view)(request, run_id)
-
-    def _rerun_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
         run = get_object_or_404(Run.objects.select_related("flow", "device"), pk=run_id)
         if not self.has_rerun_permission(request):
             self.message_user(request, "You may not start runs.", messages.ERROR)
@@ -447,9 +452,6 @@ class RunAdmin(admin.ModelAdmin):
         return self._redirect_to(new.pk)
 
     def cancel_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
-        return require_POST(self._cancel_view)(request, run_id)
-
-    def _cancel_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
         run = get_object_or_404(Run.objects.select_related("flow"), pk=run_id)
         if not self.has_cancel_permission(request):
             self.message_user(request, "You may not cancel runs.", messages.ERROR)
