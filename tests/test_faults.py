@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import signal
-import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -60,12 +59,6 @@ def wait_until(predicate, timeout_s=60, poll_s=0.05):
 def slow_flow(make_flow, steps=8):
     # Each step clicks an element whose click takes 300 ms.
     return make_flow([tap("slow")] * steps)
-
-
-def play_in_thread(run, **kwargs) -> threading.Thread:
-    thread = threading.Thread(target=services.play_in_foreground, kwargs={"run": run, **kwargs})
-    thread.start()
-    return thread
 
 
 def test_a_killed_worker_is_found_its_run_ended_and_the_next_run_played(

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from appium.webdriver.common.appiumby import AppiumBy
+from django.db import connection
 
 from playback import services
 from playback.models import Run
@@ -299,9 +300,11 @@ def test_a_refused_session_ends_the_run_as_error(make_flow, make_device, appium_
 def test_cancelling_mid_run_lets_the_step_in_flight_finish_and_stops(make_flow, sim_device):
     def cancel_during_step_three(run: Run, outcome) -> None:
         if outcome.step == 2:  # step 3's click takes 300 ms; cancel 100 ms into it
-            threading.Timer(
-                0.1, lambda: Run.objects.filter(pk=run.pk).update(cancel_requested=True)
-            ).start()
+            threading.Timer(0.1, request_cancel, args=[run.pk]).start()
+
+    def request_cancel(run_id: int) -> None:
+        Run.objects.filter(pk=run_id).update(cancel_requested=True)
+        connection.close()  # this thread's own connection
 
     flow = make_flow([tap("ok"), tap("ok-2"), tap("slow"), tap("ok"), tap("ok-2")])
     run = play(flow, sim_device, on_step=cancel_during_step_three)
