@@ -56,10 +56,10 @@ def main() -> None:
         for i in range(args.runs * 2):
             shots = i % 2 == 0
             run = services.start_run(
-                flow=flow, device=device, settings={"captureScreenshots": shots}
+                flow=flow, device=device, settings={"captureScreenshots": shots}, foreground=True
             )
             started = time.perf_counter()
-            services.execute_run(run_id=run.pk)
+            services.play_in_foreground(run=run)
             wall[shots].append((time.perf_counter() - started) * 1000)
             run = Run.objects.get(pk=run.pk)
             assert run.status == "success", run.error
