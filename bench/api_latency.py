@@ -21,11 +21,7 @@ import time
 import urllib.request
 
 from _setup import ROOT, django_on_bench_db
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+from _stack import percentile
 
 
 def main() -> None:
