@@ -230,19 +230,24 @@ class RunOutcome:
         return step_counts([s.status for s in self.steps])
 
 
-def step_counts(statuses: Sequence[str]) -> dict[str, int]:
-    """The run's step counters; `successful_steps` counts pass + flaky (the seed's)."""
-    count = {status: 0 for status in StepStatus}
-    for status in statuses:
-        count[StepStatus(status)] += 1
+def counts_from_tally(tally: Mapping[str, int]) -> dict[str, int]:
+    """The run's step counters from {status: how many}; `successful_steps` counts
+    pass + flaky (the seed's)."""
     return {
-        "total_steps": len(statuses),
-        "successful_steps": count[StepStatus.PASS] + count[StepStatus.FLAKY],
-        "flaky_steps": count[StepStatus.FLAKY],
-        "failed_steps": count[StepStatus.FAIL],
-        "skipped_steps": count[StepStatus.SKIPPED],
-        "blocked_steps": count[StepStatus.BLOCKED],
+        "successful_steps": tally.get(StepStatus.PASS, 0) + tally.get(StepStatus.FLAKY, 0),
+        "flaky_steps": tally.get(StepStatus.FLAKY, 0),
+        "failed_steps": tally.get(StepStatus.FAIL, 0),
+        "skipped_steps": tally.get(StepStatus.SKIPPED, 0),
+        "blocked_steps": tally.get(StepStatus.BLOCKED, 0),
     }
+
+
+def step_counts(statuses: Sequence[str]) -> dict[str, int]:
+    """The run's step counters, `total_steps` included."""
+    tally: dict[str, int] = {}
+    for status in statuses:
+        tally[StepStatus(status)] = tally.get(StepStatus(status), 0) + 1
+    return {"total_steps": len(statuses), **counts_from_tally(tally)}
 
 
 def overall_status(statuses: Sequence[str]) -> RunStatus:

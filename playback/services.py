@@ -167,14 +167,9 @@ def cancel_run(*, run: Run) -> Run:
             error="Cancelled before it started",
         )
         if cancelled_queued:
-            recorder = StepRecorder(run, None, playing=False)
-            for step in engine_steps(run.flow):
-                recorder(
-                    engine.StepOutcome(
-                        step.number, str(step.action), engine.StepStatus.SKIPPED,
-                        error="Run cancelled",
-                    )
-                )  # fmt: skip
+            StepRecorder(run, None, playing=False).not_run(
+                engine_steps(run.flow), "Run cancelled", engine.StepStatus.SKIPPED
+            )
         elif not Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
             cancel_requested=True
         ):
@@ -327,14 +322,7 @@ class StepRecorder:
             )
         self.statuses.append(str(outcome.status))
         self.tally[outcome.status] += 1
-        counts = {
-            "successful_steps": self.tally[engine.StepStatus.PASS]
-            + self.tally[engine.StepStatus.FLAKY],
-            "flaky_steps": self.tally[engine.StepStatus.FLAKY],
-            "failed_steps": self.tally[engine.StepStatus.FAIL],
-            "skipped_steps": self.tally[engine.StepStatus.SKIPPED],
-            "blocked_steps": self.tally[engine.StepStatus.BLOCKED],
-        }
+        counts = engine.counts_from_tally(self.tally)
         cancel = recording.save_step(
             run_id=self.run.pk,
             step={
@@ -361,16 +349,12 @@ class StepRecorder:
         if self.observer is not None:
             self.observer(self.run, outcome)
 
-    def not_run(self, steps: list[engine.Step], reason: str) -> None:
+    def not_run(
+        self, steps: list[engine.Step], error: str, status: str = engine.StepStatus.BLOCKED
+    ) -> None:
+        """Record steps that were never played (blocked, or skipped when cancelled)."""
         for step in steps:
-            self(
-                engine.StepOutcome(
-                    step.number,
-                    str(step.action),
-                    engine.StepStatus.BLOCKED,
-                    error=f"Not run: {reason}",
-                )
-            )
+            self(engine.StepOutcome(step.number, str(step.action), status, error=error))
 
 
 def execute_run(
@@ -408,12 +392,7 @@ def _end_interrupted(
     run: Run, recorder: StepRecorder, steps: list[engine.Step], started: float
 ) -> None:
     reason = "Interrupted (the playing process was stopped)"
-    for step in steps[len(recorder.statuses) :]:
-        recorder(
-            engine.StepOutcome(
-                step.number, str(step.action), engine.StepStatus.SKIPPED, error=reason
-            )
-        )
+    recorder.not_run(steps[len(recorder.statuses) :], reason, engine.StepStatus.SKIPPED)
     run.mark_finished(
         status=Run.Status.CANCELLED,
         error=reason,
@@ -506,7 +485,7 @@ def _play(
         log.exception("Run %s ended with an internal error", run_id)
         error = f"Internal error: {engine.describe(exc)}"
     if status == Run.Status.ERROR:
-        recorder.not_run(steps[len(recorder.statuses) :], error)
+        recorder.not_run(steps[len(recorder.statuses) :], f"Not run: {error}")
     run.mark_finished(
         status=str(status), error=error, duration_ms=round((time.monotonic() - started) * 1000)
     )

@@ -50,7 +50,8 @@ def end_lost_run(*, run: Run, reason: str) -> bool:
         recorder = StepRecorder(run, None, playing=False)
         recorder.statuses = list(run.step_results.values_list("status", flat=True))
         recorder.tally.update(recorder.statuses)
-        recorder.not_run([s for s in engine_steps(run.flow) if s.number not in done], error)
+        left = [s for s in engine_steps(run.flow) if s.number not in done]
+        recorder.not_run(left, f"Not run: {error}")
         if run.started_at:
             Run.objects.filter(pk=run.pk).update(
                 duration_ms=round((now - run.started_at).total_seconds() * 1000)
