@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 APPIUM_PORT ?= 4723
 export APPIUM_PORT
 
-.PHONY: install system-deps migrate demo run appium test test-scaleout lint format clean
+.PHONY: install system-deps migrate demo run appium test test-fast test-scaleout lint format clean
 
 install: system-deps $(VENV)/.installed node_modules/.installed migrate
 
@@ -42,6 +42,10 @@ run: install
 appium: system-deps node_modules/.installed
 	node_modules/.bin/appium --address 127.0.0.1 --port $(APPIUM_PORT) \
 		--use-drivers fake --use-plugins playback-sim --log-no-colors
+
+# The fast tests alone (tests/unit: no Appium, no browser, no worker process).
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest tests/unit -q -p no:cacheprovider
 
 # The whole suite twice: on the embedded default (SQLite + the ORM broker), then on
 # the scale-out stack (PostgreSQL + Redis at 127.0.0.1, a fresh database each time).

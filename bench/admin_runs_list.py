@@ -26,6 +26,7 @@ def fill(runs: int, steps: int) -> None:
     from flows.definitions import parse_flow
     from flows.models import Flow
     from playback.models import Device, Run, StepResult
+    from playback.words import RunSettings
 
     rng = random.Random(7)
     flows = [
@@ -52,7 +53,7 @@ def fill(runs: int, steps: int) -> None:
                 queued = start + timedelta(seconds=i * 90)
                 objs.append(Run(
                     flow=flows[i % len(flows)], device=devices[i % len(devices)], status=status,
-                    settings={"retryPerStep": 1}, total_steps=steps,
+                    settings=RunSettings(retry_per_step=1), total_steps=steps,
                     successful_steps=steps - failed - (steps if status == "error" else 0) * 0,
                     flaky_steps=flaky, failed_steps=failed, duration_ms=rng.randint(800, 9000),
                     queued_at=queued, started_at=queued, finished_at=queued + timedelta(seconds=9),

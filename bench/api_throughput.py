@@ -53,7 +53,7 @@ def main() -> None:
 
     from django.core.files.base import ContentFile
 
-    from playback import services
+    from playback import lifecycle, services
     from playback.models import Device, Run, StepResult
     from simulator.server import free_port
 
@@ -61,7 +61,7 @@ def main() -> None:
     flow = tap_flow("api", 100)
     device = Device.objects.create(device_id="busy", platform="sim", appium_url="http://x:1")
     big = services.start_run(flow=flow, device=device, foreground=True)
-    services.dispatch_next(device_pk=device.pk)  # it holds the device: later runs queue
+    lifecycle.dispatch_next(device_pk=device.pk)  # it holds the device: later runs queue
     Run.objects.filter(pk=big.pk).update(status="partial_success")
     for number in range(1, 101):
         result = StepResult(

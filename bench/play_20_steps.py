@@ -39,6 +39,7 @@ def main() -> None:
     from flows.models import Flow
     from playback import services
     from playback.models import Device, Run
+    from playback.words import RunSettings
     from simulator.server import APPS_DIR, AppiumServer
 
     assert len(STEPS) == 20
@@ -56,7 +57,10 @@ def main() -> None:
         for i in range(args.runs * 2):
             shots = i % 2 == 0
             run = services.start_run(
-                flow=flow, device=device, settings={"captureScreenshots": shots}, foreground=True
+                flow=flow,
+                device=device,
+                settings=RunSettings(capture_screenshots=shots),
+                foreground=True,
             )
             started = time.perf_counter()
             services.play_in_foreground(run=run)

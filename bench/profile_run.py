@@ -25,10 +25,11 @@ def main() -> None:
 
     from playback import services
     from playback.models import Device
+    from playback.words import RunSettings
     from simulator.server import APPS_DIR, AppiumServer
 
     flow = tap_flow("profile", args.steps)
-    settings = {"restartApp": False, "captureScreenshots": args.screenshots}
+    settings = RunSettings(restart_app=False, capture_screenshots=args.screenshots)
     with AppiumServer() as appium:
         device = Device.objects.create(
             device_id="profile", platform="sim", appium_url=appium.url,

@@ -71,7 +71,7 @@ if PRODUCTION:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_site.PlaybackAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django_q",
     "flows",
     "playback",
+    "simulator",  # the simulated device and the demo (make run)
 ]
 
 MIDDLEWARE = [
@@ -178,9 +179,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI's assets come from the drf-spectacular-sidecar package, not a CDN.
     "ENUM_NAME_OVERRIDES": {
-        "RunStatusEnum": "playback.models.Run.Status",
-        "StepStatusEnum": "playback.models.StepResult.Status",
-        "PlatformEnum": "flows.models.Platform",
+        "RunStatusEnum": "playback.api.enums.RUN_STATUS",
+        "StepStatusEnum": "playback.api.enums.STEP_STATUS",
+        "PlatformEnum": "playback.api.enums.PLATFORM",
+        "ActionEnum": "playback.api.enums.ACTION",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -224,14 +226,13 @@ PLAYBACK_LOST_AFTER_S = env_float("PLAYBACK_LOST_AFTER_S", 60.0)
 # A dispatched run whose task no worker picked up within this long is enqueued again.
 PLAYBACK_REDISPATCH_AFTER_S = env_float("PLAYBACK_REDISPATCH_AFTER_S", 300.0)
 
-# Playback engine and device defaults (SPEC "Engine semantics").
+# Playback engine and device defaults (docs/engine.md).
 PLAYBACK_RETRY_PAUSE_S = env_float("PLAYBACK_RETRY_PAUSE_S", 1.0)
 PLAYBACK_ELEMENT_TIMEOUT_MS = env_int("PLAYBACK_ELEMENT_TIMEOUT_MS", 5000)
 PLAYBACK_LAUNCH_TIMEOUT_S = env_float("PLAYBACK_LAUNCH_TIMEOUT_S", 20.0)
 APPIUM_CONNECT_TIMEOUT_S = env_float("APPIUM_CONNECT_TIMEOUT_S", 10.0)
 APPIUM_COMMAND_TIMEOUT_S = env_float("APPIUM_COMMAND_TIMEOUT_S", 60.0)
 APPIUM_PORT = env_int("APPIUM_PORT", 4723)
-SIM_APP_PATH = Path(env_str("PLAYBACK_SIM_APP", str(BASE_DIR / "simulator" / "apps" / "demo.xml")))
 
 LOGGING = {
     "version": 1,

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include("playback.urls")),
+    path("api/", include("playback.api.urls")),
     path("api/", include("flows.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The docs page sends people to the admin login; the schema itself needs a token

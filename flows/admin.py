@@ -11,22 +11,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 
 from flows.definitions import DefinitionError, parse_step
 from flows.models import Flow, Step
-from playback import services
-from playback.admin import badge, runs_table
+from playback import display, services, words
+from playback.forms import RunSettingsForm
 from playback.models import Device, Run
-
-FINISHED = [
-    Run.Status.SUCCESS,
-    Run.Status.FAILED,
-    Run.Status.PARTIAL_SUCCESS,
-    Run.Status.ERROR,
-]
 
 
 class StepForm(forms.ModelForm):
@@ -80,33 +73,18 @@ def count_of(queryset: QuerySet) -> Subquery:
     )
 
 
-class PlayForm(forms.Form):
+class PlayForm(RunSettingsForm):
+    """A device of the flow's platform, and the run's settings."""
+
     device = forms.ModelChoiceField(queryset=Device.objects.none())
-    retry_per_step = forms.TypedChoiceField(
-        label="Retries per step", choices=[(i, i) for i in range(4)], coerce=int, initial=0
-    )
-    failure_behaviour = forms.ChoiceField(
-        choices=[("stop", "stop"), ("skip", "skip"), ("continue", "continue")], initial="stop"
-    )
-    restart_app = forms.BooleanField(required=False, initial=True)
-    clear_data = forms.BooleanField(required=False, initial=False)
-    capture_screenshots = forms.BooleanField(required=False, initial=True)
+    field_order = ["device"]
 
     def __init__(self, *args: Any, flow: Flow, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["device"].queryset = Device.objects.filter(
             platform=flow.platform, enabled=True
         ).order_by("device_id")
-
-    def settings(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            "restartApp": data["restart_app"],
-            "clearData": data["clear_data"],
-            "retryPerStep": data["retry_per_step"],
-            "failureBehaviour": data["failure_behaviour"],
-            "captureScreenshots": data["capture_screenshots"],
-        }
+        self.order_fields(self.field_order)
 
 
 @admin.register(Flow)
@@ -129,8 +107,8 @@ class FlowAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(
                 n_steps=count_of(Step.objects.filter(flow=OuterRef("pk"))),
-                n_finished=count_of(runs.filter(status__in=FINISHED)),
-                n_success=count_of(runs.filter(status=Run.Status.SUCCESS)),
+                n_finished=count_of(runs.filter(status__in=words.FINISHED_RUN_STATUSES)),
+                n_success=count_of(runs.filter(status=words.RunStatus.SUCCESS)),
                 last_status=Subquery(runs.order_by("-queued_at", "-pk").values("status")[:1]),
             )
         )
@@ -141,7 +119,7 @@ class FlowAdmin(admin.ModelAdmin):
 
     @admin.display(description="last run")
     def last_run(self, flow: Flow) -> str:
-        return badge(flow.last_status) if flow.last_status else "-"
+        return display.badge(flow.last_status) if flow.last_status else "-"
 
     @admin.display(description="pass rate")
     def pass_rate(self, flow: Flow) -> str:
@@ -158,9 +136,11 @@ class FlowAdmin(admin.ModelAdmin):
             .select_related("device")
             .order_by("-queued_at", "-pk")[:10]
         )
-        recent = Run.objects.filter(flow=flow, status__in=FINISHED).order_by("-queued_at")[:50]
+        recent = Run.objects.filter(flow=flow, status__in=words.FINISHED_RUN_STATUSES).order_by(
+            "-queued_at"
+        )[:50]
         stats = Run.objects.filter(pk__in=recent.values("pk")).aggregate(
-            finished=Count("pk"), success=Count("pk", filter=Q(status=Run.Status.SUCCESS))
+            finished=Count("pk"), success=Count("pk", filter=Q(status=words.RunStatus.SUCCESS))
         )
         rate = (
             f"Pass rate of the last {stats['finished']} finished runs: "
@@ -168,12 +148,9 @@ class FlowAdmin(admin.ModelAdmin):
             if stats["finished"]
             else "No finished runs yet."
         )
-        play = reverse("admin:flows_flow_play", args=[flow.pk])
-        return format_html(
-            '<p>{} <a class="pb-button" href="{}" id="pb-play">Play on a device</a></p>{}',
-            rate,
-            play,
-            runs_table(runs),
+        return render_to_string(
+            "admin/flows/flow/recent_runs.html",
+            {"flow": flow, "rate": rate, "runs": display.runs_table(runs)},
         )
 
     # --- playing a flow from the admin --------------------------------------------------
@@ -196,20 +173,22 @@ class FlowAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:flows_flow_play", args=[flows[0].pk]))
 
     def play_view(self, request: HttpRequest, flow_id: int) -> HttpResponse:
+        if not request.user.has_perm(display.RUN_PERMISSION):
+            raise PermissionDenied("You may not start runs.")
         flow = get_object_or_404(Flow, pk=flow_id)
-        if not request.user.has_perm("playback.add_run"):
-            raise PermissionDenied
         form = PlayForm(request.POST or None, flow=flow)
         if request.method == "POST" and form.is_valid():
             try:
                 run = services.start_run(
                     flow=flow,
                     device=form.cleaned_data["device"],
-                    settings=form.settings(),
+                    settings=form.run_settings(),
                     requested_by=request.user,
                 )
             except services.RunRequestError as exc:
-                form.add_error(None, "; ".join(map(str, exc.errors.values())))
+                form.add_settings_errors(exc.errors.pop("settings", {}))
+                for message in exc.errors.values():
+                    form.add_error(None, message)
             else:
                 self.message_user(request, f"Run #{run.pk} of {flow.name} queued.")
                 return HttpResponseRedirect(reverse("admin:playback_run_change", args=[run.pk]))

@@ -20,17 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-PLATFORMS = ("android", "ios", "sim")
-ACTIONS = ("tap", "swipe", "type")
-LOCATOR_STRATEGIES = (
-    "accessibility id",
-    "id",
-    "xpath",
-    "class name",
-    "-android uiautomator",
-    "-ios predicate string",
-    "-ios class chain",
-)
+from playback.words import LOCATOR_STRATEGIES, Action, Platform
+
+PLATFORMS = tuple(Platform)
+ACTIONS = tuple(Action)
 MAX_STEPS = 1000
 MAX_COORDINATE = 100_000
 MAX_TIMEOUT_MS = 600_000
@@ -42,9 +35,9 @@ MAX_LOCATOR_VALUE = 2_000
 
 COMMON_KEYS = {"step", "action", "timeout_ms", "description"}
 ACTION_KEYS = {
-    "tap": {"locator", "x", "y"},
-    "swipe": {"start_x", "start_y", "end_x", "end_y", "duration"},
-    "type": {"locator", "text"},
+    Action.TAP: {"locator", "x", "y"},
+    Action.SWIPE: {"start_x", "start_y", "end_x", "end_y", "duration"},
+    Action.TYPE: {"locator", "text"},
 }
 
 
@@ -168,7 +161,7 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
         locator = parse_locator(errors, f"{path}.locator", data["locator"])
     params: dict[str, Any] = {}
 
-    if action == "tap":
+    if action == Action.TAP:
         has_xy = "x" in data or "y" in data
         if data.get("locator") is not None and has_xy:
             errors[path] = "A tap takes a locator or x/y coordinates, not both."
@@ -178,13 +171,13 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
             else:
                 for key in ("x", "y"):
                     params[key] = _int_in(errors, f"{path}.{key}", data.get(key), 0, MAX_COORDINATE)
-    elif action == "swipe":
+    elif action == Action.SWIPE:
         for key in ("start_x", "start_y", "end_x", "end_y"):
             params[key] = _int_in(errors, f"{path}.{key}", data.get(key), 0, MAX_COORDINATE)
         params["duration"] = _int_in(
             errors, f"{path}.duration", data.get("duration", 500), 0, MAX_SWIPE_MS
         )
-    elif action == "type":
+    elif action == Action.TYPE:
         text = data.get("text")
         if not isinstance(text, str) or text == "":
             errors[f"{path}.text"] = "Required: the text to type (a non-empty string)."

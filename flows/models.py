@@ -5,19 +5,14 @@ from typing import Any
 from django.db import models, transaction
 
 from flows.definitions import FlowDefinition, StepDefinition
-
-
-class Platform(models.TextChoices):
-    ANDROID = "android", "Android"
-    IOS = "ios", "iOS"
-    SIM = "sim", "Simulated device"
+from playback import words
 
 
 class Flow(models.Model):
     """A recorded test: what to play, on which kind of device, against which app."""
 
     name = models.CharField(max_length=200, unique=True)
-    platform = models.CharField(max_length=16, choices=Platform.choices)
+    platform = models.CharField(max_length=16, choices=words.choices(words.Platform))
     app_id = models.CharField(
         "app id", max_length=255, help_text="Android package or iOS bundle id."
     )
@@ -60,14 +55,9 @@ class Flow(models.Model):
 class Step(models.Model):
     """One recorded step; `params` holds the action's own fields (x/y, swipe, text)."""
 
-    class Action(models.TextChoices):
-        TAP = "tap", "Tap"
-        SWIPE = "swipe", "Swipe"
-        TYPE = "type", "Type"
-
     flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="steps")
     number = models.PositiveIntegerField()
-    action = models.CharField(max_length=16, choices=Action.choices)
+    action = models.CharField(max_length=16, choices=words.choices(words.Action))
     locator = models.JSONField(null=True, blank=True)
     params = models.JSONField(default=dict, blank=True)
     timeout_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -112,12 +102,12 @@ class Step(models.Model):
             if self.locator
             else f"({p.get('x')}, {p.get('y')})"
         )
-        if self.action == self.Action.SWIPE:
+        if self.action == words.Action.SWIPE:
             return (
                 f"swipe ({p.get('start_x')}, {p.get('start_y')}) → "
                 f"({p.get('end_x')}, {p.get('end_y')})"
             )
-        if self.action == self.Action.TYPE:
+        if self.action == words.Action.TYPE:
             where = f" into {target}" if self.locator else ""
             return f"type {p.get('text', '')!r}{where}"
         return f"tap {target}"

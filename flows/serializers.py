@@ -7,12 +7,13 @@ from typing import Any
 from rest_framework import serializers
 
 from config.api import validation_error
-from flows.definitions import ACTIONS, LOCATOR_STRATEGIES, PLATFORMS, DefinitionError, parse_flow
+from flows.definitions import DefinitionError, parse_flow
 from flows.models import Flow
+from playback import words
 
 
 class LocatorSerializer(serializers.Serializer):
-    using = serializers.ChoiceField(LOCATOR_STRATEGIES)
+    using = serializers.ChoiceField(words.LOCATOR_STRATEGIES)
     value = serializers.CharField()
 
 
@@ -20,7 +21,7 @@ class StepSerializer(serializers.Serializer):
     """One step; which fields apply depends on the action (documented per field)."""
 
     step = serializers.IntegerField(required=False, min_value=1, help_text="Default: position.")
-    action = serializers.ChoiceField(ACTIONS)
+    action = serializers.ChoiceField(words.choices(words.Action))
     locator = LocatorSerializer(required=False, help_text="tap (or x/y), type (optional).")
     x = serializers.IntegerField(required=False, help_text="tap without a locator.")
     y = serializers.IntegerField(required=False, help_text="tap without a locator.")
@@ -39,7 +40,7 @@ class FlowSerializer(serializers.Serializer):
 
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=200)
-    platform = serializers.ChoiceField(PLATFORMS)
+    platform = serializers.ChoiceField(words.choices(words.Platform))
     app_id = serializers.CharField(max_length=255)
     steps = StepSerializer(many=True)
     created_at = serializers.DateTimeField(read_only=True)

@@ -6,20 +6,26 @@ and returns a `RunOutcome`. It reports each step through `on_step` as soon as th
 step's result is final, so a caller can save results as they happen, and asks
 `should_cancel` before every step and every retry.
 
-The rules are those of SPEC.md "Engine semantics".
+The rules are written out for people in docs/engine.md.
 """
 
 from __future__ import annotations
 
-import difflib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
-MAX_RETRIES_PER_STEP = 3
-MAX_RUN_TIMEOUT_S = 24 * 3600
+from playback.words import (
+    Action,
+    FailureBehaviour,
+    RunSettings,
+    RunStatus,
+    StepStatus,
+    counters_from_tally,
+)
+
 APP_FOREGROUND = 4
 APP_STATE_NAMES = {
     0: "not installed",
@@ -28,44 +34,6 @@ APP_STATE_NAMES = {
     3: "running in background",
     4: "running in foreground",
 }
-
-
-class StepStatus(StrEnum):
-    PASS = "pass"
-    FLAKY = "flaky"
-    FAIL = "fail"
-    SKIPPED = "skipped"
-    BLOCKED = "blocked"
-
-
-class RunStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCESS = "success"
-    FAILED = "failed"
-    PARTIAL_SUCCESS = "partial_success"
-    ERROR = "error"
-    CANCELLED = "cancelled"
-
-
-class FailureBehaviour(StrEnum):
-    STOP = "stop"
-    SKIP = "skip"
-    CONTINUE = "continue"
-
-
-class Action(StrEnum):
-    TAP = "tap"
-    SWIPE = "swipe"
-    TYPE = "type"
-
-
-class SettingsError(ValueError):
-    """Settings that cannot be used; `errors` maps each bad key to what is allowed."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{key}: {message}" for key, message in errors.items()))
 
 
 class DeviceError(Exception):
@@ -78,102 +46,6 @@ class DeviceError(Exception):
 
 class AppPreparationError(Exception):
     """The app could not be brought to a known state before step 1."""
-
-
-@dataclass(frozen=True)
-class PlaybackSettings:
-    """The effective settings of one run (SPEC "POST /api/playback/start")."""
-
-    restart_app: bool = True
-    clear_data: bool = False
-    retry_per_step: int = 0
-    failure_behaviour: FailureBehaviour = FailureBehaviour.STOP
-    capture_screenshots: bool = True
-    # None: the server's default (the service fills it in when a run is created).
-    run_timeout_s: int | None = None
-
-    # API key -> attribute; the API speaks camelCase, as the seed does.
-    KEYS: ClassVar[dict[str, str]] = {
-        "restartApp": "restart_app",
-        "clearData": "clear_data",
-        "retryPerStep": "retry_per_step",
-        "failureBehaviour": "failure_behaviour",
-        "captureScreenshots": "capture_screenshots",
-        "runTimeoutSeconds": "run_timeout_s",
-    }
-
-    @classmethod
-    def parse(cls, data: Mapping[str, Any] | None) -> PlaybackSettings:
-        """Validate request settings; missing keys take their defaults.
-
-        `retryPerStep` above 3 is capped at 3 (the seed's rule); everything else that
-        is not exactly what the table allows raises `SettingsError`, naming each key.
-        """
-        if data is None:
-            return cls()
-        if not isinstance(data, Mapping):
-            raise SettingsError(
-                {"settings": f"Must be an object with the keys {', '.join(cls.KEYS)}."}
-            )
-        errors: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            if key not in cls.KEYS:
-                errors[key] = _unknown_key_message(str(key), cls.KEYS)
-                continue
-            attr = cls.KEYS[key]
-            if attr == "retry_per_step":
-                if isinstance(value, bool) or not isinstance(value, int):
-                    errors[key] = (
-                        f"Must be a whole number from 0 to {MAX_RETRIES_PER_STEP} (got {value!r})."
-                    )
-                elif value < 0:
-                    errors[key] = (
-                        f"Must be 0 or more (got {value}); values above "
-                        f"{MAX_RETRIES_PER_STEP} are capped at {MAX_RETRIES_PER_STEP}."
-                    )
-                else:
-                    values[attr] = min(value, MAX_RETRIES_PER_STEP)
-            elif attr == "run_timeout_s":
-                if value is None:
-                    continue
-                if isinstance(value, bool) or not isinstance(value, int):
-                    errors[key] = f"Must be a whole number of seconds (got {value!r})."
-                elif not 1 <= value <= MAX_RUN_TIMEOUT_S:
-                    errors[key] = f"Must be from 1 to {MAX_RUN_TIMEOUT_S} seconds (got {value})."
-                else:
-                    values[attr] = value
-            elif attr == "failure_behaviour":
-                allowed = [b.value for b in FailureBehaviour]
-                if value not in allowed:
-                    errors[key] = f"Must be one of {', '.join(allowed)} (got {value!r})."
-                else:
-                    values[attr] = FailureBehaviour(value)
-            elif not isinstance(value, bool):
-                errors[key] = f"Must be true or false (got {value!r})."
-            else:
-                values[attr] = value
-        if errors:
-            raise SettingsError(errors)
-        return cls(**values)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The settings as the API shows them (camelCase keys)."""
-        shown = {
-            key: (str(getattr(self, attr)) if attr == "failure_behaviour" else getattr(self, attr))
-            for key, attr in self.KEYS.items()
-        }
-        if self.run_timeout_s is None:
-            del shown["runTimeoutSeconds"]
-        return shown
-
-
-def _unknown_key_message(key: str, allowed: Mapping[str, str]) -> str:
-    message = f"Unknown setting. Allowed: {', '.join(allowed)}."
-    close = difflib.get_close_matches(key, list(allowed), n=1)
-    if close:
-        message = f"Unknown setting; did you mean {close[0]!r}? Allowed: {', '.join(allowed)}."
-    return message
 
 
 @dataclass(frozen=True)
@@ -224,34 +96,18 @@ class RunOutcome:
     steps: list[StepOutcome]
     duration_ms: int
     error: str | None = None
+    # A cancelled run: where it stopped ("step 4", "attempt 2 of step 3").
+    cancelled_before: str | None = None
 
     @property
     def counts(self) -> dict[str, int]:
-        return step_counts([s.status for s in self.steps])
-
-
-def counts_from_tally(tally: Mapping[str, int]) -> dict[str, int]:
-    """The run's step counters from {status: how many}; `successful_steps` counts
-    pass + flaky (the seed's)."""
-    return {
-        "successful_steps": tally.get(StepStatus.PASS, 0) + tally.get(StepStatus.FLAKY, 0),
-        "flaky_steps": tally.get(StepStatus.FLAKY, 0),
-        "failed_steps": tally.get(StepStatus.FAIL, 0),
-        "skipped_steps": tally.get(StepStatus.SKIPPED, 0),
-        "blocked_steps": tally.get(StepStatus.BLOCKED, 0),
-    }
-
-
-def step_counts(statuses: Sequence[str]) -> dict[str, int]:
-    """The run's step counters, `total_steps` included."""
-    tally: dict[str, int] = {}
-    for status in statuses:
-        tally[StepStatus(status)] = tally.get(StepStatus(status), 0) + 1
-    return {"total_steps": len(statuses), **counts_from_tally(tally)}
+        """The run's step counters, `total_steps` included."""
+        tally = Counter(StepStatus(s.status) for s in self.steps)
+        return {"total_steps": len(self.steps), **counters_from_tally(tally)}
 
 
 def overall_status(statuses: Sequence[str]) -> RunStatus:
-    """The seed's aggregation: success, failed or partial_success."""
+    """The run's status from its steps: success, failed or partial_success."""
     not_ok = {StepStatus.FAIL, StepStatus.SKIPPED, StepStatus.BLOCKED}
     if not any(s in not_ok for s in statuses):
         return RunStatus.SUCCESS
@@ -308,7 +164,7 @@ class _Player:
         driver: Driver,
         *,
         app_id: str,
-        settings: PlaybackSettings,
+        settings: RunSettings,
         timing: Timing,
         on_step: Callable[[StepOutcome], None] | None,
         should_cancel: Callable[[], bool] | None,
@@ -324,25 +180,45 @@ class _Player:
         self.sleep = sleep
         self.clock = clock
         self.outcomes: list[StepOutcome] = []
-        self.cancelled = False
+        # Where a cancel stopped the run ("step 4", "attempt 2 of step 3").
+        self.cancelled_before: str | None = None
+        self.out_of_time = False
         self.fatal: str | None = None
         self.started = 0.0
 
     # --- the run -------------------------------------------------------------
+    def cancelled_now(self, before: str) -> bool:
+        """True (and where it stopped noted) when a cancel was requested."""
+        if self.should_cancel():
+            self.cancelled_before = before
+            return True
+        return False
+
     def timed_out(self, before: str) -> bool:
         """True (and the run's error set) once the run's own time is up."""
         limit = self.settings.run_timeout_s
         if limit is None or self.clock() - self.started < limit:
             return False
         self.fatal = f"Run timed out after {limit:g} s ({before})"
+        self.out_of_time = True
         return True
+
+    def not_run_reason(self) -> tuple[StepStatus, str] | None:
+        """Why the steps from here on are not played, once the run cannot go on."""
+        if self.cancelled_before is not None:
+            return StepStatus.SKIPPED, "Run cancelled"
+        if self.out_of_time:
+            return StepStatus.SKIPPED, "Run timed out"
+        if self.fatal:
+            return StepStatus.BLOCKED, f"Not run: {self.fatal}"
+        return None
 
     def play(self, steps: Sequence[Step]) -> RunOutcome:
         start = self.started = self.clock()
         not_run: tuple[StepStatus, str] | None = None
-        if self.should_cancel():
-            self.cancelled = True
-            not_run = (StepStatus.SKIPPED, "Run cancelled")
+        first = f"step {steps[0].number}" if steps else "step 1"
+        if self.cancelled_now(first):
+            not_run = self.not_run_reason()
         else:
             try:
                 self.prepare_app()
@@ -351,35 +227,38 @@ class _Player:
                 not_run = (StepStatus.BLOCKED, "Not run: app preparation failed")
 
         for step in steps:
-            if not_run is None and self.should_cancel():
-                self.cancelled = True
-                not_run = (StepStatus.SKIPPED, "Run cancelled")
-            elif not_run is None and self.timed_out(f"before step {step.number}"):
-                not_run = (StepStatus.BLOCKED, f"Not run: {self.fatal}")
+            if not_run is None and (
+                self.cancelled_now(f"step {step.number}")
+                or self.timed_out(f"before step {step.number}")
+            ):
+                not_run = self.not_run_reason()
             if not_run is not None:
                 status, reason = not_run
                 self.emit(StepOutcome(step.number, str(step.action), status, error=reason))
                 continue
             outcome = self.run_step(step)
             self.emit(outcome)
-            if self.cancelled:
-                not_run = (StepStatus.SKIPPED, "Run cancelled")
-            elif self.fatal:
-                not_run = (StepStatus.BLOCKED, f"Not run: {self.fatal}")
-            elif outcome.status == StepStatus.FAIL:
+            not_run = self.not_run_reason()
+            if not_run is None and outcome.status == StepStatus.FAIL:
                 if self.settings.failure_behaviour == FailureBehaviour.STOP:
                     not_run = (StepStatus.BLOCKED, f"Not run: step {step.number} failed")
                 elif self.settings.failure_behaviour == FailureBehaviour.SKIP:
                     not_run = (StepStatus.SKIPPED, f"Skipped: step {step.number} failed")
 
-        if self.cancelled:
+        if self.cancelled_before is not None:
             status = RunStatus.CANCELLED
         elif self.fatal:
             status = RunStatus.ERROR
         else:
             status = overall_status([o.status for o in self.outcomes])
         duration_ms = round((self.clock() - start) * 1000)
-        return RunOutcome(status, self.outcomes, duration_ms, error=self.fatal)
+        return RunOutcome(
+            status,
+            self.outcomes,
+            duration_ms,
+            error=self.fatal,
+            cancelled_before=self.cancelled_before,
+        )
 
     def emit(self, outcome: StepOutcome) -> None:
         self.outcomes.append(outcome)
@@ -425,8 +304,7 @@ class _Player:
         for attempt in range(1, attempts_allowed + 1):
             if attempt > 1:
                 self.sleep(self.timing.retry_pause_s)
-                if self.should_cancel():
-                    self.cancelled = True
+                if self.cancelled_now(f"attempt {attempt} of step {step.number}"):
                     message = (
                         f"Run cancelled before attempt {attempt}; "
                         f"attempt {attempt - 1} failed: {errors[-1]}"
@@ -498,7 +376,7 @@ def play(
     steps: Sequence[Step],
     *,
     app_id: str,
-    settings: PlaybackSettings,
+    settings: RunSettings,
     timing: Timing | None = None,
     on_step: Callable[[StepOutcome], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings as django_settings
 from django.db import models
 from django.utils import timezone
 
-from flows.models import Flow, Platform
+from flows.models import Flow
+from playback import words
+from playback.words import RunSettings, RunStatus, StepStatus
 
 
 class Device(models.Model):
@@ -14,7 +18,7 @@ class Device(models.Model):
         "device id", max_length=200, unique=True, help_text="Serial or UDID, e.g. emulator-5554."
     )
     name = models.CharField(max_length=200, blank=True)
-    platform = models.CharField(max_length=16, choices=Platform.choices)
+    platform = models.CharField(max_length=16, choices=words.choices(words.Platform))
     appium_url = models.URLField(
         "Appium URL", max_length=500, help_text="The Appium server or grid that reaches it."
     )
@@ -39,24 +43,40 @@ class Device(models.Model):
         return f"{self.name} ({self.device_id})" if self.name else self.device_id
 
 
+class RunSettingsField(models.JSONField):
+    """A run's settings: a `RunSettings` in Python, its `stored()` JSON in the database."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        data = super().from_db_value(value, expression, connection)
+        return RunSettings.from_stored(data) if isinstance(data, dict) else data
+
+    def to_python(self, value: Any) -> Any:
+        return RunSettings.from_stored(value) if isinstance(value, dict) else value
+
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, RunSettings):
+            value = value.stored()
+        return super().get_prep_value(value)
+
+    def value_to_string(self, obj: models.Model) -> Any:
+        value = self.value_from_object(obj)
+        return value.stored() if isinstance(value, RunSettings) else value
+
+
 class Run(models.Model):
-    """One playback of a flow on a device, with the settings it used."""
+    """One playback of a flow on a device, with the settings it used.
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCESS = "success", "Success"
-        FAILED = "failed", "Failed"
-        PARTIAL_SUCCESS = "partial_success", "Partial success"
-        ERROR = "error", "Error"
-        CANCELLED = "cancelled", "Cancelled"
-
-    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+    Its status only changes through `playback.lifecycle`.
+    """
 
     flow = models.ForeignKey(Flow, on_delete=models.PROTECT, related_name="runs")
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="runs")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    settings = models.JSONField(default=dict, help_text="The effective settings of this run.")
+    status = models.CharField(
+        max_length=16, choices=words.choices(RunStatus), default=RunStatus.QUEUED
+    )
+    settings = RunSettingsField(
+        default=RunSettings, help_text="The effective settings of this run."
+    )
     total_steps = models.PositiveIntegerField(default=0)
     successful_steps = models.PositiveIntegerField(default=0)
     flaky_steps = models.PositiveIntegerField(default=0)
@@ -75,6 +95,14 @@ class Run(models.Model):
         max_length=200, blank=True, help_text="host:pid of the process that plays it."
     )
     cancel_requested = models.BooleanField(default=False)
+    cancelled_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who asked for the cancel.",
+    )
     foreground = models.BooleanField(
         default=False, help_text="Played by the `play` command, not by a worker."
     )
@@ -106,31 +134,11 @@ class Run(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in self.ACTIVE_STATUSES
+        return self.status in words.ACTIVE_RUN_STATUSES
 
-    @classmethod
-    def claim(cls, pk: int, *, worker: str = "") -> bool:
-        """Move a queued run that holds its device to running.
-
-        True for exactly one caller, however many workers try at once: the WHERE
-        clause is re-checked under the row lock by PostgreSQL and under the single
-        writer lock by SQLite.
-        """
-        now = timezone.now()
-        claimed = cls.objects.filter(
-            pk=pk, status=cls.Status.QUEUED, holding_device__isnull=False
-        ).update(status=cls.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker)
-        return claimed == 1
-
-    def mark_finished(self, *, status: str, error: str = "", duration_ms: int | None) -> None:
-        """Record the end of a running run (only a running run can end this way)."""
-        self.status = status
-        self.error = error
-        self.duration_ms = duration_ms
-        self.finished_at = timezone.now()
-        Run.objects.filter(pk=self.pk, status=Run.Status.RUNNING).update(
-            status=status, error=error, duration_ms=duration_ms, finished_at=self.finished_at
-        )
+    def step_tally(self) -> dict[StepStatus, int]:
+        """How many steps ended in each status, from the run's counters."""
+        return words.tally_from_counters({f: getattr(self, f) for f in words.COUNTER_FIELDS})
 
 
 def screenshot_name(run_id: int, step_number: int) -> str:
@@ -144,21 +152,14 @@ def screenshot_path(instance: StepResult, filename: str) -> str:
 class StepResult(models.Model):
     """What happened to one step of a run."""
 
-    class Status(models.TextChoices):
-        PASS = "pass", "Pass"
-        FLAKY = "flaky", "Flaky"
-        FAIL = "fail", "Fail"
-        SKIPPED = "skipped", "Skipped"
-        BLOCKED = "blocked", "Blocked"
-
     # No index of its own: the unique (run, step_number) index serves run_id lookups,
     # and one index less is one write less per step.
     run = models.ForeignKey(
         Run, on_delete=models.CASCADE, related_name="step_results", db_index=False
     )
     step_number = models.PositiveIntegerField()
-    action = models.CharField(max_length=16)
-    status = models.CharField(max_length=16, choices=Status.choices)
+    action = models.CharField(max_length=16, choices=words.choices(words.Action))
+    status = models.CharField(max_length=16, choices=words.choices(StepStatus))
     attempts = models.PositiveIntegerField(default=0)
     attempt_errors = models.JSONField(default=list, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from playback.models import Run, StepResult
+from playback.words import COUNTER_FIELDS, RunStatus
 
 STEP_FIELDS = (
     "run",
@@ -32,7 +33,6 @@ STEP_FIELDS = (
     "screenshot_error",
     "finished_at",
 )
-COUNT_FIELDS = ("successful_steps", "flaky_steps", "failed_steps", "skipped_steps", "blocked_steps")
 
 
 def _column(model: type, name: str) -> str:
@@ -40,11 +40,9 @@ def _column(model: type, name: str) -> str:
 
 
 @cache
-def _update_sql(only_running: bool) -> str:
-    assignments = ", ".join(f"{_column(Run, f)} = %s" for f in (*COUNT_FIELDS, "heartbeat_at"))
-    where = f"{Run._meta.pk.column} = %s"
-    if only_running:
-        where += f" AND {_column(Run, 'status')} = %s"
+def _update_sql() -> str:
+    assignments = ", ".join(f"{_column(Run, f)} = %s" for f in (*COUNTER_FIELDS, "heartbeat_at"))
+    where = f"{Run._meta.pk.column} = %s AND {_column(Run, 'status')} = %s"
     return (
         f"UPDATE {Run._meta.db_table} SET {assignments} WHERE {where} "
         f"RETURNING {_column(Run, 'cancel_requested')}"
@@ -61,38 +59,35 @@ def _insert_sql(from_run_cte: bool) -> str:
 
 
 @cache
-def _one_statement_sql(only_running: bool) -> str:
+def _one_statement_sql() -> str:
     """PostgreSQL: both writes in one statement (one round trip, one commit); the
     INSERT reads the UPDATE's row, so nothing is written when the run is not ours."""
     return (
-        f"WITH run AS ({_update_sql(only_running)}), "
+        f"WITH run AS ({_update_sql()}), "
         f"step AS ({_insert_sql(True)} RETURNING 1) "
         f"SELECT {_column(Run, 'cancel_requested')} FROM run"
     )
 
 
-def save_step(
-    *, run_id: int, step: dict[str, Any], counts: dict[str, int], only_running: bool
-) -> bool | None:
-    """Write one step and the run's counters; returns the run's `cancel_requested`,
-    or None (and writes nothing) when `only_running` and the run is not running."""
+def save_step(*, run_id: int, step: dict[str, Any], counts: dict[str, int]) -> bool | None:
+    """Write one step of a running run and the run's counters; returns the run's
+    `cancel_requested`, or None (and writes nothing) when the run is not running."""
     now = timezone.now()
     values = {"run": run_id, "finished_at": now, **step}
     insert = [
         StepResult._meta.get_field(f).get_db_prep_save(values[f], connection) for f in STEP_FIELDS
     ]
-    update = [counts[f] for f in COUNT_FIELDS]
+    update = [counts[f] for f in COUNTER_FIELDS]
     update += [Run._meta.get_field("heartbeat_at").get_db_prep_save(now, connection), run_id]
-    if only_running:
-        update.append(Run.Status.RUNNING.value)
+    update.append(RunStatus.RUNNING.value)
     if connection.vendor == "postgresql":
         # One statement is atomic on its own; in autocommit it is its own commit.
         with connection.cursor() as cursor:
-            cursor.execute(_one_statement_sql(only_running), update + insert)
+            cursor.execute(_one_statement_sql(), update + insert)
             row = cursor.fetchone()
         return None if row is None else bool(row[0])
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_update_sql(only_running), update)
+        cursor.execute(_update_sql(), update)
         row = cursor.fetchone()
         if row is None:
             return None  # nothing was changed: there is nothing to roll back

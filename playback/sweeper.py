@@ -1,7 +1,8 @@
 """The sweeper: nothing stays `running` or `queued` forever, no device stays locked.
 
 It runs on a django-q2 schedule (every minute, see migration 0002), whenever a
-worker process starts (playback.apps), and as `manage.py sweep_runs`.
+worker process starts (playback.apps), and as `manage.py sweep_runs`. Every change
+it makes to a run is a transition of `playback.lifecycle`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import socket
 from datetime import timedelta
 
 from django.conf import settings as django_settings
-from django.db import transaction
 from django.utils import timezone
 
+from playback import lifecycle, queue, words
 from playback.models import Device, Run
-from playback.services import StepRecorder, dispatch_next, engine_steps, release_device
+from playback.words import RunStatus
 
 log = logging.getLogger("playback.sweeper")
 
@@ -35,29 +36,20 @@ def _worker_is_gone(worker: str) -> bool:
     return False
 
 
-def end_lost_run(*, run: Run, reason: str) -> bool:
-    """End a running run whose worker is gone: `error`, its finished steps kept, the
-    rest blocked, its device handed to the next run. False if it was not running."""
-    now = timezone.now()
-    error = f"Worker lost: {reason}"
-    with transaction.atomic():
-        ended = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
-            status=Run.Status.ERROR, error=error, finished_at=now
-        )
-        if not ended:
-            return False
-        done = set(run.step_results.values_list("step_number", flat=True))
-        recorder = StepRecorder(run, None, playing=False)
-        recorder.statuses = list(run.step_results.values_list("status", flat=True))
-        recorder.tally.update(recorder.statuses)
-        left = [s for s in engine_steps(run.flow) if s.number not in done]
-        recorder.not_run(left, f"Not run: {error}")
-        if run.started_at:
-            Run.objects.filter(pk=run.pk).update(
-                duration_ms=round((now - run.started_at).total_seconds() * 1000)
-            )
-    release_device(run_id=run.pk, device_pk=run.device_id)
-    return True
+def _lost_reason(run: Run, lost_before) -> str | None:
+    if run.heartbeat_at is None or run.heartbeat_at < lost_before:
+        seen = run.heartbeat_at.strftime("%H:%M:%S UTC") if run.heartbeat_at else "never"
+        return f"no heartbeat since {seen} (worker {run.worker or 'unknown'})"
+    if run.worker and _worker_is_gone(run.worker):
+        return f"its worker process {run.worker} is gone"
+    return None
+
+
+def _past_its_timeout(run: Run, now, grace: timedelta) -> bool:
+    limit = run.settings.run_timeout_s
+    return bool(
+        limit and run.started_at and now > run.started_at + timedelta(seconds=limit) + grace
+    )
 
 
 def sweep_runs() -> dict[str, list[int]]:
@@ -65,54 +57,58 @@ def sweep_runs() -> dict[str, list[int]]:
 
     - a running run whose heartbeat is older than PLAYBACK_LOST_AFTER_S, or whose
       worker process on this host is gone, ends as `error` ("Worker lost");
+    - a running run past its own timeout by more than PLAYBACK_LOST_AFTER_S (its
+      worker beats but does not stop it) ends as `error` ("Run timed out");
     - a device held by a run that has ended is freed;
     - a free device with queued runs is given to the oldest;
     - a run given its device long ago (PLAYBACK_REDISPATCH_AFTER_S) that no worker
       picked up (a broker without delivery receipts lost its task) is enqueued again;
       claiming is a conditional update, so a duplicate task plays nothing twice.
-
     """
-    from playback import tasks
-
     now = timezone.now()
-    lost_before = now - timedelta(seconds=django_settings.PLAYBACK_LOST_AFTER_S)
-    report: dict[str, list[int]] = {"lost": [], "freed": [], "dispatched": [], "requeued": []}
-    for run in Run.objects.filter(status=Run.Status.RUNNING).select_related("flow"):
-        if run.heartbeat_at is None or run.heartbeat_at < lost_before:
-            seen = run.heartbeat_at.strftime("%H:%M:%S UTC") if run.heartbeat_at else "never"
-            reason = f"no heartbeat since {seen} (worker {run.worker or 'unknown'})"
-        elif run.worker and _worker_is_gone(run.worker):
-            reason = f"its worker process {run.worker} is gone"
-        else:
-            continue
-        if end_lost_run(run=run, reason=reason):
-            log.warning("Run %s ended: worker lost (%s)", run.pk, reason)
-            report["lost"].append(run.pk)
+    grace = timedelta(seconds=django_settings.PLAYBACK_LOST_AFTER_S)
+    report: dict[str, list[int]] = {
+        "lost": [],
+        "timed_out": [],
+        "freed": [],
+        "dispatched": [],
+        "requeued": [],
+    }
+    for run in Run.objects.filter(status=RunStatus.RUNNING).select_related("flow"):
+        reason = _lost_reason(run, now - grace)
+        if reason is not None:
+            if lifecycle.end_lost(run, reason=reason):
+                log.warning("Run %s ended: worker lost (%s)", run.pk, reason)
+                report["lost"].append(run.pk)
+        elif _past_its_timeout(run, now, grace) and lifecycle.time_out(run):
+            log.warning("Run %s ended: past its own timeout", run.pk)
+            report["timed_out"].append(run.pk)
     for device_pk, run_pk in (
         Device.objects.filter(current_run__isnull=False)
-        .exclude(current_run__status__in=Run.ACTIVE_STATUSES)
+        .exclude(current_run__status__in=words.ACTIVE_RUN_STATUSES)
         .values_list("pk", "current_run_id")
     ):
-        release_device(run_id=run_pk, device_pk=device_pk)
+        lifecycle.release_device(run_id=run_pk, device_pk=device_pk)
         report["freed"].append(device_pk)
     waiting = (
-        Run.objects.filter(status=Run.Status.QUEUED, device__current_run__isnull=True)
+        Run.objects.filter(status=RunStatus.QUEUED, device__current_run__isnull=True)
         .order_by()  # the default ordering would make DISTINCT return duplicates
         .values_list("device_id", flat=True)
         .distinct()
     )
     for device_pk in list(waiting):
-        run = dispatch_next(device_pk=device_pk)
+        run = lifecycle.dispatch_next(device_pk=device_pk)
         if run is not None:
             report["dispatched"].append(run.pk)
     stale = now - timedelta(seconds=django_settings.PLAYBACK_REDISPATCH_AFTER_S)
     for run_pk in Run.objects.filter(
-        status=Run.Status.QUEUED,
+        status=RunStatus.QUEUED,
         foreground=False,
         holding_device__isnull=False,
         dispatched_at__lt=stale,
     ).values_list("pk", flat=True):
-        Run.objects.filter(pk=run_pk).update(dispatched_at=now)
-        tasks.enqueue_run(run_pk)
-        report["requeued"].append(run_pk)
+        # Conditional, so two sweepers at once enqueue it once.
+        if Run.objects.filter(pk=run_pk, dispatched_at__lt=stale).update(dispatched_at=now):
+            queue.enqueue_run(run_pk)
+            report["requeued"].append(run_pk)
     return report

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from django_q.tasks import async_task
-
 from playback import services, sweeper
-
-
-def enqueue_run(run_id: int) -> str:
-    """Queue the run's task; call it only after the run's transaction committed."""
-    return async_task("playback.tasks.play_run", run_id, task_name=f"run-{run_id}", group="runs")
 
 
 def play_run(run_id: int) -> str:

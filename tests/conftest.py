@@ -1,5 +1,9 @@
+"""Fixtures for the whole suite: unit/ (no Appium, no browser, no worker process)
+and integration/ (the real parts)."""
+
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -8,8 +12,12 @@ import pytest
 
 from flows.definitions import parse_flow
 from flows.models import Flow
-from playback.models import Device
-from simulator.server import APPS_DIR, AppiumServer
+from playback import services
+from playback.models import Device, Run
+from playback.words import RunSettings
+from simulator.server import APPS_DIR, AppiumServer, free_port
+from tests.helpers import DEMO_FLOW, session_of, tap
+from tests.scripted_driver import ScriptedDriver
 
 STAGED_APP = APPS_DIR / "staged.xml"
 STAGED_APP_ID = "com.playback.staged"
@@ -91,6 +99,53 @@ def make_device(db) -> Callable[..., Device]:
         )
 
     return make
+
+
+@pytest.fixture
+def flow(make_flow) -> Flow:
+    """Three taps, on the elements a, b and c (a scripted driver's targets)."""
+    return make_flow([tap(target, using="id") for target in "abc"], name="Checkout")
+
+
+@pytest.fixture
+def device(make_device) -> Device:
+    """A simulated device whose Appium server does not answer (nothing listens)."""
+    return make_device("http://127.0.0.1:9", device_id="emulator-5554")
+
+
+@pytest.fixture
+def demo(db) -> tuple[Flow, Device]:
+    """The demo flow, and a simulated device "sim-x" whose Appium server is not running."""
+    flow = Flow.save_definition(parse_flow(json.loads(DEMO_FLOW.read_text())))
+    device = Device.objects.create(
+        device_id="sim-x", platform="sim", appium_url=f"http://127.0.0.1:{free_port()}"
+    )
+    return flow, device
+
+
+@pytest.fixture
+def play() -> Callable[..., Run]:
+    """Queue a run and play it in this process, as `manage.py play` does:
+    `play(flow, device, {"retry_per_step": 1}, driver=ScriptedDriver(...))`.
+    Without `driver`, through the device's real driver (Appium)."""
+
+    def play(
+        flow: Flow,
+        device: Device,
+        settings: dict[str, Any] | None = None,
+        *,
+        driver: ScriptedDriver | None = None,
+        **execute: Any,
+    ) -> Run:
+        run = services.start_run(
+            flow=flow, device=device, settings=RunSettings(**(settings or {})), foreground=True
+        )
+        if driver is not None:
+            execute["open_session"] = session_of(driver)
+        services.play_in_foreground(run=run, **execute)
+        return Run.objects.get(pk=run.pk)
+
+    return play
 
 
 @pytest.fixture

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import urllib3
 from appium import webdriver
 from appium.options.common.base import AppiumOptions
 from appium.webdriver.client_config import AppiumClientConfig
 from appium.webdriver.common.appiumby import AppiumBy
+from django.conf import settings
 from selenium.common.exceptions import (
     InvalidSessionIdException,
     NoSuchDriverException,
@@ -31,6 +32,10 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.wait import WebDriverWait
 
 from playback.engine import DeviceError, Locator
+from playback.words import Platform
+
+if TYPE_CHECKING:
+    from playback.models import Device
 
 log = logging.getLogger("playback.appium")
 
@@ -38,9 +43,9 @@ T = TypeVar("T")
 
 # platform -> (platformName, appium:automationName)
 PLATFORM_CAPABILITIES = {
-    "android": ("Android", "UiAutomator2"),
-    "ios": ("iOS", "XCUITest"),
-    "sim": ("Fake", "Fake"),
+    Platform.ANDROID: ("Android", "UiAutomator2"),
+    Platform.IOS: ("iOS", "XCUITest"),
+    Platform.SIM: ("Fake", "Fake"),
 }
 LOCATOR_BY = {
     "accessibility id": AppiumBy.ACCESSIBILITY_ID,
@@ -61,9 +66,10 @@ class CommandFailed(Exception):
 
 
 def build_capabilities(
-    *, platform: str, device_id: str, extra: Mapping[str, Any] | None, sim_app: str | None = None
+    *, platform: str, device_id: str, extra: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """Capabilities for a session on this device; the device's own capabilities win."""
+    """Capabilities for a session on this device; the device's own capabilities win
+    (the app of a simulated device is one of them: `appium:app`)."""
     platform_name, automation = PLATFORM_CAPABILITIES[platform]
     caps: dict[str, Any] = {
         "platformName": platform_name,
@@ -74,8 +80,6 @@ def build_capabilities(
         # The engine decides about restarts and data; the session must not.
         "appium:noReset": True,
     }
-    if platform == "sim" and sim_app:
-        caps["appium:app"] = sim_app
     caps.update(extra or {})
     return caps
 
@@ -226,3 +230,16 @@ def open_session(
             remote.quit()
         except Exception as exc:  # the session may already be gone; nothing to free
             log.info("Closing the Appium session on %s failed: %s", where, exc)
+
+
+def open_device_session(device: Device, app_id: str) -> AbstractContextManager[AppiumDriver]:
+    """The registry's opener: a session on `device` with the server's timeouts."""
+    return open_session(
+        appium_url=device.appium_url,
+        capabilities=build_capabilities(
+            platform=device.platform, device_id=device.device_id, extra=device.capabilities
+        ),
+        device_label=device.device_id,
+        connect_timeout_s=settings.APPIUM_CONNECT_TIMEOUT_S,
+        command_timeout_s=settings.APPIUM_COMMAND_TIMEOUT_S,
+    )

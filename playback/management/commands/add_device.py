@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from config.commands import OneLineErrorsCommand
-from flows.models import Platform
 from playback.models import Device
+from playback.words import Platform
 
 
 class Command(OneLineErrorsCommand):
@@ -16,7 +16,7 @@ class Command(OneLineErrorsCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--device-id", required=True, help="Serial or UDID.")
-        parser.add_argument("--platform", required=True, help="android, ios or sim.")
+        parser.add_argument("--platform", required=True, help=f"One of {', '.join(Platform)}.")
         parser.add_argument("--appium-url", required=True, help="e.g. http://127.0.0.1:4723")
         parser.add_argument("--capabilities", default="{}", help="JSON object merged into caps.")
         parser.add_argument("--name", default="", help="A readable name.")
@@ -26,10 +26,9 @@ class Command(OneLineErrorsCommand):
         device_id = opts["device_id"].strip()
         if not device_id or len(device_id) > 200:
             self.fail("--device-id must be 1 to 200 characters.")
-        if opts["platform"] not in Platform.values:
+        if opts["platform"] not in tuple(Platform):
             self.fail(
-                f"--platform must be one of {', '.join(Platform.values)} "
-                f"(got {opts['platform']!r})."
+                f"--platform must be one of {', '.join(Platform)} (got {opts['platform']!r})."
             )
         try:
             URLValidator(schemes=["http", "https"])(opts["appium_url"])

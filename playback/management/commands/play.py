@@ -7,14 +7,24 @@ from typing import Any
 from config.commands import OneLineErrorsCommand
 from flows.models import Flow
 from playback import services
-from playback.engine import FailureBehaviour, StepOutcome
+from playback.api.serializers import RunSerializer
+from playback.engine import StepOutcome
 from playback.models import Device, Run
-from playback.serializers import RunSerializer
+from playback.words import SETTINGS_BY_NAME, FailureBehaviour, RunSettings, RunStatus
 
 EXIT_CODES = {
-    Run.Status.SUCCESS: 0,
-    Run.Status.FAILED: 1,
-    Run.Status.PARTIAL_SUCCESS: 1,
+    RunStatus.SUCCESS: 0,
+    RunStatus.FAILED: 1,
+    RunStatus.PARTIAL_SUCCESS: 1,
+}
+# Each run setting's option (`SETTINGS` in playback/words.py names them all).
+OPTIONS = {
+    "restart_app": "--no-restart",
+    "clear_data": "--clear-data",
+    "retry_per_step": "--retry",
+    "failure_behaviour": "--failure-behaviour",
+    "capture_screenshots": "--no-screenshots",
+    "run_timeout_s": "--run-timeout",
 }
 EXIT_ERROR = 2
 BAR_WIDTH = 24
@@ -29,7 +39,7 @@ class Progress:
         self.tty = stream.isatty()
 
     def __call__(self, run: Run, outcome: StepOutcome) -> None:
-        done = run.successful_steps + run.failed_steps + run.skipped_steps + run.blocked_steps
+        done = sum(run.step_tally().values())
         detail = f"step {outcome.step} {outcome.action}: {outcome.status}"
         if outcome.attempts > 1:
             detail += f" after {outcome.attempts} attempts"
@@ -56,15 +66,24 @@ class Command(OneLineErrorsCommand):
     def add_arguments(self, parser):
         parser.add_argument("flow_id", help="The flow's id.")
         parser.add_argument("--device", required=True, help="The device's device id.")
-        parser.add_argument("--retry", default=None, help="Retries per step (0-3; more is 3).")
+
+        def help_of(name: str) -> str:
+            return SETTINGS_BY_NAME[name].help
+
+        parser.add_argument("--retry", default=None, help=help_of("retry_per_step"))
         parser.add_argument(
             "--failure-behaviour",
             default=None,
-            help="What follows a failed step: " + ", ".join(b.value for b in FailureBehaviour),
+            help=f"One of {', '.join(FailureBehaviour)}. {help_of('failure_behaviour')}",
         )
-        parser.add_argument("--no-restart", action="store_true", help="Do not restart the app.")
-        parser.add_argument("--clear-data", action="store_true", help="Clear the app's data.")
-        parser.add_argument("--no-screenshots", action="store_true", help="No screenshots.")
+        parser.add_argument(
+            "--no-restart", action="store_true", help="Do not: " + help_of("restart_app")
+        )
+        parser.add_argument("--clear-data", action="store_true", help=help_of("clear_data"))
+        parser.add_argument(
+            "--no-screenshots", action="store_true", help="Not: " + help_of("capture_screenshots")
+        )
+        parser.add_argument("--run-timeout", default=None, help=help_of("run_timeout_s"))
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -78,20 +97,20 @@ class Command(OneLineErrorsCommand):
         if device is None:
             self.fail(f"No device with device id {opts['device']!r} (see add_device).")
 
-        settings: dict[str, Any] = {
-            "restartApp": not opts["no_restart"],
-            "clearData": opts["clear_data"],
-            "captureScreenshots": not opts["no_screenshots"],
+        values: dict[str, Any] = {
+            "restart_app": not opts["no_restart"],
+            "clear_data": opts["clear_data"],
+            "capture_screenshots": not opts["no_screenshots"],
         }
-        if opts["retry"] is not None:
-            try:
-                settings["retryPerStep"] = int(opts["retry"])
-            except ValueError:
-                self.fail(f"--retry must be a whole number from 0 to 3 (got {opts['retry']!r}).")
+        for name, option in (("retry_per_step", "retry"), ("run_timeout_s", "run_timeout")):
+            if opts[option] is not None:
+                values[name] = self.whole_number(opts[option], OPTIONS[name])
         if opts["failure_behaviour"] is not None:
-            settings["failureBehaviour"] = opts["failure_behaviour"]
+            values["failure_behaviour"] = opts["failure_behaviour"]
         try:
-            run = services.start_run(flow=flow, device=device, settings=settings, foreground=True)
+            run = services.start_run(
+                flow=flow, device=device, settings=RunSettings(**values), foreground=True
+            )
         except services.RunRequestError as exc:
             self.fail(_one_line(exc.errors))
 
@@ -110,12 +129,15 @@ class Command(OneLineErrorsCommand):
             self.stderr.write(f"Run {run.pk} {run.status}: {run.error}")
         sys.exit(EXIT_CODES.get(run.status, EXIT_ERROR))
 
+    def whole_number(self, raw: str, option: str) -> int:
+        try:
+            return int(raw)
+        except ValueError:
+            self.fail(f"{option} must be a whole number (got {raw!r}).")
+
 
 def _one_line(errors: dict[str, Any]) -> str:
-    parts = []
-    for key, value in errors.items():
-        if isinstance(value, dict):
-            parts.extend(f"{key}.{k}: {v}" for k, v in value.items())
-        else:
-            parts.append(f"{key}: {value}")
+    """The service's refusal in one line, settings named by their options."""
+    parts = [f"{OPTIONS.get(k, k)}: {v}" for k, v in errors.pop("settings", {}).items()]
+    parts.extend(f"{key}: {value}" for key, value in errors.items())
     return "; ".join(parts)

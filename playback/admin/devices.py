@@ -1,0 +1,71 @@
+"""Devices in the admin: busy or free, and their last runs."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from playback import display
+from playback.models import Device, Run
+
+
+def last_run_status() -> Subquery:
+    return Subquery(
+        Run.objects.filter(device=OuterRef("pk")).order_by("-queued_at", "-pk").values("status")[:1]
+    )
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ["device_id", "name", "platform", "appium_url", "enabled", "state", "last_run"]
+    list_filter = ["platform", "enabled"]
+    search_fields = ["device_id", "name", "appium_url"]
+    readonly_fields = ["state", "recent_runs", "created_at"]
+    fields = [
+        "device_id",
+        "name",
+        "platform",
+        "appium_url",
+        "capabilities",
+        "enabled",
+        "state",
+        "recent_runs",
+        "created_at",
+    ]
+    actions = ["enable", "disable"]
+
+    class Media:
+        css = {"all": ["playback/admin.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Device]:
+        return super().get_queryset(request).annotate(last_run_status=last_run_status())
+
+    @admin.display(description="now")
+    def state(self, device: Device) -> str:
+        if device.current_run_id is None:
+            return display.badge("free", "free")
+        return format_html(
+            "{} {}", display.badge("running", "busy"), display.run_link(device.current_run_id)
+        )
+
+    @admin.display(description="last run")
+    def last_run(self, device: Device) -> str:
+        status = getattr(device, "last_run_status", None)
+        return display.badge(status) if status else "-"
+
+    @admin.display(description="last runs")
+    def recent_runs(self, device: Device) -> str:
+        if device.pk is None:
+            return "-"
+        runs = Run.objects.filter(device=device).order_by("-queued_at", "-pk")[:10]
+        return display.runs_table(runs, show_device=False)
+
+    @admin.action(description="Enable selected devices")
+    def enable(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
+        self.message_user(request, f"Enabled {queryset.update(enabled=True)} device(s).")
+
+    @admin.action(description="Disable selected devices")
+    def disable(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
+        self.message_user(request, f"Disabled {queryset.update(enabled=False)} device(s).")

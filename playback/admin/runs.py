@@ -1,0 +1,356 @@
+"""Runs in the admin: what failed, where, and why, on thousands of runs.
+
+Every page costs a fixed number of queries: list columns read the run's own
+counters and prefetched rows, never per-row queries. HTML is in templates
+(templates/admin/playback/), shared pieces in `playback.display`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.timezone import localtime
+from django.views.decorators.http import require_POST
+
+from playback import display, services, thumbnails, words
+from playback.models import Run, StepResult
+from playback.words import RunStatus
+
+
+class OutcomeFilter(admin.SimpleListFilter):
+    """What a QA lead asks first: did it pass?"""
+
+    title = "outcome"
+    parameter_name = "outcome"
+    GROUPS = {
+        "passed": ("Passed", [RunStatus.SUCCESS]),
+        "not_passed": (
+            "Did not pass (failed, partial, error)",
+            list(words.NOT_PASSED_RUN_STATUSES),
+        ),
+        "active": ("Queued or running", list(words.ACTIVE_RUN_STATUSES)),
+        "cancelled": ("Cancelled", [RunStatus.CANCELLED]),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(key, label) for key, (label, _) in self.GROUPS.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
+        if self.value() in self.GROUPS:
+            return queryset.filter(status__in=self.GROUPS[self.value()][1])
+        return queryset
+
+
+class HasFlakyStepsFilter(admin.SimpleListFilter):
+    title = "flaky steps"
+    parameter_name = "flaky"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Has flaky steps"), ("no", "No flaky steps")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
+        if self.value() == "yes":
+            return queryset.filter(flaky_steps__gt=0)
+        if self.value() == "no":
+            return queryset.filter(flaky_steps=0)
+        return queryset
+
+
+class RunChangeList(ChangeList):
+    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet[Run]:
+        queryset = super().get_queryset(request, exclude_parameters)
+        return queryset.select_related(None).prefetch_related("flow", "device", "requested_by")
+
+
+class StepResultInline(admin.TabularInline):
+    model = StepResult
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["step_number"]
+    fields = ["step_number", "action", "status_badge", "attempts", "duration", "errors", "shot"]
+    readonly_fields = fields
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="status")
+    def status_badge(self, result: StepResult) -> str:
+        return display.badge(result.status)
+
+    @admin.display(description="duration")
+    def duration(self, result: StepResult) -> str:
+        return f"{result.duration_ms} ms"
+
+    @admin.display(description="error")
+    def errors(self, result: StepResult) -> str:
+        return display.part("step_error", result=result)
+
+    @admin.display(description="screenshot")
+    def shot(self, result: StepResult) -> str:
+        return display.part("step_shot", result=result)
+
+
+def waited_s(run: Run) -> float | None:
+    return (run.started_at - run.queued_at).total_seconds() if run.started_at else None
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "flow",
+        "device",
+        "status_badge",
+        "steps",
+        "duration",
+        "queued",
+        "requested_by",
+        "rerun_of_link",
+    ]
+    list_display_links = ["id", "flow"]
+    # No joins in the page query: SQLite would then scan and sort every run instead
+    # of walking the queued_at index. The page's flows, devices and users come in
+    # three small IN queries (RunChangeList).
+    list_select_related = ()
+    list_filter = [
+        OutcomeFilter,
+        "status",
+        HasFlakyStepsFilter,
+        ("flow", admin.RelatedOnlyFieldListFilter),
+        ("device", admin.RelatedOnlyFieldListFilter),
+        "device__platform",
+    ]
+    search_fields = ["flow__name", "device__device_id", "error", "=id"]
+    date_hierarchy = "queued_at"
+    ordering = ["-queued_at", "-id"]
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ["rerun_selected", "rerun_failed", "cancel_selected"]
+    inlines = [StepResultInline]
+    fieldsets = [
+        (None, {"fields": ["flow", "device", "status_badge", "steps", "error_text", "links"]}),
+        ("Settings used", {"fields": ["settings_table"]}),
+        ("Timeline", {"fields": ["timeline", "requested_by", "rerun_of_link"]}),
+    ]
+    readonly_fields = [
+        "flow",
+        "device",
+        "status_badge",
+        "steps",
+        "error_text",
+        "links",
+        "settings_table",
+        "timeline",
+        "requested_by",
+        "rerun_of_link",
+    ]
+
+    class Media:
+        css = {"all": ["playback/admin.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Run]:
+        return super().get_queryset(request).select_related("flow", "device", "requested_by")
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return RunChangeList
+
+    # --- permissions: history is read-only ------------------------------------------
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_rerun_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(display.RUN_PERMISSION)
+
+    has_cancel_permission = has_rerun_permission
+
+    # --- columns ----------------------------------------------------------------------
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, run: Run) -> str:
+        return display.badge(run.status)
+
+    @admin.display(description=display.COUNTS_HEADER)
+    def steps(self, run: Run) -> str:
+        return display.step_counts(run)
+
+    @admin.display(description="duration", ordering="duration_ms")
+    def duration(self, run: Run) -> str:
+        return display.seconds(run.duration_ms)
+
+    @admin.display(description="queued / started", ordering="queued_at")
+    def queued(self, run: Run) -> str:
+        queued = localtime(run.queued_at).strftime("%Y-%m-%d %H:%M:%S")
+        return display.part("queued", queued=queued, waited=waited_s(run))
+
+    @admin.display(description="re-run of", ordering="rerun_of")
+    def rerun_of_link(self, run: Run) -> str:
+        return display.run_link(run.rerun_of_id)
+
+    @admin.display(description="error")
+    def error_text(self, run: Run) -> str:
+        return display.part("error_text", error=run.error)
+
+    @admin.display(description="see also")
+    def links(self, run: Run) -> str:
+        return display.part("api_link", run_id=run.pk)
+
+    @admin.display(description="settings")
+    def settings_table(self, run: Run) -> str:
+        return display.part("settings_table", rows=display.settings_rows(run.settings))
+
+    @admin.display(description="timeline")
+    def timeline(self, run: Run) -> str:
+        ran = (
+            (run.finished_at - run.started_at).total_seconds()
+            if run.started_at and run.finished_at
+            else None
+        )
+        return display.part("timeline", run=run, waited=waited_s(run), ran=ran)
+
+    # --- actions ----------------------------------------------------------------------
+    def _rerun(self, request: HttpRequest, runs: list[Run], left_out: list[str]) -> None:
+        queued, refused = [], []
+        for run in sorted(runs, key=lambda r: r.pk):  # re-queue in their original order
+            try:
+                queued.append(services.rerun(run=run, requested_by=request.user))
+            except services.RunRequestError as exc:
+                refused.append(f"#{run.pk} ({'; '.join(map(str, exc.errors.values()))})")
+        if queued:
+            self.message_user(
+                request,
+                f"Queued {len(queued)} re-run(s): "
+                + ", ".join(f"#{r.pk} of #{r.rerun_of_id}" for r in queued)
+                + ".",
+                messages.SUCCESS,
+            )
+        if left_out or refused:
+            self.message_user(
+                request, "Left out: " + "; ".join(left_out + refused) + ".", messages.WARNING
+            )
+
+    @admin.action(description="Re-run selected runs", permissions=["rerun"])
+    def rerun_selected(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        self._rerun(request, list(queryset.select_related("flow", "device")), [])
+
+    @admin.action(
+        description="Re-run failed runs (failed, partial success, error)", permissions=["rerun"]
+    )
+    def rerun_failed(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        runs = list(queryset.select_related("flow", "device"))
+        failed = [run for run in runs if run.status in words.NOT_PASSED_RUN_STATUSES]
+        left_out = [
+            f"#{run.pk} ({run.get_status_display().lower()}, not failed)"
+            for run in runs
+            if run.status not in words.NOT_PASSED_RUN_STATUSES
+        ]
+        self._rerun(request, failed, left_out)
+
+    @admin.action(description="Cancel selected queued/running runs", permissions=["cancel"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        done, left_out = [], []
+        for run in queryset.select_related("flow"):
+            try:
+                services.cancel_run(run=run, requested_by=request.user)
+                done.append(f"#{run.pk}")
+            except services.RunConflict:
+                left_out.append(f"#{run.pk} (already {run.status})")
+        if done:
+            self.message_user(request, f"Cancelled {len(done)}: {', '.join(done)}.")
+        if left_out:
+            self.message_user(request, "Left out: " + "; ".join(left_out) + ".", messages.WARNING)
+
+    # --- the run page's own views ----------------------------------------------------
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:run_id>/rerun/",
+                view(require_POST(self.rerun_view)),
+                name="playback_run_rerun",
+            ),
+            path(
+                "<int:run_id>/cancel/",
+                view(require_POST(self.cancel_view)),
+                name="playback_run_cancel",
+            ),
+            path(
+                "<int:run_id>/steps/<int:step>/thumbnail/",
+                view(self.thumbnail_view),
+                name="playback_run_thumbnail",
+            ),
+            path(
+                "<int:run_id>/steps/<int:step>/screenshot/",
+                view(self.screenshot_view),
+                name="playback_run_screenshot",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_rerun": self.has_rerun_permission(request),
+            "can_cancel": self.has_cancel_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _redirect_to(self, run_id: int) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:playback_run_change", args=[run_id]))
+
+    def rerun_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        if not self.has_rerun_permission(request):
+            raise PermissionDenied("You may not start runs.")
+        run = get_object_or_404(Run.objects.select_related("flow", "device"), pk=run_id)
+        try:
+            new = services.rerun(run=run, requested_by=request.user)
+        except services.RunRequestError as exc:
+            self.message_user(
+                request,
+                "Not re-run: " + "; ".join(map(str, exc.errors.values())),
+                messages.ERROR,
+            )
+            return self._redirect_to(run.pk)
+        self.message_user(request, f"Run #{new.pk} queued (a re-run of #{run.pk}).")
+        return self._redirect_to(new.pk)
+
+    def cancel_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        if not self.has_cancel_permission(request):
+            raise PermissionDenied("You may not cancel runs.")
+        run = get_object_or_404(Run.objects.select_related("flow"), pk=run_id)
+        try:
+            run = services.cancel_run(run=run, requested_by=request.user)
+            if run.is_active:
+                self.message_user(request, f"Run #{run.pk} stops before its next step.")
+            else:
+                self.message_user(request, f"Run #{run.pk} cancelled.")
+        except services.RunConflict as exc:
+            self.message_user(request, str(exc), messages.WARNING)
+        return self._redirect_to(run.pk)
+
+    def _image(self, request: HttpRequest, run_id: int, step: int, make) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied("You may not see run history.")
+        result = StepResult.objects.filter(run_id=run_id, step_number=step).first()
+        data = make(result) if result is not None else thumbnails.placeholder_png()
+        response = HttpResponse(data, content_type="image/png")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+    def thumbnail_view(self, request: HttpRequest, run_id: int, step: int) -> HttpResponse:
+        return self._image(request, run_id, step, thumbnails.thumbnail_png)
+
+    def screenshot_view(self, request: HttpRequest, run_id: int, step: int) -> HttpResponse:
+        return self._image(request, run_id, step, thumbnails.screenshot_png)

@@ -1,0 +1,209 @@
+"""The run resource and the start request (README "The API"; docs/engine.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from config.api import MAX_ID
+from flows.models import Flow
+from playback import services
+from playback.api import run_settings
+from playback.api.run_settings import SettingsSerializer
+from playback.models import Device, Run, StepResult
+from playback.words import SettingsError
+
+
+class StepResultSerializer(serializers.ModelSerializer):
+    step = serializers.IntegerField(source="step_number")
+    error = serializers.SerializerMethodField()
+    screenshot = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StepResult
+        fields = [
+            "step",
+            "action",
+            "status",
+            "attempts",
+            "duration_ms",
+            "error",
+            "attempt_errors",
+            "screenshot",
+        ]
+
+    def get_error(self, result: StepResult) -> str | None:
+        return result.error or None
+
+    def to_representation(self, result: StepResult) -> dict[str, Any]:
+        # The same fields as declared above (the schema reads those), built directly:
+        # a run has up to 1,000 steps and DRF's per-field machinery was most of a GET.
+        return {
+            "step": result.step_number,
+            "action": result.action,
+            "status": result.status,
+            "attempts": result.attempts,
+            "duration_ms": result.duration_ms,
+            "error": result.error or None,
+            "attempt_errors": result.attempt_errors,
+            "screenshot": self.get_screenshot(result),
+        }
+
+    def get_screenshot(self, result: StepResult) -> str | None:
+        if not result.screenshot:
+            return None
+        # The run's URL is resolved once per run, not once per step (a quarter of a
+        # 100-step GET went to reverse()): screenshots live under it.
+        bases = self.context.setdefault("_run_urls", {})
+        base = bases.get(result.run_id)
+        if base is None:
+            base = reverse("playback:run-detail", kwargs={"pk": result.run_id})
+            request = self.context.get("request")
+            base = bases[result.run_id] = (
+                request.build_absolute_uri(base) if request is not None else base
+            )
+        return f"{base}steps/{result.step_number}/screenshot"
+
+
+class RunSummarySerializer(serializers.ModelSerializer):
+    """A run without its steps (the runs list)."""
+
+    run_id = serializers.IntegerField(source="pk", read_only=True)
+    flow_id = serializers.IntegerField(read_only=True)
+    device_id = serializers.CharField(source="device.device_id", read_only=True)
+    settings = SettingsSerializer(read_only=True)
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Run
+        fields = [
+            "run_id",
+            "flow_id",
+            "device_id",
+            "status",
+            "settings",
+            "total_steps",
+            "successful_steps",
+            "flaky_steps",
+            "failed_steps",
+            "skipped_steps",
+            "blocked_steps",
+            "duration_ms",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "error",
+            "cancel_requested",
+            "rerun_of",
+        ]
+        read_only_fields = fields
+
+    def get_error(self, run: Run) -> str | None:
+        return run.error or None
+
+
+class RunSerializer(RunSummarySerializer):
+    """The run resource: the summary plus every finished step so far."""
+
+    steps = StepResultSerializer(source="step_results", many=True, read_only=True)
+
+    class Meta(RunSummarySerializer.Meta):
+        fields = [*RunSummarySerializer.Meta.fields, "steps"]
+        read_only_fields = fields
+
+
+class StartRunSerializer(serializers.Serializer):
+    """A start request: flow_id, device_id and optional settings.
+
+    Ids are as strict as settings: `flow_id` a JSON integer (not 4.0, not "4"),
+    `device_id` a JSON string exactly as stored (no surrounding spaces).
+    """
+
+    flow_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    device_id = serializers.CharField(max_length=200, trim_whitespace=False)
+    settings = SettingsSerializer(required=False, allow_null=True)
+
+    ALLOWED = ("flow_id", "device_id", "settings")
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send a JSON object with flow_id, device_id, settings."]}
+            )
+        unknown = sorted(set(data) - set(self.ALLOWED))
+        errors: dict[str, Any] = {
+            key: [f"Unknown field. Allowed: {', '.join(self.ALLOWED)}."] for key in unknown
+        }
+        value: dict[str, Any] = {}
+        flow_id, device_id = data.get("flow_id"), data.get("device_id")
+        if "flow_id" not in data:
+            errors["flow_id"] = ["This field is required."]
+        elif isinstance(flow_id, bool) or not isinstance(flow_id, int):
+            errors["flow_id"] = [
+                f"A valid integer is required: a JSON number like 4 (got {flow_id!r})."
+            ]
+        elif not 1 <= flow_id <= MAX_ID:
+            errors["flow_id"] = [
+                f"Ensure this value is greater than or equal to 1 and less than or equal to "
+                f"{MAX_ID} (got {flow_id})."
+            ]
+        else:
+            value["flow"] = Flow.objects.filter(pk=flow_id).first()
+            if value["flow"] is None:
+                errors["flow_id"] = [f"No flow with id {flow_id}."]
+        if "device_id" not in data:
+            errors["device_id"] = ["This field is required."]
+        elif not isinstance(device_id, str) or not device_id or len(device_id) > 200:
+            errors["device_id"] = [f"A device id is required: a JSON string (got {device_id!r})."]
+        elif device_id != device_id.strip() or "\x00" in device_id:
+            errors["device_id"] = [
+                f"No device with device id {device_id!r}: device ids have no surrounding "
+                "spaces or NUL characters."
+            ]
+        else:
+            value["device"] = Device.objects.filter(device_id=device_id).first()
+            if value["device"] is None:
+                errors["device_id"] = [f"No device with device id {device_id!r}."]
+        try:
+            value["settings"] = run_settings.from_request(data.get("settings"))
+        except SettingsError as exc:
+            errors["settings"] = {key: [message] for key, message in exc.errors.items()}
+        if errors and value.get("flow") and value.get("device"):
+            # Report what the service would refuse too: every problem at once.
+            for key, message in services.run_request_problems(
+                flow=value["flow"], device=value["device"]
+            ).items():
+                errors.setdefault(key, [message])
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    current_run = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Device
+        fields = [
+            "device_id",
+            "name",
+            "platform",
+            "appium_url",
+            "capabilities",
+            "enabled",
+            "current_run",
+            "created_at",
+        ]
+        read_only_fields = ["current_run", "created_at"]
+
+    def validate_capabilities(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(
+                'Must be a JSON object of capabilities, e.g. {"appium:app": "/path/app.apk"}.'
+            )
+        if "\\u0000" in json.dumps(value):
+            raise serializers.ValidationError("Must not contain NUL characters.")
+        return value

@@ -1,0 +1,232 @@
+"""The playback API: thin views that validate, call a service and answer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.http import FileResponse, Http404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action, api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import ID_PATTERN, Conflict, validation_error
+from playback import services
+from playback.api import run_settings
+from playback.api.filters import RunFilter
+from playback.api.serializers import (
+    DeviceSerializer,
+    RunSerializer,
+    RunSummarySerializer,
+    StartRunSerializer,
+)
+from playback.models import Device, Run, StepResult
+
+MAX_WAIT_S = 300
+WAIT_PARAMETER = OpenApiParameter(
+    "wait",
+    OpenApiTypes.INT,
+    description=(
+        f"Hold the request up to this many seconds (0-{MAX_WAIT_S}) until the run ends: "
+        "200 with the finished run, or 202 with the run as it stands."
+    ),
+)
+ERRORS = OpenApiResponse(description="What to fix, per field: {field: [message]}.")
+
+
+def run_response(request: Request, run: Run, *, code: int) -> Response:
+    run = Run.objects.select_related("device").prefetch_related("step_results").get(pk=run.pk)
+    location = reverse("playback:run-detail", kwargs={"pk": run.pk})
+    return Response(
+        RunSerializer(run, context={"request": request}).data,
+        status=code,
+        headers={"Location": request.build_absolute_uri(location)},
+    )
+
+
+def refused(exc: services.RunRequestError) -> Exception:
+    """A service's refusal as a 400, settings named as the API names them."""
+    errors = dict(exc.errors)
+    if "settings" in errors:
+        errors["settings"] = run_settings.api_errors(errors["settings"])
+    return validation_error(errors)
+
+
+def wait_seconds(request: Request) -> int:
+    raw = request.query_params.get("wait")
+    if raw in (None, ""):
+        return 0
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_WAIT_S:
+        raise validation_error(
+            {"wait": f"Must be a whole number of seconds from 0 to {MAX_WAIT_S}."}
+        )
+    return value
+
+
+MAX_KEY_LENGTH = 200
+
+
+def idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise validation_error(
+            {"Idempotency-Key": f"Must be 1 to {MAX_KEY_LENGTH} printable characters."}
+        )
+    return key
+
+
+def fingerprint(data: object) -> str:
+    """The same JSON body (whatever its key order or spacing) gives the same hash."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def answer_started(request: Request, run: Run, wait: int) -> Response:
+    if wait:
+        run = services.wait_for_run(run_id=run.pk, timeout_s=wait)
+    return run_response(
+        request, run, code=status.HTTP_202_ACCEPTED if run.is_active else status.HTTP_200_OK
+    )
+
+
+class StartRunView(APIView):
+    @extend_schema(
+        operation_id="playback_start",
+        request=StartRunSerializer,
+        parameters=[
+            WAIT_PARAMETER,
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description=(
+                    "Send the same key again with the same body: the same run (200), "
+                    "never a second one; with another body: 409."
+                ),
+            ),
+        ],
+        responses={
+            202: OpenApiResponse(RunSerializer, description="Queued (or still running)."),
+            200: OpenApiResponse(
+                RunSerializer, description="Finished within ?wait, or a repeated key."
+            ),
+            400: ERRORS,
+            409: OpenApiResponse(description="The Idempotency-Key was used for another body."),
+        },
+        summary="Start playing a flow on a device",
+    )
+    def post(self, request: Request) -> Response:
+        wait = wait_seconds(request)
+        key = idempotency_key(request)
+        serializer = StartRunSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        start = {"flow": data["flow"], "device": data["device"], "settings": data["settings"]}
+        try:
+            if key is None:
+                run = services.start_run(requested_by=request.user, **start)
+            else:
+                run, created = services.start_run_once(
+                    key=key,
+                    fingerprint=fingerprint(request.data),
+                    requested_by=request.user,
+                    **start,
+                )
+                if not created:
+                    if wait:
+                        run = services.wait_for_run(run_id=run.pk, timeout_s=wait)
+                    return run_response(request, run, code=status.HTTP_200_OK)
+        except services.RunRequestError as exc:
+            raise refused(exc) from None
+        except services.IdempotencyConflict as exc:
+            raise Conflict(str(exc)) from None
+        return answer_started(request, run, wait)
+
+
+class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Runs, newest first; the list has no steps, a run's page has every finished step."""
+
+    queryset = Run.objects.select_related("device").order_by("-queued_at", "-pk")
+    filterset_class = RunFilter
+    lookup_value_regex = ID_PATTERN
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action != "list":
+            queryset = queryset.prefetch_related("step_results")
+        return queryset
+
+    def get_serializer_class(self):
+        return RunSummarySerializer if self.action == "list" else RunSerializer
+
+    def filter_queryset(self, queryset):
+        # The list's filters mean nothing to one run (and cost a FilterSet per GET).
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    @extend_schema(
+        request=None,
+        parameters=[WAIT_PARAMETER],
+        responses={202: RunSerializer, 200: RunSerializer, 400: ERRORS},
+        summary="Play the same flow on the same device with the same settings",
+    )
+    @action(detail=True, methods=["post"])
+    def rerun(self, request: Request, pk: str) -> Response:
+        wait = wait_seconds(request)
+        try:
+            run = services.rerun(run=self.get_object(), requested_by=request.user)
+        except services.RunRequestError as exc:
+            raise refused(exc) from None
+        return answer_started(request, run, wait)
+
+    @extend_schema(
+        request=None,
+        responses={200: RunSerializer, 409: OpenApiResponse(description="Already ended.")},
+        summary="Cancel a queued run at once, a running one before its next step",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        try:
+            run = services.cancel_run(run=self.get_object(), requested_by=request.user)
+        except services.RunConflict as exc:
+            raise Conflict(str(exc)) from None
+        return run_response(request, run, code=status.HTTP_200_OK)
+
+
+class DeviceViewSet(viewsets.ModelViewSet):
+    """Devices, addressed by their device id (serial/UDID)."""
+
+    queryset = Device.objects.order_by("device_id")
+    serializer_class = DeviceSerializer
+    lookup_field = "device_id"
+    lookup_value_regex = r"[^/]+"
+
+
+@extend_schema(
+    responses={
+        (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="PNG"),
+        404: OpenApiResponse(description="No such run, step or screenshot."),
+    },
+    summary="A step's screenshot",
+)
+@api_view(["GET"])
+def step_screenshot(request: Request, run_id: int, step: int) -> FileResponse:
+    """A step's screenshot, for authenticated users only (not a public media folder)."""
+    result = StepResult.objects.filter(run_id=run_id, step_number=step).first()
+    if result is None or not result.screenshot:
+        raise Http404(f"Run {run_id} has no screenshot for step {step}.")
+    try:
+        handle = result.screenshot.open("rb")
+    except FileNotFoundError:
+        raise Http404(f"The screenshot file of run {run_id} step {step} is missing.") from None
+    return FileResponse(handle, content_type="image/png")

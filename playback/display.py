@@ -1,0 +1,80 @@
+"""How runs look to people in the admin: status badges, step counts, run tables and
+times. The HTML is in templates/admin/playback/parts/; the runs, devices and flows
+admins all use these (so none of them imports another's admin module)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
+
+from playback import words
+from playback.models import Run
+from playback.words import SETTINGS, RunSettings, StepStatus
+
+# Starting, re-running and cancelling runs, in the admin and its play form.
+RUN_PERMISSION = "playback.add_run"
+
+# A symbol and a word per step status, in the order the counts column shows them.
+STEP_SYMBOLS: dict[StepStatus, tuple[str, str]] = {
+    StepStatus.PASS: ("✓", "passed"),
+    StepStatus.FLAKY: ("~", "flaky"),
+    StepStatus.FAIL: ("✗", "failed"),
+    StepStatus.SKIPPED: ("»", "skipped"),
+    StepStatus.BLOCKED: ("⊘", "blocked"),
+}
+COUNTS_TITLE = " / ".join(STEP_SYMBOLS)  # pass / flaky / fail / skipped / blocked
+COUNTS_HEADER = "steps " + " ".join(symbol for symbol, _ in STEP_SYMBOLS.values())
+
+
+def part(name: str, **context: object) -> SafeString:
+    return SafeString(render_to_string(f"admin/playback/parts/{name}.html", context).strip())
+
+
+def badge(status: str, text: str | None = None) -> SafeString:
+    """A coloured badge for a run or step status (or "free", "busy" for devices)."""
+    return part("badge", status=status, text=words.label(status) if text is None else text)
+
+
+def step_counts(run: Run) -> SafeString:
+    tally = run.step_tally()
+    counts = [
+        (status, symbol, word, tally[status]) for status, (symbol, word) in STEP_SYMBOLS.items()
+    ]
+    return part("step_counts", counts=counts, title=COUNTS_TITLE)
+
+
+def run_link(run_id: int | None) -> SafeString:
+    return part("run_link", run_id=run_id)
+
+
+def runs_table(runs: Iterable[Run], *, show_device: bool = True) -> SafeString:
+    """A small table of runs (a flow's or a device's page)."""
+    rows = [{"run": run, "badge": badge(run.status), "counts": step_counts(run)} for run in runs]
+    return part("runs_table", rows=rows, show_device=show_device)
+
+
+def when(moment: datetime | None) -> str:
+    return "-" if moment is None else localtime(moment).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def seconds(ms: int | None) -> str:
+    return "-" if ms is None else f"{ms / 1000:.1f} s"
+
+
+def settings_rows(settings: RunSettings) -> list[tuple[str, str]]:
+    """(label, value) for each run setting, as a person reads them."""
+    rows = []
+    for setting in SETTINGS:
+        value = getattr(settings, setting.name)
+        if isinstance(value, bool):
+            shown = "yes" if value else "no"
+        elif value is None:
+            shown = "the server's default"
+        else:
+            shown = f"{value} {setting.unit}".strip()
+        rows.append((setting.label, shown))
+    return rows

@@ -1,0 +1,39 @@
+"""Which driver plays on which platform.
+
+Each kind of device has one module here whose opener takes a `Device` and the
+app's id and returns a context manager yielding an engine `Driver`, with the
+session always closed when the block ends. A new kind of device is one module
+and one line below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+from django.utils.module_loading import import_string
+
+from playback.engine import Driver
+from playback.words import Platform
+
+if TYPE_CHECKING:
+    from playback.models import Device
+
+SessionOpener = Callable[["Device", str], AbstractContextManager[Driver]]
+
+# Dotted paths: a driver's client library is imported only when a run needs it.
+OPENERS: dict[Platform, str] = {
+    Platform.ANDROID: "playback.drivers.appium.open_device_session",
+    Platform.IOS: "playback.drivers.appium.open_device_session",
+    Platform.SIM: "playback.drivers.appium.open_device_session",
+}
+
+
+def opener_for(platform: str) -> SessionOpener:
+    return import_string(OPENERS[Platform(platform)])
+
+
+def open_session(device: Device, app_id: str) -> AbstractContextManager[Driver]:
+    """A session on `device` through the driver of its platform."""
+    return opener_for(device.platform)(device, app_id)

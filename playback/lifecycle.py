@@ -1,0 +1,342 @@
+"""Every change of a run's state, in one place.
+
+    queue ──▶ queued ──claim──▶ running ──finish──▶ success | failed | partial_success
+                │                  │                              | error | cancelled
+                │                  ├─ record_step: each step, with the run's counters
+                │                  ├─ request_cancel: the engine stops before its next
+                │                  │   step or attempt, then `finish` ends it cancelled
+                │                  ├─ end_lost (sweeper): error, "Worker lost: ..."
+                │                  ├─ end_interrupted (Ctrl-C on `play`): cancelled
+                │                  └─ time_out (sweeper): error, "Run timed out ..."
+                └─ cancel_queued: cancelled
+
+Each transition is a conditional `UPDATE ... WHERE status = <from>`: of two callers
+(two workers, a worker and the sweeper, two cancels) exactly one wins and the other
+gets False and changes nothing. A run that ends records the steps it never played
+through one path (`_record_not_played`). The device side: `dispatch_next` gives a
+free device to its oldest queued run, `release_device` frees it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from flows.models import Flow
+from playback import queue, recording, words
+from playback.engine import StepOutcome
+from playback.models import Device, Run, StepResult, screenshot_name
+from playback.words import RunSettings, RunStatus, StepStatus
+
+log = logging.getLogger("playback.lifecycle")
+
+StepObserver = Callable[[Run, StepOutcome], None]
+
+
+class RunTakenAway(Exception):
+    """The run was ended elsewhere (the sweeper) while this process played it."""
+
+
+# --- queued ------------------------------------------------------------------------------
+def queue_run(
+    *,
+    flow: Flow,
+    device: Device,
+    settings: RunSettings,
+    total_steps: int,
+    requested_by: Any = None,
+    rerun_of: Run | None = None,
+    foreground: bool = False,
+) -> Run:
+    """A new run, queued; its device's queue is dispatched once the transaction commits."""
+    run = Run.objects.create(
+        flow=flow,
+        device=device,
+        settings=settings,
+        total_steps=total_steps,
+        requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+        rerun_of=rerun_of,
+        foreground=foreground,
+    )
+    device_pk = device.pk
+    transaction.on_commit(lambda: dispatch_next(device_pk=device_pk))
+    return run
+
+
+def dispatch_next(*, device_pk: int) -> Run | None:
+    """Give a free device to its oldest queued run (FIFO) and enqueue its task.
+
+    The device is taken with a conditional update (free -> this run), which only
+    one of many concurrent dispatchers can win; nobody sleeps on a busy device.
+    A foreground run (`play`) is played by its own process, not enqueued.
+    """
+    with transaction.atomic():
+        run = (
+            Run.objects.filter(device_id=device_pk, status=RunStatus.QUEUED)
+            .order_by("queued_at", "pk")
+            .first()
+        )
+        if run is None:
+            return None
+        taken = Device.objects.filter(pk=device_pk, current_run__isnull=True).update(
+            current_run=run
+        )
+        if not taken:
+            return None
+        Run.objects.filter(pk=run.pk).update(dispatched_at=timezone.now())
+        if not run.foreground:
+            run_pk = run.pk
+            transaction.on_commit(lambda: queue.enqueue_run(run_pk))
+    return run
+
+
+def release_device(*, run_id: int, device_pk: int) -> None:
+    """Free the device if this run holds it, and hand it to the next queued run."""
+    Device.objects.filter(pk=device_pk, current_run_id=run_id).update(current_run=None)
+    dispatch_next(device_pk=device_pk)
+
+
+def cancel_queued(run: Run, *, by: Any = None) -> bool:
+    """queued -> cancelled, its steps skipped, its device handed on. False if not queued."""
+    with transaction.atomic():
+        ended = Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+            status=RunStatus.CANCELLED,
+            cancel_requested=True,
+            cancelled_by=_user(by),
+            finished_at=timezone.now(),
+            error=cancel_reason(by, "it started"),
+        )
+        if not ended:
+            return False
+        _record_not_played(run, StepStatus.SKIPPED, "Run cancelled")
+    release_device(run_id=run.pk, device_pk=run.device_id)
+    return True
+
+
+# --- running -----------------------------------------------------------------------------
+def claim(run_id: int, *, worker: str = "") -> bool:
+    """queued -> running, for a run that holds its device.
+
+    True for exactly one caller, however many workers try at once: the WHERE
+    clause is re-checked under the row lock by PostgreSQL and under the single
+    writer lock by SQLite. A re-delivered task never plays a run twice.
+    """
+    now = timezone.now()
+    claimed = Run.objects.filter(
+        pk=run_id, status=RunStatus.QUEUED, holding_device__isnull=False
+    ).update(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, worker=worker)
+    return claimed == 1
+
+
+class StepRecorder:
+    """Records each step as the engine reports it, with the run's counters kept live.
+
+    A step is written only while the run is `running`: a run ended elsewhere (by
+    the sweeper) raises `RunTakenAway` and nothing is written. `cancel_requested`
+    is what the run said when the last step was written (no extra query per step).
+    """
+
+    def __init__(self, run: Run, observer: StepObserver | None = None):
+        self.run = run
+        self.observer = observer
+        self.recorded = 0
+        self.tally: Counter[str] = Counter()  # kept as it goes: no recount per step
+        self.cancel_requested: bool | None = None
+
+    def __call__(self, outcome: StepOutcome) -> None:
+        self.tally[outcome.status] += 1
+        counts = words.counters_from_tally(self.tally)
+        cancel = record_step(self.run, outcome, counts)
+        if cancel is None:
+            self.tally[outcome.status] -= 1
+            raise RunTakenAway(f"Run {self.run.pk} was ended while it played")
+        self.recorded += 1
+        self.cancel_requested = cancel
+        for key in words.COUNTER_FIELDS:
+            setattr(self.run, key, counts[key])
+        if self.observer is not None:
+            self.observer(self.run, outcome)
+
+
+def record_step(run: Run, outcome: StepOutcome, counts: dict[str, int]) -> bool | None:
+    """Write one played step of a running run with the run's counters, in one commit.
+
+    Returns the run's `cancel_requested`, or None (and nothing kept) when the run
+    is not running any more.
+    """
+    screenshot = ""
+    if outcome.screenshot:
+        screenshot = default_storage.save(
+            screenshot_name(run.pk, outcome.step), ContentFile(outcome.screenshot)
+        )
+    cancel = recording.save_step(
+        run_id=run.pk,
+        step={
+            "step_number": outcome.step,
+            "action": outcome.action,
+            "status": str(outcome.status),
+            "attempts": outcome.attempts,
+            "attempt_errors": outcome.attempt_errors,
+            "duration_ms": outcome.duration_ms,
+            "error": outcome.error or "",
+            "screenshot": screenshot,
+            "screenshot_error": outcome.screenshot_error or "",
+        },
+        counts=counts,
+    )
+    if cancel is None and screenshot:
+        default_storage.delete(screenshot)
+    return cancel
+
+
+def request_cancel(run: Run, *, by: Any = None) -> bool:
+    """Ask a running run to stop before its next step or attempt. False if not running."""
+    return (
+        Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            cancel_requested=True, cancelled_by=_user(by)
+        )
+        == 1
+    )
+
+
+def cancel_reason(by: Any, before: str) -> str:
+    """A cancelled run's error: who cancelled it and before which step."""
+    who = f" by {by.get_username()}" if getattr(by, "pk", None) else ""
+    return f"Cancelled{who} before {before}"
+
+
+def _user(by: Any) -> Any:
+    return by if getattr(by, "pk", None) else None
+
+
+# --- ended -------------------------------------------------------------------------------
+def finish(
+    run: Run,
+    *,
+    status: str,
+    error: str = "",
+    duration_ms: int | None,
+    not_played: tuple[StepStatus, str] | None = None,
+    steps: Iterable[tuple[int, str]] | None = None,
+) -> bool:
+    """running -> `status`, as the process that played it saw it end.
+
+    Steps it never played are recorded with `not_played` (status, reason); `steps`
+    are the (number, action) pairs it played from (default: the flow's steps).
+    False (and nothing written) when the run is not running any more.
+    """
+    return _end(
+        run,
+        status=status,
+        error=error,
+        duration_ms=duration_ms,
+        not_played=not_played or (StepStatus.BLOCKED, f"Not run: {error}"),
+        steps=steps,
+    )
+
+
+def end_interrupted(
+    run: Run, *, duration_ms: int, steps: Iterable[tuple[int, str]] | None = None
+) -> bool:
+    """running -> cancelled: the playing process was stopped (Ctrl-C on `play`)."""
+    return _end(
+        run,
+        status=RunStatus.CANCELLED,
+        error="Interrupted (the playing process was stopped)",
+        duration_ms=duration_ms,
+        not_played=(StepStatus.SKIPPED, "Run cancelled"),
+        steps=steps,
+    )
+
+
+def end_lost(run: Run, *, reason: str) -> bool:
+    """running -> error: its worker is gone. Finished steps are kept, the rest
+    blocked, the device handed to the next run. False if it was not running."""
+    error = f"Worker lost: {reason}"
+    ended = _end(
+        run,
+        status=RunStatus.ERROR,
+        error=error,
+        duration_ms=_elapsed_ms(run),
+        not_played=(StepStatus.BLOCKED, f"Not run: {error}"),
+    )
+    if ended:
+        release_device(run_id=run.pk, device_pk=run.device_id)
+    return ended
+
+
+def time_out(run: Run) -> bool:
+    """running -> error: the run is past its own timeout and its worker did not end it
+    (the sweeper's safety net; the engine itself stops a run at its timeout)."""
+    limit = run.settings.run_timeout_s
+    ended = _end(
+        run,
+        status=RunStatus.ERROR,
+        error=f"Run timed out after {limit:g} s (ended by the sweeper: its worker did not stop)",
+        duration_ms=_elapsed_ms(run),
+        not_played=(StepStatus.SKIPPED, "Run timed out"),
+    )
+    if ended:
+        release_device(run_id=run.pk, device_pk=run.device_id)
+    return ended
+
+
+def _elapsed_ms(run: Run) -> int | None:
+    if run.started_at is None:
+        return None
+    return round((timezone.now() - run.started_at).total_seconds() * 1000)
+
+
+def _end(
+    run: Run,
+    *,
+    status: str,
+    error: str,
+    duration_ms: int | None,
+    not_played: tuple[StepStatus, str],
+    steps: Iterable[tuple[int, str]] | None = None,
+) -> bool:
+    finished_at = timezone.now()
+    with transaction.atomic():
+        ended = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=status, error=error, duration_ms=duration_ms, finished_at=finished_at
+        )
+        if not ended:
+            return False
+        _record_not_played(run, *not_played, steps=steps)
+    run.status, run.error = status, error
+    run.duration_ms, run.finished_at = duration_ms, finished_at
+    return True
+
+
+def _record_not_played(
+    run: Run, status: StepStatus, reason: str, *, steps: Iterable[tuple[int, str]] | None = None
+) -> None:
+    """The one path for steps a run never played: each step without a result gets
+    `status` and `reason`, and the run's counters are recounted. Called inside the
+    transaction that ended the run."""
+    done = dict(StepResult.objects.filter(run_id=run.pk).values_list("step_number", "status"))
+    if steps is None:
+        steps = run.flow.steps.order_by("number").values_list("number", "action")
+    left = [(number, action) for number, action in steps if number not in done]
+    StepResult.objects.bulk_create(
+        [
+            StepResult(
+                run_id=run.pk, step_number=number, action=action, status=status, error=reason
+            )
+            for number, action in left
+        ]
+    )
+    tally = Counter(done.values())
+    tally[status] += len(left)
+    counts = words.counters_from_tally(tally)
+    Run.objects.filter(pk=run.pk).update(**counts)
+    for key, value in counts.items():
+        setattr(run, key, value)

@@ -1,0 +1,307 @@
+"""The vocabulary of Playback, in one place and plain Python (no Django).
+
+Step and run statuses, actions, platforms, locator strategies, failure behaviours
+and the run settings with their defaults and limits. The engine, the models'
+choices, the serializers and the schema, the admin forms and the CLI all derive
+from these; `tests/unit/test_words.py` fails when one of them drifts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class StepStatus(StrEnum):
+    PASS = "pass"  # the first attempt passed
+    FLAKY = "flaky"  # a later attempt passed
+    FAIL = "fail"  # every attempt failed (or the attempts were cut short)
+    SKIPPED = "skipped"  # not played: failureBehaviour skip, a cancel or the run's timeout
+    BLOCKED = "blocked"  # not played: failureBehaviour stop, or the run could not go on
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    PARTIAL_SUCCESS = "partial_success"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+# Runs that ended other than by a cancel (a flow's pass rate in the admin counts these).
+FINISHED_RUN_STATUSES = (
+    RunStatus.SUCCESS,
+    RunStatus.FAILED,
+    RunStatus.PARTIAL_SUCCESS,
+    RunStatus.ERROR,
+)
+# Runs that played to a verdict on the app (pass rates count these; error and
+# cancelled say nothing about the app).
+VERDICT_RUN_STATUSES = (RunStatus.SUCCESS, RunStatus.FAILED, RunStatus.PARTIAL_SUCCESS)
+# What a QA lead re-runs: every run that did not pass.
+NOT_PASSED_RUN_STATUSES = (RunStatus.FAILED, RunStatus.PARTIAL_SUCCESS, RunStatus.ERROR)
+PLAYED_STEP_STATUSES = (StepStatus.PASS, StepStatus.FLAKY, StepStatus.FAIL)
+
+
+class Action(StrEnum):
+    TAP = "tap"
+    SWIPE = "swipe"
+    TYPE = "type"
+
+
+class Platform(StrEnum):
+    ANDROID = "android"
+    IOS = "ios"
+    SIM = "sim"  # the simulated device: Appium's fake driver and our plugin
+
+
+class FailureBehaviour(StrEnum):
+    STOP = "stop"  # later steps are blocked
+    SKIP = "skip"  # later steps are skipped
+    CONTINUE = "continue"  # later steps are played
+
+
+LOCATOR_STRATEGIES = (
+    "accessibility id",
+    "id",
+    "xpath",
+    "class name",
+    "-android uiautomator",
+    "-ios predicate string",
+    "-ios class chain",
+)
+# What each platform's automation can find elements by.
+LOCATOR_STRATEGIES_BY_PLATFORM: dict[Platform, tuple[str, ...]] = {
+    Platform.ANDROID: ("accessibility id", "id", "xpath", "class name", "-android uiautomator"),
+    Platform.IOS: (
+        "accessibility id",
+        "id",
+        "xpath",
+        "class name",
+        "-ios predicate string",
+        "-ios class chain",
+    ),
+    Platform.SIM: ("accessibility id", "id", "xpath", "class name"),
+}
+
+# Labels for people (admin, CLI); a word without one reads as itself, capitalised.
+LABELS: dict[str, str] = {
+    RunStatus.PARTIAL_SUCCESS: "Partial success",
+    Platform.IOS: "iOS",
+    Platform.SIM: "Simulated device",
+}
+
+
+def label(word: str) -> str:
+    """How people read a word (a member or its value): "partial_success" -> "Partial success"."""
+    return LABELS.get(word, str(word).replace("_", " ").capitalize())
+
+
+def choices(words: type[StrEnum]) -> list[tuple[str, str]]:
+    """(value, label) pairs for a Django `choices=` or a form field."""
+    return [(word.value, label(word)) for word in words]
+
+
+# --- step counters ---------------------------------------------------------------------
+# The run's counters, as the API names them. `successful_steps` counts pass + flaky.
+COUNTER_FIELDS = (
+    "successful_steps",
+    "flaky_steps",
+    "failed_steps",
+    "skipped_steps",
+    "blocked_steps",
+)
+
+
+def counters_from_tally(tally: Mapping[str, int]) -> dict[str, int]:
+    """The run's counters from {step status: how many}."""
+    return {
+        "successful_steps": tally.get(StepStatus.PASS, 0) + tally.get(StepStatus.FLAKY, 0),
+        "flaky_steps": tally.get(StepStatus.FLAKY, 0),
+        "failed_steps": tally.get(StepStatus.FAIL, 0),
+        "skipped_steps": tally.get(StepStatus.SKIPPED, 0),
+        "blocked_steps": tally.get(StepStatus.BLOCKED, 0),
+    }
+
+
+def tally_from_counters(counters: Mapping[str, int]) -> dict[StepStatus, int]:
+    """{step status: how many} from the run's counters (pass = successful - flaky)."""
+    return {
+        StepStatus.PASS: counters["successful_steps"] - counters["flaky_steps"],
+        StepStatus.FLAKY: counters["flaky_steps"],
+        StepStatus.FAIL: counters["failed_steps"],
+        StepStatus.SKIPPED: counters["skipped_steps"],
+        StepStatus.BLOCKED: counters["blocked_steps"],
+    }
+
+
+# --- run settings ------------------------------------------------------------------------
+MAX_RETRIES_PER_STEP = 3  # more is played as 3 (docs/engine.md)
+# The largest run timeout any server accepts; a server's own maximum is lower (its
+# task timeout, see config/settings.py) and is what its messages state.
+MAX_RUN_TIMEOUT_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The settings of one run; `SETTINGS` describes each field."""
+
+    restart_app: bool = True
+    clear_data: bool = False
+    retry_per_step: int = 0
+    failure_behaviour: FailureBehaviour = FailureBehaviour.STOP
+    capture_screenshots: bool = True
+    # None: the server's default (filled in when the run is created).
+    run_timeout_s: int | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """Plain JSON values, keyed by field name (what a run's row keeps)."""
+        return {
+            name: (value.value if isinstance(value, StrEnum) else value)
+            for name, value in dataclasses.asdict(self).items()
+        }
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> RunSettings:
+        """The settings a run's row kept (validated when the run was created)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "failure_behaviour" in values:
+            values["failure_behaviour"] = FailureBehaviour(values["failure_behaviour"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One run setting: its field, how people read it, its default and limits."""
+
+    name: str
+    label: str
+    kind: type
+    default: Any
+    help: str
+    minimum: int | None = None
+    maximum: int | None = None
+    capped: bool = False  # above `maximum` is played as `maximum` instead of refused
+    unit: str = ""
+
+
+SETTINGS = (
+    Setting("restart_app", "Restart the app", bool, True, "Terminate and launch the app first."),
+    Setting(
+        "clear_data",
+        "Clear the app's data",
+        bool,
+        False,
+        "Terminate the app, clear its data, launch it (wins over restart).",
+    ),
+    Setting(
+        "retry_per_step",
+        "Retries per step",
+        int,
+        0,
+        f"Extra attempts for a failing step, 0 to {MAX_RETRIES_PER_STEP}; "
+        f"more is capped at {MAX_RETRIES_PER_STEP}.",
+        minimum=0,
+        maximum=MAX_RETRIES_PER_STEP,
+        capped=True,
+    ),
+    Setting(
+        "failure_behaviour",
+        "After a failed step",
+        FailureBehaviour,
+        FailureBehaviour.STOP,
+        "stop: block the rest; skip: skip the rest; continue: play on.",
+    ),
+    Setting(
+        "capture_screenshots",
+        "Screenshots",
+        bool,
+        True,
+        "A screenshot after every step that was played.",
+    ),
+    Setting(
+        "run_timeout_s",
+        "Run timeout (seconds)",
+        int,
+        None,
+        "The whole run's time limit; the server's default when not given.",
+        minimum=1,
+        maximum=MAX_RUN_TIMEOUT_S,
+        unit="seconds",
+    ),
+)
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; `errors` maps each bad field to what is allowed."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{key}: {message}" for key, message in errors.items()))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_setting(setting: Setting, value: Any, *, maximum: int | None = None) -> Any:
+    """The value to play with, or ValueError saying what is allowed."""
+    if setting.kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"Must be true or false (got {value!r}).")
+        return value
+    if issubclass(setting.kind, StrEnum):
+        allowed = [word.value for word in setting.kind]
+        if value not in allowed:
+            raise ValueError(f"Must be one of {', '.join(allowed)} (got {value!r}).")
+        return setting.kind(value)
+    high = maximum if maximum is not None else setting.maximum
+    span = f"from {setting.minimum} to {high}" + (f" {setting.unit}" if setting.unit else "")
+    if not _is_int(value):
+        raise ValueError(f"Must be a whole number {span} (got {value!r}).")
+    if setting.capped:
+        if value < setting.minimum:
+            raise ValueError(
+                f"Must be {setting.minimum} or more (got {value}); values above {high} "
+                f"are capped at {high}."
+            )
+        return min(value, high)
+    if not setting.minimum <= value <= high:
+        raise ValueError(f"Must be {span} (got {value}).")
+    return value
+
+
+def parse_settings(
+    values: Mapping[str, Any], *, max_run_timeout_s: int = MAX_RUN_TIMEOUT_S
+) -> RunSettings:
+    """Settings from {field name: value}; missing fields take their defaults.
+
+    Every bad value is reported at once (`SettingsError`, keyed by field name);
+    `run_timeout_s` may be None (the server's default) and is at most
+    `max_run_timeout_s`, the server's own maximum.
+    """
+    errors: dict[str, str] = {}
+    checked: dict[str, Any] = {}
+    for name, value in values.items():
+        setting = SETTINGS_BY_NAME.get(name)
+        if setting is None:
+            errors[name] = f"Unknown setting. Allowed: {', '.join(SETTINGS_BY_NAME)}."
+            continue
+        if value is None and setting.default is None:
+            continue
+        limit = max_run_timeout_s if name == "run_timeout_s" else None
+        try:
+            checked[name] = check_setting(setting, value, maximum=limit)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    if errors:
+        raise SettingsError(errors)
+    return RunSettings(**checked)

@@ -1,0 +1,58 @@
+"""`manage.py play` through the real Appium server and the simulated device."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from playback.models import Device
+from simulator.server import APPS_DIR
+from tests.helpers import run_command
+
+
+# --- play: through the real Appium server -----------------------------------------------------
+@pytest.mark.appium
+@pytest.mark.django_db(transaction=True)
+def test_play_prints_the_run_and_exits_0_on_success(appium_server, demo):
+    flow, device = demo
+    Device.objects.filter(pk=device.pk).update(
+        appium_url=appium_server.url, capabilities={"appium:app": str(APPS_DIR / "demo.xml")}
+    )
+    code, out, err = run_command("play", str(flow.pk), "--device", "sim-x", "--retry", "1")
+    assert code == 0
+    run = json.loads(out)
+    assert run["status"] == "success"
+    assert run["settings"]["retryPerStep"] == 1
+    assert [s["status"] for s in run["steps"]] == ["pass"] * 7
+    assert run["steps"][0]["screenshot"] == f"/api/playback/runs/{run['run_id']}/steps/1/screenshot"
+    assert err.splitlines()[0].startswith("[1/7] step 1 tap: pass")
+    assert len(err.splitlines()) == 7
+
+
+@pytest.mark.appium
+@pytest.mark.django_db(transaction=True)
+def test_play_exits_1_when_a_step_fails(appium_server, make_flow, make_device):
+    flow = make_flow(
+        [
+            {"action": "tap", "x": 1, "y": 1},
+            {"action": "tap", "locator": {"using": "id", "value": "hidden"}},
+        ]
+    )
+    make_device(appium_server.url, device_id="sim-f")
+    code, out, err = run_command(
+        "play", str(flow.pk), "--device", "sim-f", "--failure-behaviour", "continue",
+        "--no-screenshots", "--no-restart",
+    )  # fmt: skip
+    run = json.loads(out)
+    assert code == 1
+    assert run["status"] == "partial_success"
+    assert run["settings"] == {
+        "restartApp": False,
+        "clearData": False,
+        "retryPerStep": 0,
+        "failureBehaviour": "continue",
+        "captureScreenshots": False,
+        "runTimeoutSeconds": 1800,
+    }
+    assert "[2/2] step 2 tap: fail" in err

@@ -1,0 +1,437 @@
+"""The admin: every page and action, with query counts that do not grow with rows."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from PIL import Image
+
+from flows.models import Flow, Step
+from playback import lifecycle, services
+from playback.models import Device, Run, StepResult
+from playback.words import FailureBehaviour, RunSettings
+
+pytestmark = pytest.mark.django_db
+
+TAP = {"action": "tap", "locator": {"using": "id", "value": "ok"}}
+
+
+def png(width: int = 540, height: int = 1140) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 120, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def make_run(flow, device, status="failed", steps=("pass", "flaky", "fail"), **fields) -> Run:
+    run = services.start_run(flow=flow, device=device, foreground=True)
+    counts = {
+        "successful_steps": sum(s in ("pass", "flaky") for s in steps),
+        "flaky_steps": steps.count("flaky"),
+        "failed_steps": steps.count("fail"),
+        "skipped_steps": steps.count("skipped"),
+        "blocked_steps": steps.count("blocked"),
+    }
+    Run.objects.filter(pk=run.pk).update(status=status, **counts, **fields)
+    image = png()
+    for number, step_status in enumerate(steps, start=1):
+        result = StepResult(
+            run=run,
+            step_number=number,
+            action="tap",
+            status=step_status,
+            attempts=2 if step_status in ("flaky", "fail") else 1,
+            attempt_errors=["Element not found: id='ok'"]
+            if step_status in ("flaky", "fail")
+            else [],
+            error="Failed after 2 attempts: Element not found" if step_status == "fail" else "",
+        )
+        if step_status in ("pass", "flaky", "fail"):
+            result.screenshot.save("s.png", ContentFile(image), save=False)
+        result.save()
+    return Run.objects.get(pk=run.pk)
+
+
+# No admin page may cost more than this many queries, whatever the number of rows.
+MAX_QUERIES = 12
+
+
+@pytest.fixture
+def queries(admin_client, django_assert_max_num_queries):
+    """Load a page as the admin; assert its query budget; return (count, response)."""
+
+    def load(url: str) -> tuple[int, object]:
+        with django_assert_max_num_queries(MAX_QUERIES) as ctx:
+            response = admin_client.get(url)
+        assert response.status_code == 200, url
+        return len(ctx.captured_queries), response
+
+    return load
+
+
+CHANGELIST = reverse("admin:playback_run_changelist")
+
+
+# --- runs list ----------------------------------------------------------------------------
+def test_runs_list_shows_badges_counts_and_rerun_links(admin_client, flow, device):
+    first = make_run(flow, device, duration_ms=1234)
+    rerun = make_run(flow, device, status="success", steps=("pass",) * 3, rerun_of=first)
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert '<span class="pb-badge pb-failed">Failed</span>' in page
+    assert 'title="1 flaky">~1</span>' in page
+    assert "1.2 s" in page
+    assert f'<a href="/admin/playback/run/{first.pk}/change/">#{first.pk}</a>' in page
+    assert page.index(f"/admin/playback/run/{rerun.pk}/change/") < page.index(
+        f"/admin/playback/run/{first.pk}/change/"
+    )  # newest first
+
+
+def test_runs_list_costs_the_same_queries_for_5_or_40_runs(admin_client, flow, device, queries):
+    for _ in range(5):
+        make_run(flow, device)
+    few, _ = queries(CHANGELIST)
+    for _ in range(35):
+        make_run(flow, device)
+    many, _ = queries(CHANGELIST)
+    assert few == many
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("outcome=not_passed", {"failed", "error"}),
+        ("outcome=passed", {"success"}),
+        ("outcome=active", set()),
+        ("status__exact=failed", {"failed"}),
+        ("status__exact=success", {"success"}),
+        ("flaky=yes", {"failed"}),
+        ("flaky=no", {"success", "error"}),
+        ("device__platform__exact=sim", {"failed", "success", "error"}),
+        ("device__platform__exact=android", set()),
+        ("q=Checkout", {"failed", "success", "error"}),
+        ("q=emulator-5554", {"failed", "success", "error"}),
+        ("q=unreachable", {"error"}),
+        ("queued_at__year=2026&queued_at__month=3", {"error"}),
+    ],
+)
+def test_runs_list_filters_and_search(admin_client, flow, device, query, expected, queries):
+    make_run(flow, device, status="failed", queued_at=datetime(2026, 1, 5, tzinfo=UTC))
+    make_run(flow, device, status="success", steps=("pass",) * 3,
+             queued_at=datetime(2026, 2, 5, tzinfo=UTC))  # fmt: skip
+    make_run(flow, device, status="error", steps=("blocked",) * 3,
+             error="Appium server is unreachable",
+             queued_at=datetime(2026, 3, 5, tzinfo=UTC))  # fmt: skip
+    _, response = queries(f"{CHANGELIST}?{query}")
+    shown = {run.status for run in response.context["cl"].result_list}
+    assert shown == expected
+
+
+def test_runs_list_filters_by_flow_and_device(admin_client, flow, device, make_flow, make_device):
+    other = make_run(make_flow([TAP], name="Other"), make_device("http://x:1", device_id="d2"))
+    mine = make_run(flow, device)
+    for query, run in (
+        (f"flow__id__exact={flow.pk}", mine),
+        ("device__id__exact=" + str(other.device_id), other),
+    ):
+        response = admin_client.get(f"{CHANGELIST}?{query}")
+        assert [r.pk for r in response.context["cl"].result_list] == [run.pk]
+
+
+# --- run page -------------------------------------------------------------------------------
+def test_run_page_shows_settings_error_timeline_and_every_step(admin_client, flow, device):
+    run = make_run(flow, device, error="", duration_ms=900)
+    page = admin_client.get(reverse("admin:playback_run_change", args=[run.pk])).content.decode()
+    assert "<th>Retries per step</th><td>0</td>" in page
+    assert "<th>Run timeout (seconds)</th><td>1800 seconds</td>" in page
+    assert "attempt 1: Element not found: id=&#x27;ok&#x27;" in page
+    assert page.count('class="pb-shot"') == 3
+    assert reverse("admin:playback_run_thumbnail", kwargs={"run_id": run.pk, "step": 2}) in page
+    assert f'href="/api/playback/runs/{run.pk}/"' in page
+    assert "queued " in page and "started " in page
+    assert 'id="pb-rerun"' in page
+    assert "window.location.reload" not in page  # finished: no refreshing
+    assert 'name="_save"' not in page  # read-only history
+
+
+def test_run_page_refreshes_itself_while_the_run_is_active(admin_client, flow, device):
+    run = services.start_run(flow=flow, device=device)
+    page = admin_client.get(reverse("admin:playback_run_change", args=[run.pk])).content.decode()
+    assert "window.location.reload" in page
+    assert 'id="pb-cancel"' in page
+
+
+def test_run_page_costs_the_same_queries_for_3_or_60_steps(admin_client, flow, device, queries):
+    small = make_run(flow, device)
+    big = make_run(flow, device, steps=("pass", "flaky", "fail") * 20)
+    few, _ = queries(reverse("admin:playback_run_change", args=[small.pk]))
+    many, _ = queries(reverse("admin:playback_run_change", args=[big.pk]))
+    assert few == many
+
+
+def test_thumbnails_are_made_once_and_small(admin_client, flow, device, monkeypatch):
+    run = make_run(flow, device)
+    url = reverse("admin:playback_run_thumbnail", kwargs={"run_id": run.pk, "step": 1})
+    response = admin_client.get(url)
+    assert response["Content-Type"] == "image/png"
+    with Image.open(io.BytesIO(response.content)) as image:
+        assert max(image.size) == 240
+    result = run.step_results.get(step_number=1)
+    assert default_storage.exists(result.screenshot.name.replace(".png", ".thumb.png"))
+    monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("made twice"))
+    assert admin_client.get(url).content == response.content
+
+
+def test_a_missing_screenshot_shows_a_placeholder_not_an_error(admin_client, flow, device):
+    run = make_run(flow, device)
+    result = run.step_results.get(step_number=1)
+    default_storage.delete(result.screenshot.name)
+    for name in ("admin:playback_run_thumbnail", "admin:playback_run_screenshot"):
+        response = admin_client.get(reverse(name, kwargs={"run_id": run.pk, "step": 1}))
+        assert response.status_code == 200
+        assert response.content.startswith(b"\x89PNG")
+    missing = reverse("admin:playback_run_thumbnail", kwargs={"run_id": 999, "step": 1})
+    assert admin_client.get(missing).status_code == 200
+
+
+def test_full_screenshots_are_served_to_staff(admin_client, client, flow, device):
+    run = make_run(flow, device)
+    url = reverse("admin:playback_run_screenshot", kwargs={"run_id": run.pk, "step": 2})
+    assert admin_client.get(url).content == png()
+    assert client.get(url).status_code == 302  # to the login page
+
+
+# --- actions --------------------------------------------------------------------------------
+def post_action(admin_client, action, runs):
+    return admin_client.post(
+        CHANGELIST,
+        {"action": action, "_selected_action": [r.pk for r in runs]},
+        follow=True,
+    )
+
+
+def test_rerun_failed_queues_failed_runs_and_says_what_it_left_out(admin_client, flow, device):
+    failed = make_run(flow, device, status="failed")
+    partial = make_run(flow, device, status="partial_success")
+    ok = make_run(flow, device, status="success", steps=("pass",) * 3)
+    response = post_action(admin_client, "rerun_failed", [failed, partial, ok])
+    texts = [str(m) for m in response.context["messages"]]
+    new = Run.objects.filter(rerun_of__isnull=False).order_by("pk")
+    assert [r.rerun_of_id for r in new] == [failed.pk, partial.pk]
+    assert all(r.status == "queued" for r in new)
+    assert texts[0].startswith("Queued 2 re-run(s)")
+    assert texts[1] == f"Left out: #{ok.pk} (success, not failed)."
+
+
+def test_rerun_selected_reports_runs_it_could_not_queue(admin_client, flow, device):
+    run = make_run(flow, device, status="success", steps=("pass",) * 3)
+    Device.objects.filter(pk=device.pk).update(enabled=False)
+    response = post_action(admin_client, "rerun_selected", [run])
+    assert not Run.objects.filter(rerun_of=run).exists()
+    assert "is disabled" in next(str(m) for m in response.context["messages"])
+
+
+def test_cancel_selected_cancels_queued_and_leaves_finished(admin_client, flow, device):
+    queued = services.start_run(flow=flow, device=device)
+    finished = make_run(flow, device)
+    response = post_action(admin_client, "cancel_selected", [queued, finished])
+    queued.refresh_from_db()
+    assert queued.status == "cancelled"
+    texts = [str(m) for m in response.context["messages"]]
+    assert texts == [f"Cancelled 1: #{queued.pk}.", f"Left out: #{finished.pk} (already failed)."]
+
+
+def test_rerun_and_cancel_buttons_on_the_run_page(admin_client, flow, device):
+    run = make_run(flow, device)
+    response = admin_client.post(reverse("admin:playback_run_rerun", args=[run.pk]))
+    new = Run.objects.get(rerun_of=run)
+    assert response["Location"] == reverse("admin:playback_run_change", args=[new.pk])
+    admin_client.post(reverse("admin:playback_run_cancel", args=[new.pk]))
+    new.refresh_from_db()
+    assert new.status == "cancelled"
+    assert admin_client.get(reverse("admin:playback_run_rerun", args=[run.pk])).status_code == 405
+
+
+def test_staff_need_model_permissions(client, django_user_model, flow, device):
+    run = make_run(flow, device)
+    staff = django_user_model.objects.create_user("lead", password="pw", is_staff=True)
+    client.force_login(staff)
+    assert client.get(CHANGELIST).status_code == 403
+    staff.user_permissions.add(Permission.objects.get(codename="view_run"))
+    page = client.get(reverse("admin:playback_run_change", args=[run.pk])).content.decode()
+    assert 'id="pb-rerun"' not in page
+    response = client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert "rerun_failed" not in response.content.decode()
+    assert client.post(reverse("admin:playback_run_rerun", args=[run.pk])).status_code == 403
+    assert client.post(reverse("admin:playback_run_cancel", args=[run.pk])).status_code == 403
+    assert client.get(reverse("admin:flows_flow_play", args=[flow.pk])).status_code == 403
+    assert not Run.objects.filter(rerun_of=run).exists()
+
+
+# --- flows and devices ----------------------------------------------------------------------
+def test_flows_list_shows_steps_last_run_and_pass_rate(
+    admin_client, flow, device, make_flow, queries
+):
+    make_run(flow, device, status="success", steps=("pass",) * 3)
+    make_run(flow, device, status="failed")
+    make_flow([TAP], name="Unplayed")
+    count, response = queries(reverse("admin:flows_flow_changelist"))
+    page = response.content.decode()
+    assert "50% of 2" in page
+    assert '<span class="pb-badge pb-failed">Failed</span>' in page
+    for i in range(10):
+        make_run(make_flow([TAP], name=f"more {i}"), device)
+    assert queries(reverse("admin:flows_flow_changelist"))[0] == count
+
+
+def test_flow_page_has_ordered_steps_its_last_runs_and_a_play_button(
+    admin_client, flow, device, queries
+):
+    run = make_run(flow, device, status="success", steps=("pass",) * 3)
+    _, response = queries(reverse("admin:flows_flow_change", args=[flow.pk]))
+    page = response.content.decode()
+    assert "Pass rate of the last 1 finished runs: 100%." in page
+    assert f"#{run.pk}" in page
+    assert reverse("admin:flows_flow_play", args=[flow.pk]) in page
+
+
+def step_formset(rows):
+    data = {
+        "name": "Login",
+        "platform": "sim",
+        "app_id": "com.example",
+        "steps-TOTAL_FORMS": str(len(rows)),
+        "steps-INITIAL_FORMS": "0",
+        "steps-MIN_NUM_FORMS": "0",
+        "steps-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"steps-{i}-{key}"] = value
+    return data
+
+
+def test_adding_a_flow_with_steps_in_the_admin(admin_client):
+    rows = [
+        {"number": "1", "action": "tap", "locator": '{"using": "id", "value": "ok"}',
+         "params": "{}"},
+        {"number": "2", "action": "swipe", "locator": "null",
+         "params": '{"start_x": 1, "start_y": 2, "end_x": 3, "end_y": 4}'},
+    ]  # fmt: skip
+    response = admin_client.post(reverse("admin:flows_flow_add"), step_formset(rows))
+    assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
+    flow = Flow.objects.get(name="Login")
+    assert flow.steps.get(number=2).params["duration"] == 500
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"number": "1", "action": "tap", "locator": "null", "params": "{}"},
+         "A tap needs a locator or x and y screen coordinates."),
+        ({"number": "1", "action": "type", "locator": "null", "params": "{}"},
+         "text: Required: the text to type"),
+        ({"number": "1", "action": "tap", "locator": '{"using": "css", "value": "a"}',
+          "params": "{}"}, "locator.using: Must be one of"),
+        ({"number": "1", "action": "tap", "locator": "null", "params": "[1]"},
+         "Must be a JSON object."),
+    ],
+)  # fmt: skip
+def test_bad_steps_in_the_admin_are_refused_like_the_api(admin_client, row, message):
+    response = admin_client.post(reverse("admin:flows_flow_add"), step_formset([row]))
+    assert response.status_code == 200
+    assert message in response.content.decode().replace("&#x27;", "'")
+    assert not Flow.objects.exists()
+    assert not Step.objects.exists()
+
+
+def test_playing_a_flow_on_a_device_from_the_admin(admin_client, flow, device):
+    url = reverse("admin:flows_flow_play", args=[flow.pk])
+    page = admin_client.get(url).content.decode()
+    assert "emulator-5554" in page
+    response = admin_client.post(
+        url,
+        {"device": device.pk, "retry_per_step": "2", "failure_behaviour": "skip",
+         "restart_app": "on", "capture_screenshots": "on"},
+    )  # fmt: skip
+    run = Run.objects.get()
+    assert response["Location"] == reverse("admin:playback_run_change", args=[run.pk])
+    assert run.settings == RunSettings(
+        restart_app=True,
+        clear_data=False,
+        retry_per_step=2,
+        failure_behaviour=FailureBehaviour.SKIP,
+        capture_screenshots=True,
+        run_timeout_s=1800,
+    )
+
+
+def test_the_play_form_puts_a_refused_setting_on_its_field(admin_client, flow, device, settings):
+    settings.PLAYBACK_MAX_RUN_TIMEOUT_S = 600
+    response = admin_client.post(
+        reverse("admin:flows_flow_play", args=[flow.pk]),
+        {"device": device.pk, "retry_per_step": "0", "failure_behaviour": "stop",
+         "run_timeout_s": "601"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "run_timeout_s": ["Must be from 1 to 600 seconds (got 601)."]
+    }
+    assert not Run.objects.exists()
+
+
+def test_the_play_action_needs_exactly_one_flow(admin_client, flow, make_flow):
+    other = make_flow([TAP])
+    url = reverse("admin:flows_flow_changelist")
+    response = admin_client.post(
+        url, {"action": "play_on_device", "_selected_action": [flow.pk, other.pk]}, follow=True
+    )
+    assert "Select exactly one flow" in response.content.decode()
+    response = admin_client.post(url, {"action": "play_on_device", "_selected_action": [flow.pk]})
+    assert response["Location"] == reverse("admin:flows_flow_play", args=[flow.pk])
+
+
+def test_devices_show_busy_or_free_and_their_last_runs(
+    admin_client, flow, device, make_device, queries
+):
+    run = services.start_run(flow=flow, device=device)
+    lifecycle.dispatch_next(device_pk=device.pk)
+    make_device("http://x:1", device_id="idle")
+    count, response = queries(reverse("admin:playback_device_changelist"))
+    page = response.content.decode()
+    assert f'busy</span> <a href="/admin/playback/run/{run.pk}/change/">#{run.pk}</a>' in page
+    assert '<span class="pb-badge pb-free">free</span>' in page
+    page = admin_client.get(reverse("admin:playback_device_change", args=[device.pk])).content
+    assert f"#{run.pk}".encode() in page
+    for i in range(10):
+        make_device("http://x:1", device_id=f"more-{i}")
+    assert queries(reverse("admin:playback_device_changelist"))[0] == count
+
+
+def test_enable_and_disable_devices(admin_client, device):
+    url = reverse("admin:playback_device_changelist")
+    admin_client.post(url, {"action": "disable", "_selected_action": [device.pk]})
+    device.refresh_from_db()
+    assert device.enabled is False
+    admin_client.post(url, {"action": "enable", "_selected_action": [device.pk]})
+    device.refresh_from_db()
+    assert device.enabled is True
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin:index",
+        "admin:flows_flow_add",
+        "admin:playback_device_add",
+        "admin:authtoken_tokenproxy_changelist",
+        "admin:django_q_schedule_changelist",
+    ],
+)
+def test_other_admin_pages_load(admin_client, name):
+    assert admin_client.get(reverse(name)).status_code == 200
