@@ -69,17 +69,30 @@ def _one_statement_sql() -> str:
     )
 
 
+# Only these columns need the field's own conversion to a database value (JSON text,
+# a file's name); the rest are plain numbers and strings, the moment is adapted once.
+CONVERTED = ("attempt_errors", "screenshot")
+
+
+@cache
+def _converters() -> tuple[Any, ...]:
+    return tuple(
+        StepResult._meta.get_field(f).get_db_prep_save if f in CONVERTED else None
+        for f in STEP_FIELDS
+    )
+
+
 def save_step(*, run_id: int, step: dict[str, Any], counts: dict[str, int]) -> bool | None:
     """Write one step of a running run and the run's counters; returns the run's
     `cancel_requested`, or None (and writes nothing) when the run is not running."""
-    now = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     values = {"run": run_id, "finished_at": now, **step}
     insert = [
-        StepResult._meta.get_field(f).get_db_prep_save(values[f], connection) for f in STEP_FIELDS
+        values[f] if convert is None else convert(values[f], connection)
+        for f, convert in zip(STEP_FIELDS, _converters(), strict=True)
     ]
     update = [counts[f] for f in COUNTER_FIELDS]
-    update += [Run._meta.get_field("heartbeat_at").get_db_prep_save(now, connection), run_id]
-    update.append(RunStatus.RUNNING.value)
+    update += [now, run_id, RunStatus.RUNNING.value]
     if connection.vendor == "postgresql":
         # One statement is atomic on its own; in autocommit it is its own commit.
         with connection.cursor() as cursor:

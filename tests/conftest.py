@@ -16,7 +16,7 @@ from playback import services
 from playback.models import Device, Run
 from playback.words import RunSettings
 from simulator.server import APPS_DIR, AppiumServer, free_port
-from tests.helpers import DEMO_FLOW, session_of, tap
+from tests.helpers import DEMO_FLOW, RealSession, session_of, tap
 from tests.scripted_driver import ScriptedDriver
 
 STAGED_APP = APPS_DIR / "staged.xml"
@@ -146,6 +146,13 @@ def play() -> Callable[..., Run]:
         return Run.objects.get(pk=run.pk)
 
     return play
+
+
+@pytest.fixture
+def real_session() -> RealSession:
+    """A session opener for `play(..., open_session=real_session)`: the device's real
+    driver, with the open client at `real_session.remote` while the run plays."""
+    return RealSession()
 
 
 @pytest.fixture

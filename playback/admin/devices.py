@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
-from django.utils.html import format_html
 
 from playback import display
 from playback.models import Device, Run
@@ -44,11 +43,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
     @admin.display(description="now")
     def state(self, device: Device) -> str:
-        if device.current_run_id is None:
-            return display.badge("free", "free")
-        return format_html(
-            "{} {}", display.badge("running", "busy"), display.run_link(device.current_run_id)
-        )
+        return display.part("device_state", run_id=device.current_run_id)
 
     @admin.display(description="last run")
     def last_run(self, device: Device) -> str:

@@ -22,7 +22,7 @@ from playback import services
 from playback.models import Device, Run
 from simulator.server import AppiumServer
 from tests.cluster import QCluster
-from tests.helpers import RealSession, tap
+from tests.helpers import tap
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.appium]
 ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts"
@@ -110,9 +110,9 @@ def test_appium_stopped_mid_run_ends_the_run_and_frees_the_device(make_flow, mak
 
 
 def test_a_session_that_dies_mid_run_ends_the_run_as_error(
-    play, make_flow, sim_device, appium_server
+    play, make_flow, sim_device, appium_server, real_session
 ):
-    session = RealSession()
+    session = real_session
 
     def kill_session(run, outcome):
         if outcome.step == 1:  # as if the device rebooted: the server drops the session
