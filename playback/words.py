@@ -228,7 +228,7 @@ SETTINGS = (
     ),
     Setting(
         "run_timeout_s",
-        "Run timeout (seconds)",
+        "Run timeout",
         int,
         None,
         "The whole run's time limit; the server's default when not given.",

@@ -147,7 +147,7 @@ def test_run_page_shows_settings_error_timeline_and_every_step(admin_client, flo
     run = make_run(flow, device, error="", duration_ms=900)
     page = admin_client.get(reverse("admin:playback_run_change", args=[run.pk])).content.decode()
     assert "<th>Retries per step</th><td>0</td>" in page
-    assert "<th>Run timeout (seconds)</th><td>1800 seconds</td>" in page
+    assert "<th>Run timeout</th><td>1800 seconds</td>" in page
     assert "attempt 1: Element not found: id=&#x27;ok&#x27;" in page
     assert page.count('class="pb-shot"') == 3
     assert reverse("admin:playback_run_thumbnail", kwargs={"run_id": run.pk, "step": 2}) in page
