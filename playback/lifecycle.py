@@ -24,15 +24,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from flows.models import Flow
-from playback import queue, recording, words
+from playback import evidence, queue, recording, words
 from playback.engine import StepOutcome
-from playback.models import Device, Run, StepResult, screenshot_name
+from playback.models import Device, Run, StepResult
 from playback.words import RunSettings, RunStatus, StepStatus
 
 log = logging.getLogger("playback.lifecycle")
@@ -93,8 +92,22 @@ def dispatch_next(*, device_pk: int) -> Run | None:
         Run.objects.filter(pk=run.pk).update(dispatched_at=timezone.now())
         if not run.foreground:
             run_pk = run.pk
-            transaction.on_commit(lambda: queue.enqueue_run(run_pk))
+            transaction.on_commit(lambda: _enqueue_or_give_back(run_pk, device_pk))
     return run
+
+
+def _enqueue_or_give_back(run_id: int, device_pk: int) -> None:
+    """Enqueue a dispatched run's task; if the broker cannot take it, the run stays
+    queued but gives its device back, so nothing holds the device for a task that
+    does not exist. The sweeper dispatches it again (every minute) once the broker
+    answers."""
+    try:
+        queue.enqueue_run(run_id)
+    except Exception:
+        log.exception("The broker refused run %s's task; it waits for the sweeper", run_id)
+        with transaction.atomic():
+            Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(dispatched_at=None)
+            Device.objects.filter(pk=device_pk, current_run_id=run_id).update(current_run=None)
 
 
 def release_device(*, run_id: int, device_pk: int) -> None:
@@ -153,7 +166,11 @@ class StepRecorder:
     def __call__(self, outcome: StepOutcome) -> None:
         self.tally[outcome.status] += 1
         counts = words.counters_from_tally(self.tally)
-        cancel = record_step(self.run, outcome, counts)
+        try:
+            cancel = record_step(self.run, outcome, counts)
+        except BaseException:
+            self.tally[outcome.status] -= 1  # the counters move only with the row
+            raise
         if cancel is None:
             self.tally[outcome.status] -= 1
             raise RunTakenAway(f"Run {self.run.pk} was ended while it played")
@@ -165,16 +182,31 @@ class StepRecorder:
             self.observer(self.run, outcome)
 
 
+def stored_text(text: str) -> str:
+    """Text from a device as it can be stored: a NUL (which PostgreSQL refuses) and a
+    lone surrogate (which no database can encode) are written out as escapes."""
+    if "\x00" not in text and text.isascii():
+        return text
+    return "".join(
+        f"\\x{ord(c):02x}"
+        if c == "\x00"
+        else f"\\u{ord(c):04x}"
+        if 0xD800 <= ord(c) <= 0xDFFF
+        else c
+        for c in text
+    )
+
+
 def record_step(run: Run, outcome: StepOutcome, counts: dict[str, int]) -> bool | None:
     """Write one played step of a running run with the run's counters, in one commit.
 
     Returns the run's `cancel_requested`, or None (and nothing kept) when the run
     is not running any more.
     """
-    screenshot = ""
+    screenshot, screenshot_error = "", outcome.screenshot_error or ""
     if outcome.screenshot:
-        screenshot = default_storage.save(
-            screenshot_name(run.pk, outcome.step), ContentFile(outcome.screenshot)
+        screenshot, screenshot_error = evidence.save_screenshot(
+            run.pk, outcome.step, outcome.screenshot
         )
     cancel = recording.save_step(
         run_id=run.pk,
@@ -183,11 +215,11 @@ def record_step(run: Run, outcome: StepOutcome, counts: dict[str, int]) -> bool 
             "action": outcome.action,
             "status": str(outcome.status),
             "attempts": outcome.attempts,
-            "attempt_errors": outcome.attempt_errors,
+            "attempt_errors": [stored_text(e) for e in outcome.attempt_errors],
             "duration_ms": outcome.duration_ms,
-            "error": outcome.error or "",
+            "error": stored_text(outcome.error or ""),
             "screenshot": screenshot,
-            "screenshot_error": outcome.screenshot_error or "",
+            "screenshot_error": stored_text(screenshot_error),
         },
         counts=counts,
     )

@@ -109,6 +109,10 @@ def sweep_runs() -> dict[str, list[int]]:
     ).values_list("pk", flat=True):
         # Conditional, so two sweepers at once enqueue it once.
         if Run.objects.filter(pk=run_pk, dispatched_at__lt=stale).update(dispatched_at=now):
-            queue.enqueue_run(run_pk)
+            try:
+                queue.enqueue_run(run_pk)
+            except Exception:  # the broker is still away: the next sweep tries again
+                log.exception("The broker refused run %s's task again", run_pk)
+                continue
             report["requeued"].append(run_pk)
     return report

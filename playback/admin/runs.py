@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
-from playback import display, services, thumbnails, words
+from playback import display, evidence, services, words
 from playback.models import Run, StepResult
 from playback.words import RunStatus
 
@@ -344,13 +344,13 @@ class RunAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied("You may not see run history.")
         result = StepResult.objects.filter(run_id=run_id, step_number=step).first()
-        data = make(result) if result is not None else thumbnails.placeholder_png()
+        data = make(result) if result is not None else evidence.placeholder_png()
         response = HttpResponse(data, content_type="image/png")
         response["Cache-Control"] = "private, max-age=3600"
         return response
 
     def thumbnail_view(self, request: HttpRequest, run_id: int, step: int) -> HttpResponse:
-        return self._image(request, run_id, step, thumbnails.thumbnail_png)
+        return self._image(request, run_id, step, evidence.thumbnail_png)
 
     def screenshot_view(self, request: HttpRequest, run_id: int, step: int) -> HttpResponse:
-        return self._image(request, run_id, step, thumbnails.screenshot_png)
+        return self._image(request, run_id, step, evidence.screenshot_png)

@@ -59,6 +59,9 @@ LOCATOR_BY = {
 ELEMENT_POLL_S = 0.05
 # Seconds Appium keeps an abandoned session (a killed worker) before closing it.
 NEW_COMMAND_TIMEOUT_S = 120
+# Closing the session of a device already lost (it hung or went away) waits this long
+# at most: the server frees an abandoned session itself (NEW_COMMAND_TIMEOUT_S).
+CLOSE_LOST_SESSION_S = 1.0
 
 
 class CommandFailed(Exception):
@@ -111,6 +114,7 @@ class AppiumDriver:
     def __init__(self, remote: webdriver.Remote, *, where: str):
         self.remote = remote
         self.where = where  # "device X via http://..." for messages
+        self.lost = False  # the server stopped answering or went away
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         try:
@@ -123,6 +127,7 @@ class AppiumDriver:
             raise CommandFailed(f"{what} failed: {_first_line(exc)}") from exc
         except Exception as exc:
             if _is_transport_error(exc):
+                self.lost = True
                 reason = _transport_reason(exc)
                 raise DeviceError(
                     f"lost contact with {self.where} during {what}: {reason}"
@@ -203,6 +208,9 @@ def open_session(
         remote_server_addr=appium_url,
         timeout=urllib3.Timeout(connect=connect_timeout_s, read=command_timeout_s),
         keep_alive=True,
+        # No hidden retries: a command that times out has timed out (urllib3 would
+        # send idempotent ones - screenshots, the session's DELETE - three more times).
+        init_args_for_pool_manager={"init_args_for_pool_manager": {"retries": False}},
     )
     try:
         remote = webdriver.Remote(appium_url, options=options, client_config=config)
@@ -223,9 +231,13 @@ def open_session(
                 f"{_transport_reason(exc)}"
             ) from exc
         raise
+    driver = AppiumDriver(remote, where=where)
     try:
-        yield AppiumDriver(remote, where=where)
+        yield driver
     finally:
+        if driver.lost:
+            short = urllib3.Timeout(connect=CLOSE_LOST_SESSION_S, read=CLOSE_LOST_SESSION_S)
+            remote.command_executor.client_config.timeout = short
         try:
             remote.quit()
         except Exception as exc:  # the session may already be gone; nothing to free

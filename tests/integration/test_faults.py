@@ -229,3 +229,31 @@ def test_fifty_concurrent_starts_with_ten_keys_make_ten_runs(live_server, make_f
         by_key.setdefault(i % 10, set()).add(run_id)
     assert all(len(ids) == 1 for ids in by_key.values())
     assert sorted(code for code, _ in answers).count(202) == 10
+
+
+def test_a_hung_appium_server_ends_the_run_within_the_command_timeout(
+    play, make_flow, make_device, settings
+):
+    settings.APPIUM_COMMAND_TIMEOUT_S = 2.0
+    with AppiumServer() as server:
+        device = make_device(server.url, device_id="frozen-1")
+        stopped = {}
+
+        def freeze_after_first(run, outcome):
+            if outcome.step == 1:  # the server stops answering (SIGSTOP): it hangs
+                os.kill(server.process.pid, signal.SIGSTOP)
+                stopped["at"] = time.monotonic()
+
+        try:
+            run = play(make_flow([tap("ok")] * 3), device, on_step=freeze_after_first)
+            cleanup = time.monotonic() - stopped["at"]
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+    assert run.status == "error"
+    assert "no answer in time" in run.error
+    assert list(run.step_results.values_list("status", flat=True)) == ["pass", "fail", "blocked"]
+    # The step fails at the command timeout; closing the session may not add more
+    # than a moment: no hidden retries toward the hung server.
+    assert cleanup < settings.APPIUM_COMMAND_TIMEOUT_S + 2, cleanup
+    assert Device.objects.get(pk=device.pk).current_run is None
+    record("Appium server hung (SIGSTOP) mid-run, command timeout 2 s", run, cleanup)
