@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.views import defaults
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
@@ -35,6 +38,18 @@ def validation_error(errors: dict[str, Any]) -> ValidationError:
     return ValidationError(field_errors(errors))
 
 
+@contextmanager
+def unique_or_400(field: str, message: str) -> Iterator[None]:
+    """A write that another request beat to a unique value is a 400 on `field`: the
+    database's unique index decides between concurrent requests, the serializer's
+    own check only catches the common case."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise validation_error({field: message}) from None
+
+
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The resource is in a state that does not allow this."
@@ -49,12 +64,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 class RequestLimits:
-    """API request bodies larger than PLAYBACK_MAX_BODY_BYTES are refused with 413."""
+    """A NUL in a URL is refused with 400 (no route or filter can use one, and
+    PostgreSQL refuses to compare with it); API request bodies larger than
+    PLAYBACK_MAX_BODY_BYTES are refused with 413."""
 
     def __init__(self, get_response: Any):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            message = "A URL must not contain NUL characters (%00)."
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponseBadRequest(message)
         if request.path.startswith("/api/"):
             limit = settings.PLAYBACK_MAX_BODY_BYTES
             try:
@@ -76,6 +98,10 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    request_id = getattr(request, "request_id", None)
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Internal error; it has been logged."}, status=500)
+        return JsonResponse(
+            {"detail": f"Internal error; it has been logged with request id {request_id}."},
+            status=500,
+        )
     return defaults.server_error(request)

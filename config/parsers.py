@@ -7,12 +7,19 @@ from typing import Any
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from config.inputs import surrogate_problem
+
 
 class SafeJSONParser(JSONParser):
-    """JSON that is nested too deeply is a 400, not a crash."""
+    """JSON that is nested too deeply, or holds a lone surrogate in any string, is a
+    400 before anything reads it."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - the document is nested too deeply.") from None
+        problem = surrogate_problem(data)
+        if problem:
+            raise ParseError(f"JSON strings {problem[0].lower()}{problem[1:]}")
+        return data

@@ -60,6 +60,11 @@ if PRODUCTION:
         )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("PLAYBACK_ENV=production needs DJANGO_ALLOWED_HOSTS.")
+    if not env_list("PLAYBACK_APPIUM_ALLOWED_HOSTS"):
+        raise ImproperlyConfigured(
+            "PLAYBACK_ENV=production needs PLAYBACK_APPIUM_ALLOWED_HOSTS: the Appium "
+            "servers and networks devices may point at (host names, addresses, CIDRs)."
+        )
     # HTTPS only; set DJANGO_BEHIND_TLS_PROXY=1 when a proxy terminates TLS.
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
@@ -90,6 +95,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.logs.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "config.api.RequestLimits",
     "django.middleware.security.SecurityMiddleware",
@@ -159,7 +165,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["config.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -233,13 +239,27 @@ PLAYBACK_LAUNCH_TIMEOUT_S = env_float("PLAYBACK_LAUNCH_TIMEOUT_S", 20.0)
 APPIUM_CONNECT_TIMEOUT_S = env_float("APPIUM_CONNECT_TIMEOUT_S", 10.0)
 APPIUM_COMMAND_TIMEOUT_S = env_float("APPIUM_COMMAND_TIMEOUT_S", 60.0)
 APPIUM_PORT = env_int("APPIUM_PORT", 4723)
+# The Appium servers devices may point at (playback/network.py): host names as they
+# are, addresses or CIDR networks. Development: this machine and private ranges.
+PLAYBACK_APPIUM_ALLOWED_HOSTS = env_list(
+    "PLAYBACK_APPIUM_ALLOWED_HOSTS",
+    ""
+    if PRODUCTION
+    else "localhost,127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+)
 
+# One JSON line per record on stderr, in every process (config/logs.py): unhandled
+# errors of requests (django.request), of workers (django-q) and our own.
+LOG_LEVEL = env_str("PLAYBACK_LOG_LEVEL", "WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"json": {"()": "config.logs.JsonLineFormatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
     "loggers": {
-        "playback": {"handlers": ["console"], "level": env_str("PLAYBACK_LOG_LEVEL", "WARNING")},
+        "playback": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
+        "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        "django-q": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
     },
 }

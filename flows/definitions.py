@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from config.inputs import text_problem
 from playback.words import LOCATOR_STRATEGIES, Action, Platform
 
 PLATFORMS = tuple(Platform)
@@ -96,8 +97,8 @@ def _text(errors: dict[str, str], path: str, value: Any, max_len: int) -> str | 
     if not isinstance(value, str) or not value.strip():
         errors[path] = "Required: a non-empty string."
         return None
-    if "\x00" in value:
-        errors[path] = "Must not contain NUL characters."
+    if problem := text_problem(value):
+        errors[path] = problem
         return None
     if len(value) > max_len:
         errors[path] = f"At most {max_len} characters (got {len(value)})."
@@ -150,10 +151,11 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
     if data.get("timeout_ms") is not None:
         timeout_ms = _int_in(errors, f"{path}.timeout_ms", data["timeout_ms"], 0, MAX_TIMEOUT_MS)
     description = data.get("description") or ""
-    if not isinstance(description, str) or len(description) > MAX_TEXT or "\x00" in description:
-        errors[f"{path}.description"] = (
-            f"Must be a string of at most {MAX_TEXT} characters, without NUL."
-        )
+    if not isinstance(description, str) or len(description) > MAX_TEXT:
+        errors[f"{path}.description"] = f"Must be a string of at most {MAX_TEXT} characters."
+        description = ""
+    elif problem := text_problem(description):
+        errors[f"{path}.description"] = problem
         description = ""
 
     locator = None
@@ -183,8 +185,8 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
             errors[f"{path}.text"] = "Required: the text to type (a non-empty string)."
         elif len(text) > MAX_TEXT:
             errors[f"{path}.text"] = f"At most {MAX_TEXT} characters (got {len(text)})."
-        elif "\x00" in text:
-            errors[f"{path}.text"] = "Must not contain NUL characters."
+        elif problem := text_problem(text):
+            errors[f"{path}.text"] = problem
         else:
             params["text"] = text
 

@@ -35,10 +35,14 @@ class Flow(models.Model):
         }
 
     @classmethod
-    def save_definition(cls, definition: FlowDefinition, *, flow: Flow | None = None) -> Flow:
-        """Create `flow` (or the flow of the same name) or replace its fields and steps."""
+    def save_definition(
+        cls, definition: FlowDefinition, *, flow: Flow | None = None, create: bool = False
+    ) -> Flow:
+        """Create `flow` (or update the flow of the same name) or replace its fields and
+        steps; with `create`, only create: a flow of that name raises IntegrityError
+        (the unique name decides between concurrent creates, on every database)."""
         with transaction.atomic():
-            if flow is None:
+            if flow is None and not create:
                 flow = cls.objects.select_for_update().filter(name=definition.name).first()
             flow = flow or cls(name=definition.name)
             flow.name = definition.name

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api import validation_error
+from config.api import unique_or_400, validation_error
 from flows.definitions import DefinitionError, parse_flow
 from flows.models import Flow
 from playback import words
@@ -74,7 +74,11 @@ class FlowSerializer(serializers.Serializer):
         }
 
     def create(self, validated_data: dict[str, Any]) -> Flow:
-        return Flow.save_definition(validated_data["definition"])
+        definition = validated_data["definition"]
+        with unique_or_400("name", f"A flow named {definition.name!r} already exists."):
+            return Flow.save_definition(definition, create=True)
 
     def update(self, flow: Flow, validated_data: dict[str, Any]) -> Flow:
-        return Flow.save_definition(validated_data["definition"], flow=flow)
+        definition = validated_data["definition"]
+        with unique_or_400("name", f"A flow named {definition.name!r} already exists."):
+            return Flow.save_definition(definition, flow=flow)

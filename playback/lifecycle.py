@@ -368,7 +368,9 @@ def _record_not_played(
     )
     tally = Counter(done.values())
     tally[status] += len(left)
-    counts = words.counters_from_tally(tally)
+    # The run's total is what it recorded: its flow may have been edited since it
+    # was queued.
+    counts = {"total_steps": len(done) + len(left), **words.counters_from_tally(tally)}
     Run.objects.filter(pk=run.pk).update(**counts)
     for key, value in counts.items():
         setattr(run, key, value)

@@ -3,12 +3,36 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from config.inputs import json_problem
 from flows.models import Flow
 from playback import words
+from playback.network import appium_url_problem
 from playback.words import RunSettings, RunStatus, StepStatus
+
+
+def validate_capabilities(value: Any) -> None:
+    """Capabilities are a JSON object, bounded in depth and size, with clean text."""
+    if not isinstance(value, dict):
+        raise ValidationError(
+            'Must be a JSON object of capabilities, e.g. {"appium:app": "/path/app.apk"}.'
+        )
+    problem = json_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
+def validate_appium_url(value: str) -> None:
+    """The URL's host is one PLAYBACK_APPIUM_ALLOWED_HOSTS allows (a URL that is not
+    one at all is the URL validator's to refuse)."""
+    if "://" not in value:
+        return
+    problem = appium_url_problem(value)
+    if problem:
+        raise ValidationError(problem)
 
 
 class Device(models.Model):
@@ -20,10 +44,16 @@ class Device(models.Model):
     name = models.CharField(max_length=200, blank=True)
     platform = models.CharField(max_length=16, choices=words.choices(words.Platform))
     appium_url = models.URLField(
-        "Appium URL", max_length=500, help_text="The Appium server or grid that reaches it."
+        "Appium URL",
+        max_length=500,
+        validators=[validate_appium_url],
+        help_text="The Appium server or grid that reaches it (PLAYBACK_APPIUM_ALLOWED_HOSTS).",
     )
     capabilities = models.JSONField(
-        default=dict, blank=True, help_text="Merged into the session's capabilities."
+        default=dict,
+        blank=True,
+        validators=[validate_capabilities],
+        help_text="Merged into the session's capabilities.",
     )
     enabled = models.BooleanField(default=True)
     current_run = models.OneToOneField(

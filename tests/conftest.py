@@ -44,9 +44,27 @@ def short_pauses(settings):
 
 
 @pytest.fixture
-def user(django_user_model):
-    """A plain (non-staff) API user; its password is "pw"."""
-    return django_user_model.objects.create_user("qa", password="pw")
+def member(django_user_model) -> Callable[..., Any]:
+    """`member("viewer" | "runner" | "editor", username, staff=False)`: a user of a group."""
+    from django.contrib.auth.models import Group
+
+    from playback.access import ensure_groups
+
+    def make(group: str, username: str | None = None, *, staff: bool = False) -> Any:
+        ensure_groups()
+        user = django_user_model.objects.create_user(
+            username or group, password="pw", is_staff=staff
+        )
+        user.groups.add(Group.objects.get(name=group))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def user(member):
+    """The API user of most tests, "qa" (password "pw"): an editor, not staff."""
+    return member("editor", "qa")
 
 
 @pytest.fixture

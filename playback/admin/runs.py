@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -64,6 +65,14 @@ class HasFlakyStepsFilter(admin.SimpleListFilter):
 
 
 class RunChangeList(ChangeList):
+    def get_filters(self, request: HttpRequest):
+        # Django's date hierarchy computes the end of year 9999 (or of month 9999-12)
+        # and overflows: that is a wrong filter ("?e=1"), not an error.
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
     def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet[Run]:
         queryset = super().get_queryset(request, exclude_parameters)
         return queryset.select_related(None).prefetch_related("flow", "device", "requested_by")
@@ -170,6 +179,11 @@ class RunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Runs are history: a run's rows stay (media retention frees its files), and
+        # deleting a running run would free its device under its worker.
         return False
 
     def has_rerun_permission(self, request: HttpRequest) -> bool:

@@ -1,10 +1,33 @@
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
+from django import forms
+from django_filters.fields import IsoDateTimeField
 
 from config.api import MAX_ID
 from playback import words
 from playback.models import Run
+
+
+class UTCDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment that still exists in UTC (9999-12-31T23:59-14:00 does not)."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is not None:
+            try:
+                moment.astimezone(UTC)
+            except OverflowError:
+                raise forms.ValidationError(
+                    "Must be a moment between the years 1 and 9999 in UTC."
+                ) from None
+        return moment
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
 
 
 class RunFilter(django_filters.FilterSet):
@@ -16,10 +39,10 @@ class RunFilter(django_filters.FilterSet):
         field_name="flow_id", min_value=1, max_value=MAX_ID, help_text="A flow id."
     )
     device = django_filters.CharFilter(field_name="device__device_id", help_text="A device id.")
-    queued_after = django_filters.IsoDateTimeFilter(
+    queued_after = UTCDateTimeFilter(
         field_name="queued_at", lookup_expr="gte", help_text="ISO 8601, inclusive."
     )
-    queued_before = django_filters.IsoDateTimeFilter(
+    queued_before = UTCDateTimeFilter(
         field_name="queued_at", lookup_expr="lt", help_text="ISO 8601, exclusive."
     )
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.urls import reverse
 from rest_framework import serializers
 
-from config.api import MAX_ID
+from config.api import MAX_ID, unique_or_400
 from flows.models import Flow
 from playback import services
 from playback.api import run_settings
@@ -199,11 +198,12 @@ class DeviceSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["current_run", "created_at"]
 
-    def validate_capabilities(self, value: Any) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise serializers.ValidationError(
-                'Must be a JSON object of capabilities, e.g. {"appium:app": "/path/app.apk"}.'
-            )
-        if "\\u0000" in json.dumps(value):
-            raise serializers.ValidationError("Must not contain NUL characters.")
-        return value
+    def create(self, validated_data: dict[str, Any]) -> Device:
+        device_id = validated_data.get("device_id")
+        with unique_or_400("device_id", f"A device {device_id!r} already exists."):
+            return super().create(validated_data)
+
+    def update(self, device: Device, validated_data: dict[str, Any]) -> Device:
+        device_id = validated_data.get("device_id", device.device_id)
+        with unique_or_400("device_id", f"A device {device_id!r} already exists."):
+            return super().update(device, validated_data)

@@ -15,7 +15,7 @@ urlpatterns = [
     re_path(r"^playback/start/?$", views.StartRunView.as_view(), name="start"),
     re_path(
         rf"^playback/runs/(?P<run_id>{ID_PATTERN})/steps/(?P<step>[0-9]{{1,6}})/screenshot$",
-        views.step_screenshot,
+        views.StepScreenshotView.as_view(),
         name="step-screenshot",
     ),
     *router.urls,

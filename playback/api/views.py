@@ -10,7 +10,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action, api_view
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -101,6 +101,8 @@ def answer_started(request: Request, run: Run, wait: int) -> Response:
 
 
 class StartRunView(APIView):
+    queryset = Run.objects.none()  # its permission: playback.add_run (a POST on runs)
+
     @extend_schema(
         operation_id="playback_start",
         request=StartRunSerializer,
@@ -212,21 +214,24 @@ class DeviceViewSet(viewsets.ModelViewSet):
     lookup_value_regex = r"[^/]+"
 
 
-@extend_schema(
-    responses={
-        (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="PNG"),
-        404: OpenApiResponse(description="No such run, step or screenshot."),
-    },
-    summary="A step's screenshot",
-)
-@api_view(["GET"])
-def step_screenshot(request: Request, run_id: int, step: int) -> FileResponse:
-    """A step's screenshot, for authenticated users only (not a public media folder)."""
-    result = StepResult.objects.filter(run_id=run_id, step_number=step).first()
-    if result is None or not result.screenshot:
-        raise Http404(f"Run {run_id} has no screenshot for step {step}.")
-    try:
-        handle = result.screenshot.open("rb")
-    except FileNotFoundError:
-        raise Http404(f"The screenshot file of run {run_id} step {step} is missing.") from None
-    return FileResponse(handle, content_type="image/png")
+class StepScreenshotView(APIView):
+    """A step's screenshot, for users who may see runs (not a public media folder)."""
+
+    queryset = Run.objects.none()  # its permission: playback.view_run
+
+    @extend_schema(
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="PNG"),
+            404: OpenApiResponse(description="No such run, step or screenshot."),
+        },
+        summary="A step's screenshot",
+    )
+    def get(self, request: Request, run_id: int, step: int) -> FileResponse:
+        result = StepResult.objects.filter(run_id=run_id, step_number=step).first()
+        if result is None or not result.screenshot:
+            raise Http404(f"Run {run_id} has no screenshot for step {step}.")
+        try:
+            handle = result.screenshot.open("rb")
+        except FileNotFoundError:
+            raise Http404(f"The screenshot file of run {run_id} step {step} is missing.") from None
+        return FileResponse(handle, content_type="image/png")

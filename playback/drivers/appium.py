@@ -9,6 +9,7 @@ may fix (element not there yet, not clickable, ...).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -191,6 +192,30 @@ class AppiumDriver:
         return int(self._call(f"querying {app_id}", lambda: self.remote.query_app_state(app_id)))
 
 
+# The Appium client's words for an answer that is not a W3C session (it quotes the body).
+NOT_A_W3C_ANSWER = "A valid W3C session creation response"
+
+
+def _speaks_webdriver(appium_url: str, timeout_s: float) -> bool:
+    """Whether the server answers `GET /status` as a WebDriver server does (JSON with a
+    `value` object): Appium and Selenium Grid do, a web page or a metadata service not."""
+    try:
+        response = urllib3.request(
+            "GET", f"{appium_url.rstrip('/')}/status", timeout=timeout_s, retries=False
+        )
+        return isinstance(json.loads(response.data).get("value"), dict)
+    except (urllib3.exceptions.HTTPError, ValueError, AttributeError):
+        return False
+
+
+def _not_appium(appium_url: str, device_label: str) -> DeviceError:
+    # What a server that is not Appium answered is never repeated: it may be anything
+    # (a metadata service, an internal page).
+    return DeviceError(
+        f"The server at {appium_url} did not answer as an Appium server (device {device_label})."
+    )
+
+
 @contextmanager
 def open_session(
     *,
@@ -215,22 +240,25 @@ def open_session(
     try:
         remote = webdriver.Remote(appium_url, options=options, client_config=config)
     except SessionNotCreatedException as exc:
-        raise DeviceError(
-            f"Appium at {appium_url} refused a session for device {device_label}: "
-            f"{_first_line(exc)}"
-        ) from exc
-    except WebDriverException as exc:
-        raise DeviceError(
-            f"Appium at {appium_url} could not start a session for device {device_label}: "
-            f"{_first_line(exc)}"
-        ) from exc
+        if not (exc.msg or "").startswith(NOT_A_W3C_ANSWER):
+            raise DeviceError(
+                f"Appium at {appium_url} refused a session for device {device_label}: "
+                f"{_first_line(exc)}"
+            ) from exc
+        raise _not_appium(appium_url, device_label) from exc
     except Exception as exc:
         if _is_transport_error(exc):
             raise DeviceError(
                 f"Appium server {appium_url} for device {device_label} is unreachable: "
                 f"{_transport_reason(exc)}"
             ) from exc
-        raise
+        if isinstance(exc, WebDriverException) and _speaks_webdriver(appium_url, connect_timeout_s):
+            # A WebDriver server's own error: its message is Appium's own words.
+            raise DeviceError(
+                f"Appium at {appium_url} could not start a session for device "
+                f"{device_label}: {_first_line(exc)}"
+            ) from exc
+        raise _not_appium(appium_url, device_label) from exc
     driver = AppiumDriver(remote, where=where)
     try:
         yield driver

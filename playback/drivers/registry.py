@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from django.utils.module_loading import import_string
 
-from playback.engine import Driver
+from playback.engine import DeviceError, Driver
+from playback.network import appium_url_problem
 from playback.words import Platform
 
 if TYPE_CHECKING:
@@ -35,5 +36,9 @@ def opener_for(platform: str) -> SessionOpener:
 
 
 def open_session(device: Device, app_id: str) -> AbstractContextManager[Driver]:
-    """A session on `device` through the driver of its platform."""
+    """A session on `device` through the driver of its platform, if its server is
+    still one devices may use (checked again: a name may resolve elsewhere now)."""
+    problem = appium_url_problem(device.appium_url)
+    if problem:
+        raise DeviceError(f"Device {device.device_id}'s Appium URL is not allowed: {problem}")
     return opener_for(device.platform)(device, app_id)

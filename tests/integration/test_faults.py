@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
 from playback import services
@@ -168,9 +167,9 @@ def test_a_run_over_its_own_timeout_ends_as_error_and_skips_the_rest(play, make_
 
 
 def test_cancel_mid_run_over_http_stops_it_and_the_next_run_starts(
-    live_server, make_flow, sim_device, media_root
+    live_server, make_flow, sim_device, media_root, member
 ):
-    token = Token.objects.create(user=get_user_model().objects.create_user("qa")).key
+    token = Token.objects.create(user=member("runner", "qa")).key
 
     def post(path):
         request = urllib.request.Request(
@@ -202,10 +201,12 @@ def test_cancel_mid_run_over_http_stops_it_and_the_next_run_starts(
     record("cancel over HTTP mid-run", run, cleanup)
 
 
-def test_fifty_concurrent_starts_with_ten_keys_make_ten_runs(live_server, make_flow, make_device):
+def test_fifty_concurrent_starts_with_ten_keys_make_ten_runs(
+    live_server, make_flow, make_device, member
+):
     flow = make_flow([tap("ok")])
     make_device("http://127.0.0.1:9", device_id="d1")
-    token = Token.objects.create(user=get_user_model().objects.create_user("ci")).key
+    token = Token.objects.create(user=member("runner", "ci")).key
 
     def start(i):
         request = urllib.request.Request(

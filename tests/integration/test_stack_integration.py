@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
 from playback.models import Run
@@ -50,9 +49,8 @@ class Api:
 
 
 @pytest.fixture
-def api(live_server) -> Api:
-    user = get_user_model().objects.create_user("ci")
-    return Api(live_server.url, Token.objects.create(user=user).key)
+def api(live_server, member) -> Api:
+    return Api(live_server.url, Token.objects.create(user=member("runner", "ci")).key)
 
 
 @pytest.fixture
@@ -61,7 +59,7 @@ def cluster(media_root):
         yield running
 
 
-def test_the_seeds_synchronous_answer_with_wait(api, cluster, make_flow, sim_device):
+def test_a_synchronous_answer_with_wait(api, cluster, make_flow, sim_device):
     flow = make_flow([tap("ok"), tap("find-once", timeout_ms=0), tap("ok-2")])
     code, body, headers = api.start(
         flow, sim_device, {"retryPerStep": 1, "captureScreenshots": True}, wait=60

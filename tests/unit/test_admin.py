@@ -435,3 +435,31 @@ def test_enable_and_disable_devices(admin_client, device):
 )
 def test_other_admin_pages_load(admin_client, name):
     assert admin_client.get(reverse(name)).status_code == 200
+
+
+def test_the_admin_refuses_capabilities_too_deep_to_show(admin_client):
+    deep = '{"a": ' * 12 + "1" + "}" * 12
+    response = admin_client.post(
+        reverse("admin:playback_device_add"),
+        {"device_id": "deep", "platform": "sim", "appium_url": "http://127.0.0.1:4723",
+         "capabilities": deep, "enabled": "on"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "nested deeper than 10 levels" in response.content.decode()
+    assert not Device.objects.exists()
+
+
+def test_runs_are_history_and_cannot_be_deleted(admin_client, api, flow, device):
+    run = services.start_run(flow=flow, device=device)
+    lifecycle.dispatch_next(device_pk=device.pk)
+    assert admin_client.get(reverse("admin:playback_run_delete", args=[run.pk])).status_code == 403
+    admin_client.post(reverse("admin:playback_run_delete", args=[run.pk]), {"post": "yes"})
+    response = admin_client.post(
+        reverse("admin:playback_run_changelist"),
+        {"action": "delete_selected", "_selected_action": [run.pk], "post": "yes"},
+    )
+    assert "delete_selected" not in admin_client.get(CHANGELIST).content.decode()
+    assert response.status_code in (200, 302)
+    assert api.delete(f"/api/playback/runs/{run.pk}/").status_code in (403, 405)
+    assert Run.objects.filter(pk=run.pk).exists()
+    assert Device.objects.get(pk=device.pk).current_run_id == run.pk  # still its run's

@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from flows.models import Flow
-from playback.models import Run
+from playback.models import Device, Run
 
 pytestmark = pytest.mark.django_db
 
@@ -49,10 +49,10 @@ def test_the_same_key_with_another_body_is_409(api, body):
     assert Run.objects.count() == 1
 
 
-def test_keys_belong_to_their_user(api, body, django_user_model):
+def test_keys_belong_to_their_user(api, body, member):
     start(api, body, key="k")
     other = APIClient()
-    other_user = django_user_model.objects.create_user("other")
+    other_user = member("runner", "other")
     other.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_user).key}")
     assert start(other, body, key="k").status_code == 202
     assert Run.objects.count() == 2
@@ -154,3 +154,100 @@ def test_a_settings_object_nested_in_settings_is_400(api, body):
     response = start(api, {**body, "settings": {"retryPerStep": {"deep": [1, 2]}}})
     assert response.status_code == 400
     assert json.dumps(response.json()).count("Must be a whole number") == 1
+
+
+# --- what adversarial testing found -----------------------------------------------------
+def nested(depth: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+DEVICE = {"device_id": "deep", "platform": "sim", "appium_url": "http://127.0.0.1:4723"}
+
+
+@pytest.mark.parametrize(
+    ("capabilities", "message"),
+    [
+        (nested(900), "nested deeper than"),
+        (nested(11), "nested deeper than"),
+        ({"appium:app": "x" * 70_000}, "larger than"),
+        ({"a\ud800": 1}, "lone surrogate"),
+    ],
+)
+def test_device_capabilities_are_bounded_in_depth_and_size(api, capabilities, message):
+    raw = json.dumps({**DEVICE, "capabilities": capabilities})  # \ud800 as an escape
+    response = api.post("/api/devices/", raw, content_type="application/json")
+    assert response.status_code == 400
+    assert message in json.dumps(response.json())
+    assert not Device.objects.exists()
+
+
+def test_capabilities_of_reasonable_depth_are_kept(api):
+    response = api.post("/api/devices/", {**DEVICE, "capabilities": nested(6)}, format="json")
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        ("/api/flows/", {"name": "a\ud800", "platform": "sim", "app_id": "x", "steps": []}),
+        ("/api/flows/", {"name": "a", "platform": "sim", "app_id": "x",
+                         "steps": [{"action": "type", "text": "\udfff"}]}),
+        ("/api/devices/", {**DEVICE, "name": "\ud800"}),
+        ("/api/playback/start", {"flow_id": 1, "device_id": "\ud800"}),
+    ],
+)  # fmt: skip
+def test_a_lone_surrogate_anywhere_in_a_json_body_is_400_and_nothing_is_written(api, path, payload):
+    raw = json.dumps(payload)  # ensure_ascii writes the surrogate as \\ud800
+    response = api.post(path, raw, content_type="application/json")
+    assert response.status_code == 400
+    assert "lone surrogate" in json.dumps(response.json())
+    assert not Flow.objects.exists() and not Device.objects.exists()
+    assert api.get("/api/flows/").status_code == 200
+    assert api.get("/api/devices/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/devices/%00/",
+        "/api/playback/runs/?device=%00",
+        "/api/flows/?x=%00",
+        "/admin/playback/run/?q=%00",
+        "/admin/playback/device/%00/change/",
+    ],
+)
+def test_a_nul_in_a_path_or_a_query_is_400(admin_client, api, url):
+    client = admin_client if url.startswith("/admin/") else api
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "queued_before=9999-12-31T23:59:59-14:00",
+        "queued_after=0001-01-01T00:00:00%2B14:00",
+    ],
+)
+def test_dates_beyond_the_calendar_are_400(api, query):
+    response = api.get(f"/api/playback/runs/?{query}")
+    assert response.status_code == 400
+    assert "queued_" in json.dumps(response.json())
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["queued_at__year=9999", "queued_at__year=9999&queued_at__month=12", "queued_at__year=0"],
+)
+def test_the_admins_calendar_beyond_its_range_is_not_a_500(admin_client, flow, device, query):
+    from playback import services
+
+    services.start_run(flow=flow, device=device)
+    response = admin_client.get(f"/admin/playback/run/?{query}")
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        assert "e=1" in response["Location"]  # the admin's "wrong filter" answer

@@ -119,7 +119,9 @@ def test_add_device_creates_then_updates():
         (["--appium-url", "ftp://x"], "--appium-url must be an http(s) URL"),
         (["--appium-url", "not a url"], "--appium-url must be an http(s) URL"),
         (["--capabilities", "{bad"], "--capabilities is not valid JSON"),
-        (["--capabilities", "[1]"], "--capabilities must be a JSON object"),
+        (["--capabilities", "[1]"], "--capabilities: Must be a JSON object"),
+        (["--capabilities", '{"a":' * 12 + "1" + "}" * 12], "nested deeper than 10"),
+        (["--capabilities", '{"a": "\\ud800"}'], "lone surrogate"),
         (["--device-id", " "], "--device-id must be 1 to 200 characters"),
     ],
 )

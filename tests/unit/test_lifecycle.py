@@ -190,3 +190,14 @@ def test_only_one_of_two_dispatchers_takes_a_free_device(flow, device):
     assert lifecycle.dispatch_next(device_pk=device.pk).pk == first.pk
     assert lifecycle.dispatch_next(device_pk=device.pk) is None
     assert Device.objects.get(pk=device.pk).current_run_id == first.pk
+
+
+def test_cancelling_a_queued_run_whose_flow_was_edited_counts_the_steps_it_records(
+    flow, device, make_flow
+):
+    run = queued(flow, device)
+    assert run.total_steps == 3
+    flow.steps.filter(number__gt=2).delete()  # edited while the run waited: 2 steps
+    lifecycle.cancel_queued(Run.objects.get(pk=run.pk))
+    run.refresh_from_db()
+    assert run.step_results.count() == run.total_steps == run.skipped_steps == 2

@@ -178,11 +178,9 @@ def test_a_flow_emptied_while_its_run_waited_ends_the_run_as_error(flow, device)
     assert driver.calls == []
 
 
-def test_the_api_shows_the_steps_finished_so_far_while_a_run_plays(
-    flow, device, play, django_user_model
-):
+def test_the_api_shows_the_steps_finished_so_far_while_a_run_plays(flow, device, play, member):
     client = APIClient()
-    client.force_authenticate(django_user_model.objects.create_user("watcher"))
+    client.force_authenticate(member("viewer", "watcher"))
     seen = []
 
     def look(run_, outcome):

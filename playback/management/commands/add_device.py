@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from config.commands import OneLineErrorsCommand
-from playback.models import Device
+from playback.models import Device, validate_appium_url, validate_capabilities
 from playback.words import Platform
 
 
@@ -35,11 +35,17 @@ class Command(OneLineErrorsCommand):
         except ValidationError:
             self.fail(f"--appium-url must be an http(s) URL (got {opts['appium_url']!r}).")
         try:
+            validate_appium_url(opts["appium_url"])
+        except ValidationError as exc:
+            self.fail(f"--appium-url: {' '.join(exc.messages)}")
+        try:
             capabilities = json.loads(opts["capabilities"])
         except json.JSONDecodeError as exc:
             self.fail(f"--capabilities is not valid JSON: {exc.msg} at column {exc.colno}.")
-        if not isinstance(capabilities, dict):
-            self.fail('--capabilities must be a JSON object, e.g. \'{"appium:app": "..."}\'.')
+        try:
+            validate_capabilities(capabilities)
+        except ValidationError as exc:
+            self.fail(f"--capabilities: {' '.join(exc.messages)}")
         device, created = Device.objects.update_or_create(
             device_id=device_id,
             defaults={

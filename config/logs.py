@@ -1,0 +1,59 @@
+"""Logs: one JSON line per record on stderr, in every process (web, workers, CLI),
+each with the id of the request it belongs to.
+
+Every request gets an id (its `X-Request-ID` header when it sends a sane one, else a
+new one), answered in the `X-Request-ID` header and named by a 500's body, so an
+error a user reports can be found in the logs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import traceback
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+class RequestIdMiddleware:
+    """Gives each request an id, for its logs and its answer."""
+
+    def __init__(self, get_response: Any):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = current_request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class JsonLineFormatter(logging.Formatter):
+    """A record as one JSON line: time, level, logger, message, request id, traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        request = getattr(record, "request", None)
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(request, "request_id", None) or current_request_id.get(),
+        }
+        if record.exc_info:
+            line["exc"] = "".join(traceback.format_exception(*record.exc_info)).strip()
+        return json.dumps(line, ensure_ascii=False, default=str)

@@ -1,0 +1,53 @@
+"""Which Appium servers a device may point at: PLAYBACK_APPIUM_ALLOWED_HOSTS.
+
+Anyone who may edit devices chooses the address the workers connect to. Without a
+limit that is a way into the network (a cloud's metadata service, the database's
+port). Each entry is a host name, allowed as it is written, or an address or
+network (CIDR); a host name not listed is resolved and every address it resolves
+to must be in an allowed network. Checked when a device is saved and again before
+a session is opened (a name may resolve elsewhere by then).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+
+def _allowed() -> tuple[set[str], list[ipaddress.IPv4Network | ipaddress.IPv6Network]]:
+    names, networks = set(), []
+    for entry in settings.PLAYBACK_APPIUM_ALLOWED_HOSTS:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            names.add(entry.lower().rstrip("."))
+    return names, networks
+
+
+def appium_url_problem(url: str) -> str | None:
+    """Why a device may not use this Appium URL, or None."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        return "Must name a host."
+    names, networks = _allowed()
+    if host in names:
+        return None
+    try:
+        addresses = {ipaddress.ip_address(host)}
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, parts.port or 80, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError):
+            return f"The host {host} cannot be resolved."
+        addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
+    outside = sorted(str(a) for a in addresses if not any(a in net for net in networks))
+    if outside:
+        return (
+            f"The host {host} ({', '.join(outside)}) is not allowed: an Appium server must "
+            "be a host or network in PLAYBACK_APPIUM_ALLOWED_HOSTS."
+        )
+    return None

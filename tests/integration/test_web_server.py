@@ -1,0 +1,96 @@
+"""The production web command (README): a request that waits (`?wait`) outlives
+gunicorn's worker timeout and does not hold a worker from other requests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+
+from simulator.server import free_port
+from tests.cluster import database_url
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CONFIG = Path(settings.BASE_DIR) / "config" / "gunicorn.py"
+
+
+def test_the_gunicorn_config_outlives_the_longest_wait():
+    from playback.api.views import MAX_WAIT_S
+
+    namespace: dict = {}
+    exec(CONFIG.read_text(), namespace)
+    assert namespace["timeout"] > MAX_WAIT_S
+    assert namespace["worker_class"] == "gthread" and namespace["threads"] >= 8
+
+
+def test_waits_longer_than_the_worker_timeout_neither_die_nor_block_others(flow, device, tmp_path):
+    token = Token.objects.create(user=get_user_model().objects.create_superuser("ops")).key
+    port = free_port()
+    env = {
+        "DATABASE_URL": database_url(),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_TIMEOUT": "2",  # shorter than the waits below
+        "PATH": "/usr/bin:/bin",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "config.wsgi"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def call(method: str, path: str, body: dict | None = None) -> tuple[int, float]:
+        request = urllib.request.Request(
+            base + path,
+            method=method,
+            data=json.dumps(body).encode() if body else None,
+            headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        )
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, time.monotonic() - started
+        except urllib.error.HTTPError as exc:
+            return exc.code, time.monotonic() - started
+
+    try:
+        for _ in range(100):
+            try:
+                call("GET", "/api/devices/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        # No worker plays runs here: each run stays queued and each POST waits 4 s.
+        waits: list[tuple[int, float]] = []
+        body = {"flow_id": flow.pk, "device_id": device.device_id}
+        threads = [
+            threading.Thread(
+                target=lambda: waits.append(call("POST", "/api/playback/start?wait=4", body))
+            )
+            for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        other = call("GET", "/api/devices/")
+        for thread in threads:
+            thread.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert [code for code, _ in waits] == [202, 202], server.stderr.read()
+    assert all(seconds >= 4 for _, seconds in waits)
+    assert other[0] == 200 and other[1] < 1.5, other
