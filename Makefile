@@ -43,9 +43,10 @@ appium: system-deps node_modules/.installed
 	node_modules/.bin/appium --address 127.0.0.1 --port $(APPIUM_PORT) \
 		--use-drivers fake --use-plugins playback-sim --log-no-colors
 
-# The fast tests alone (tests/unit: no Appium, no browser, no worker process).
+# The fast tests alone (tests/unit: no Appium, no browser, no worker process), on
+# two processes (pytest-xdist: each has its own test database).
 test-fast: $(VENV)/.installed
-	$(PY) -m pytest tests/unit -q -p no:cacheprovider
+	$(PY) -m pytest tests/unit -q -p no:cacheprovider -n 2
 
 # The whole suite twice: on the embedded default (SQLite + the ORM broker), then on
 # the scale-out stack (PostgreSQL + Redis at 127.0.0.1, a fresh database each time).

@@ -50,6 +50,12 @@ def unique_or_400(field: str, message: str) -> Iterator[None]:
         raise validation_error({field: message}) from None
 
 
+class Gone(APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "It was removed."
+    default_code = "gone"
+
+
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The resource is in a state that does not allow this."

@@ -232,6 +232,12 @@ PLAYBACK_LOST_AFTER_S = env_float("PLAYBACK_LOST_AFTER_S", 60.0)
 # A dispatched run whose task no worker picked up within this long is enqueued again.
 PLAYBACK_REDISPATCH_AFTER_S = env_float("PLAYBACK_REDISPATCH_AFTER_S", 300.0)
 
+# Evidence retention (playback/evidence.py): screenshots of passing runs, and of the
+# rest (failed, partial, flaky, error), are removed after these many days; the last
+# passing run of every flow on every platform is always kept.
+PLAYBACK_KEEP_MEDIA_DAYS = env_int("PLAYBACK_KEEP_MEDIA_DAYS", 30)
+PLAYBACK_KEEP_FAILED_MEDIA_DAYS = env_int("PLAYBACK_KEEP_FAILED_MEDIA_DAYS", 90)
+
 # Playback engine and device defaults (docs/engine.md).
 PLAYBACK_RETRY_PAUSE_S = env_float("PLAYBACK_RETRY_PAUSE_S", 1.0)
 PLAYBACK_ELEMENT_TIMEOUT_MS = env_int("PLAYBACK_ELEMENT_TIMEOUT_MS", 5000)

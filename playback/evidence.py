@@ -1,4 +1,4 @@
-"""The evidence of a run: its screenshots on storage, their thumbnails.
+"""The evidence of a run: its screenshots on storage, their thumbnails, retention.
 
 Files go through Django's storage API only (`STORAGES["default"]`), so the media
 can live on a shared folder or an object store. Saving evidence never changes a
@@ -13,13 +13,20 @@ import contextlib
 import errno
 import io
 import logging
+import os
+from datetime import datetime, timedelta
 from functools import cache
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
-from playback.models import StepResult, screenshot_name
+from playback.models import Run, StepResult, screenshot_name
+from playback.words import ACTIVE_RUN_STATUSES, RunStatus
 
 log = logging.getLogger("playback.evidence")
 THUMBNAIL_BOX = (240, 240)
@@ -100,3 +107,90 @@ def screenshot_png(result: StepResult) -> bytes:
             return handle.read()
     except (FileNotFoundError, OSError):
         return placeholder_png("screenshot missing")
+
+
+# --- retention ---------------------------------------------------------------------------
+def baseline_run_ids() -> set[int]:
+    """The last passing run of every flow on every platform: always kept (a failure
+    is compared with it)."""
+    latest = (
+        Run.objects.filter(status=RunStatus.SUCCESS)
+        .order_by()
+        .values("flow_id", "device__platform")
+        .annotate(last=Max("pk"))
+        .values_list("last", flat=True)
+    )
+    return set(latest)
+
+
+def prunable_runs(now: datetime) -> QuerySet[Run]:
+    """Runs whose screenshots are past their retention: passing runs (success with
+    no flaky step, or cancelled) after PLAYBACK_KEEP_MEDIA_DAYS, the rest (failed,
+    partial, flaky, error) after PLAYBACK_KEEP_FAILED_MEDIA_DAYS."""
+    passing = Q(status=RunStatus.SUCCESS, flaky_steps=0) | Q(status=RunStatus.CANCELLED)
+    keep = now - timedelta(days=settings.PLAYBACK_KEEP_MEDIA_DAYS)
+    keep_failed = now - timedelta(days=settings.PLAYBACK_KEEP_FAILED_MEDIA_DAYS)
+    return (
+        Run.objects.filter(media_pruned_at__isnull=True, finished_at__isnull=False)
+        .exclude(status__in=ACTIVE_RUN_STATUSES)
+        .filter((passing & Q(finished_at__lt=keep)) | (~passing & Q(finished_at__lt=keep_failed)))
+        .exclude(pk__in=baseline_run_ids())
+        .order_by("pk")
+    )
+
+
+def prune_media(*, now: datetime | None = None, dry_run: bool = False, batch: int = 500) -> dict:
+    """Remove the screenshots (and thumbnails) of runs past their retention; their rows
+    and step results stay, marked `media_pruned_at`. Returns what it removed (or, with
+    `dry_run`, what it would)."""
+    now = now or timezone.now()
+    report = {"runs": 0, "files": 0, "bytes": 0, "dry_run": dry_run}
+    last = 0
+    while True:
+        runs = list(prunable_runs(now).filter(pk__gt=last).values_list("pk", "media_bytes")[:batch])
+        if not runs:
+            return report
+        last = runs[-1][0]
+        for run_id, media_bytes in runs:
+            files, size = _remove_run_media(run_id, dry_run=dry_run)
+            report["runs"] += 1
+            report["files"] += files
+            report["bytes"] += size or media_bytes
+        if not dry_run:
+            Run.objects.filter(pk__in=[pk for pk, _ in runs]).update(
+                media_pruned_at=now, media_bytes=0
+            )
+
+
+def _remove_run_media(run_id: int, *, dry_run: bool) -> tuple[int, int]:
+    folder = f"runs/{run_id}"
+    try:
+        _, names = default_storage.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0, 0
+    size = 0
+    for name in names:
+        path = f"{folder}/{name}"
+        with contextlib.suppress(OSError):
+            size += default_storage.size(path)
+            if not dry_run:
+                default_storage.delete(path)
+    if not dry_run:
+        # A folder storage keeps the empty folder; an object store has none.
+        with contextlib.suppress(NotImplementedError, OSError):
+            os.rmdir(default_storage.path(folder))
+    return len(names), size
+
+
+def media_totals() -> dict[str, int]:
+    """Bytes of screenshots on storage, over every run."""
+    totals = Run.objects.aggregate(
+        bytes=Coalesce(Sum("media_bytes"), 0),
+        runs_with_media=Count("pk", filter=Q(media_bytes__gt=0)),
+        pruned_runs=Count("pk", filter=Q(media_pruned_at__isnull=False)),
+    )
+    return {
+        **totals,
+        "keep_media_days": settings.PLAYBACK_KEEP_MEDIA_DAYS,
+        "keep_failed_media_days": settings.PLAYBACK_KEEP_FAILED_MEDIA_DAYS,
+    }

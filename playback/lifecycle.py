@@ -208,6 +208,7 @@ def record_step(run: Run, outcome: StepOutcome, counts: dict[str, int]) -> bool 
         screenshot, screenshot_error = evidence.save_screenshot(
             run.pk, outcome.step, outcome.screenshot
         )
+    media_bytes = len(outcome.screenshot) if screenshot else 0
     cancel = recording.save_step(
         run_id=run.pk,
         step={
@@ -222,6 +223,7 @@ def record_step(run: Run, outcome: StepOutcome, counts: dict[str, int]) -> bool 
             "screenshot_error": stored_text(screenshot_error),
         },
         counts=counts,
+        media_bytes=media_bytes,
     )
     if cancel is None and screenshot:
         default_storage.delete(screenshot)

@@ -137,6 +137,12 @@ class Run(models.Model):
         default=False, help_text="Played by the `play` command, not by a worker."
     )
     error = models.TextField(blank=True)
+    media_bytes = models.PositiveBigIntegerField(
+        default=0, help_text="Bytes of its screenshots on storage now."
+    )
+    media_pruned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When retention removed its screenshots."
+    )
     requested_by = models.ForeignKey(
         django_settings.AUTH_USER_MODEL,
         null=True,

@@ -41,7 +41,9 @@ def _column(model: type, name: str) -> str:
 
 @cache
 def _update_sql() -> str:
+    media = _column(Run, "media_bytes")
     assignments = ", ".join(f"{_column(Run, f)} = %s" for f in (*COUNTER_FIELDS, "heartbeat_at"))
+    assignments += f", {media} = {media} + %s"
     where = f"{Run._meta.pk.column} = %s AND {_column(Run, 'status')} = %s"
     return (
         f"UPDATE {Run._meta.db_table} SET {assignments} WHERE {where} "
@@ -82,9 +84,12 @@ def _converters() -> tuple[Any, ...]:
     )
 
 
-def save_step(*, run_id: int, step: dict[str, Any], counts: dict[str, int]) -> bool | None:
-    """Write one step of a running run and the run's counters; returns the run's
-    `cancel_requested`, or None (and writes nothing) when the run is not running."""
+def save_step(
+    *, run_id: int, step: dict[str, Any], counts: dict[str, int], media_bytes: int = 0
+) -> bool | None:
+    """Write one step of a running run, the run's counters and the bytes its files
+    added; returns the run's `cancel_requested`, or None (and writes nothing) when
+    the run is not running."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     values = {"run": run_id, "finished_at": now, **step}
     insert = [
@@ -92,7 +97,7 @@ def save_step(*, run_id: int, step: dict[str, Any], counts: dict[str, int]) -> b
         for f, convert in zip(STEP_FIELDS, _converters(), strict=True)
     ]
     update = [counts[f] for f in COUNTER_FIELDS]
-    update += [now, run_id, RunStatus.RUNNING.value]
+    update += [now, media_bytes, run_id, RunStatus.RUNNING.value]
     if connection.vendor == "postgresql":
         # One statement is atomic on its own; in autocommit it is its own commit.
         with connection.cursor() as cursor:

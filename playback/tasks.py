@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playback import services, sweeper
+from playback import evidence, services, sweeper
 
 
 def play_run(run_id: int) -> str:
@@ -13,3 +13,8 @@ def play_run(run_id: int) -> str:
 def sweep_runs() -> dict[str, list[int]]:
     """The sweeper, on its schedule (see the data migration) and at worker start."""
     return sweeper.sweep_runs()
+
+
+def prune_media() -> dict:
+    """Retention, nightly (see the data migration): screenshots past their days go."""
+    return evidence.prune_media()

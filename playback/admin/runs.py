@@ -21,47 +21,8 @@ from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
 from playback import display, evidence, services, words
+from playback.admin.filters import HasFlakyStepsFilter, OutcomeFilter
 from playback.models import Run, StepResult
-from playback.words import RunStatus
-
-
-class OutcomeFilter(admin.SimpleListFilter):
-    """What a QA lead asks first: did it pass?"""
-
-    title = "outcome"
-    parameter_name = "outcome"
-    GROUPS = {
-        "passed": ("Passed", [RunStatus.SUCCESS]),
-        "not_passed": (
-            "Did not pass (failed, partial, error)",
-            list(words.NOT_PASSED_RUN_STATUSES),
-        ),
-        "active": ("Queued or running", list(words.ACTIVE_RUN_STATUSES)),
-        "cancelled": ("Cancelled", [RunStatus.CANCELLED]),
-    }
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(key, label) for key, (label, _) in self.GROUPS.items()]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
-        if self.value() in self.GROUPS:
-            return queryset.filter(status__in=self.GROUPS[self.value()][1])
-        return queryset
-
-
-class HasFlakyStepsFilter(admin.SimpleListFilter):
-    title = "flaky steps"
-    parameter_name = "flaky"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Has flaky steps"), ("no", "No flaky steps")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
-        if self.value() == "yes":
-            return queryset.filter(flaky_steps__gt=0)
-        if self.value() == "no":
-            return queryset.filter(flaky_steps=0)
-        return queryset
 
 
 class RunChangeList(ChangeList):
@@ -86,6 +47,9 @@ class StepResultInline(admin.TabularInline):
     ordering = ["step_number"]
     fields = ["step_number", "action", "status_badge", "attempts", "duration", "errors", "shot"]
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StepResult]:
+        return super().get_queryset(request).select_related("run")  # pruned or not
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -148,7 +112,20 @@ class RunAdmin(admin.ModelAdmin):
     actions = ["rerun_selected", "rerun_failed", "cancel_selected"]
     inlines = [StepResultInline]
     fieldsets = [
-        (None, {"fields": ["flow", "device", "status_badge", "steps", "error_text", "links"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "flow",
+                    "device",
+                    "status_badge",
+                    "steps",
+                    "error_text",
+                    "screenshots",
+                    "links",
+                ]
+            },
+        ),
         ("Settings used", {"fields": ["settings_table"]}),
         ("Timeline", {"fields": ["timeline", "requested_by", "rerun_of_link"]}),
     ]
@@ -158,6 +135,7 @@ class RunAdmin(admin.ModelAdmin):
         "status_badge",
         "steps",
         "error_text",
+        "screenshots",
         "links",
         "settings_table",
         "timeline",
@@ -216,6 +194,10 @@ class RunAdmin(admin.ModelAdmin):
     @admin.display(description="error")
     def error_text(self, run: Run) -> str:
         return display.part("error_text", error=run.error)
+
+    @admin.display(description="screenshots")
+    def screenshots(self, run: Run) -> str:
+        return display.part("media", run=run)
 
     @admin.display(description="see also")
     def links(self, run: Run) -> str:
@@ -313,6 +295,10 @@ class RunAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "storage": evidence.media_totals()}
+        return super().changelist_view(request, extra_context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
@@ -357,8 +343,15 @@ class RunAdmin(admin.ModelAdmin):
     def _image(self, request: HttpRequest, run_id: int, step: int, make) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied("You may not see run history.")
-        result = StepResult.objects.filter(run_id=run_id, step_number=step).first()
-        data = make(result) if result is not None else evidence.placeholder_png()
+        result = (
+            StepResult.objects.select_related("run").filter(run_id=run_id, step_number=step).first()
+        )
+        if result is None:
+            data = evidence.placeholder_png()
+        elif result.run.media_pruned_at is not None:
+            data = evidence.placeholder_png("screenshot pruned")
+        else:
+            data = make(result)
         response = HttpResponse(data, content_type="image/png")
         response["Cache-Control"] = "private, max-age=3600"
         return response

@@ -20,6 +20,10 @@ class StepResultSerializer(serializers.ModelSerializer):
     step = serializers.IntegerField(source="step_number")
     error = serializers.SerializerMethodField()
     screenshot = serializers.SerializerMethodField()
+    screenshot_pruned = serializers.BooleanField(
+        read_only=True,
+        help_text="It had a screenshot, removed by retention (PLAYBACK_KEEP_MEDIA_DAYS).",
+    )
 
     class Meta:
         model = StepResult
@@ -32,6 +36,7 @@ class StepResultSerializer(serializers.ModelSerializer):
             "error",
             "attempt_errors",
             "screenshot",
+            "screenshot_pruned",
         ]
 
     def get_error(self, result: StepResult) -> str | None:
@@ -49,10 +54,14 @@ class StepResultSerializer(serializers.ModelSerializer):
             "error": result.error or None,
             "attempt_errors": result.attempt_errors,
             "screenshot": self.get_screenshot(result),
+            "screenshot_pruned": bool(result.screenshot) and self.pruned(result),
         }
 
+    def pruned(self, result: StepResult) -> bool:
+        return result.run_id in self.context.get("_pruned_runs", ())
+
     def get_screenshot(self, result: StepResult) -> str | None:
-        if not result.screenshot:
+        if not result.screenshot or self.pruned(result):
             return None
         # The run's URL is resolved once per run, not once per step (a quarter of a
         # 100-step GET went to reverse()): screenshots live under it.
@@ -97,6 +106,8 @@ class RunSummarySerializer(serializers.ModelSerializer):
             "error",
             "cancel_requested",
             "rerun_of",
+            "media_bytes",
+            "media_pruned_at",
         ]
         read_only_fields = fields
 
@@ -112,6 +123,11 @@ class RunSerializer(RunSummarySerializer):
     class Meta(RunSummarySerializer.Meta):
         fields = [*RunSummarySerializer.Meta.fields, "steps"]
         read_only_fields = fields
+
+    def to_representation(self, run: Run) -> dict[str, Any]:
+        if run.media_pruned_at is not None:  # its steps show "pruned", not a dead link
+            self.context.setdefault("_pruned_runs", set()).add(run.pk)
+        return super().to_representation(run)
 
 
 class StartRunSerializer(serializers.Serializer):

@@ -220,7 +220,7 @@ def test_a_run_has_the_seeds_fields_and_ours(api, flow, device):
     step = body["steps"][1]
     assert set(step) == {
         "step", "action", "status", "attempts", "duration_ms", "error", "attempt_errors",
-        "screenshot",
+        "screenshot", "screenshot_pruned",
     }  # fmt: skip
     assert step["status"] == "flaky"
     assert step["attempt_errors"] == ["Element not found"]
@@ -497,6 +497,7 @@ def test_the_openapi_schema_validates_and_describes_every_endpoint(api):
     paths = schema["paths"]
     assert set(paths) == {
         "/api/playback/start/",
+        "/api/playback/media/",
         "/api/playback/runs/",
         "/api/playback/runs/{id}/",
         "/api/playback/runs/{id}/rerun/",
