@@ -31,6 +31,14 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Nothing a test caches (the admin's storage total) is seen by the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -296,7 +297,9 @@ class RunAdmin(admin.ModelAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "storage": evidence.media_totals()}
+        # Summing 100,000 runs costs ~25 ms: the list shows a total up to a minute old.
+        storage = cache.get_or_set("playback:media-totals", evidence.media_totals, 60)
+        extra_context = {**(extra_context or {}), "storage": storage}
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
