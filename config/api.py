@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import defaults
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
@@ -69,6 +70,32 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return drf_exception_handler(exc, context)
 
 
+class ApiTrailingSlash:
+    """An API route answers without its trailing slash too: the request is served as
+    the slashed route (no redirect, which a POST cannot follow); URLs the API writes
+    keep their one canonical spelling."""
+
+    def __init__(self, get_response: Any):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if path.startswith("/api/") and not path.endswith("/"):
+            urlconf = getattr(request, "urlconf", None)
+            if not _resolves(path, urlconf) and _resolves(path + "/", urlconf):
+                request.path_info = path + "/"
+                request.path = request.path + "/"
+        return self.get_response(request)
+
+
+def _resolves(path: str, urlconf: Any) -> bool:
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return False
+    return match.url_name != "api-not-found"
+
+
 class RequestLimits:
     """A NUL in a URL is refused with 400 (no route or filter can use one, and
     PostgreSQL refuses to compare with it); API request bodies larger than
@@ -97,7 +124,7 @@ class RequestLimits:
         return self.get_response(request)
 
 
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": f"Nothing at {request.path}."}, status=404)
     return defaults.page_not_found(request, exception)

@@ -3,7 +3,8 @@ start-up)."""
 
 from __future__ import annotations
 
-from rest_framework.permissions import DjangoModelPermissions
+from django.conf import settings
+from rest_framework.permissions import BasePermission, DjangoModelPermissions
 
 
 class ModelPermissions(DjangoModelPermissions):
@@ -17,3 +18,13 @@ class ModelPermissions(DjangoModelPermissions):
         "GET": ["%(app_label)s.view_%(model_name)s"],
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
     }
+
+
+class ApiDocsAccess(BasePermission):
+    """The schema and the Swagger UI: open to all when PLAYBACK_PUBLIC_API_DOCS (the
+    development default), else to signed-in users (a token or the admin's session)."""
+
+    def has_permission(self, request, view) -> bool:
+        return settings.PLAYBACK_PUBLIC_API_DOCS or bool(
+            request.user and request.user.is_authenticated
+        )

@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "config.logs.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "config.api.RequestLimits",
+    "config.api.ApiTrailingSlash",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -181,7 +182,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": ["config.permissions.ApiDocsAccess"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI's assets come from the drf-spectacular-sidecar package, not a CDN.
     "ENUM_NAME_OVERRIDES": {
@@ -194,6 +195,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# The OpenAPI schema and its Swagger UI (/api/schema/, /api/docs/) need no sign-in
+# when this is on (the development default); in production they need one.
+PLAYBACK_PUBLIC_API_DOCS = env_bool("PLAYBACK_PUBLIC_API_DOCS", not PRODUCTION)
 
 # Request bodies: JSON only, at most this big (a 1,000-step flow is ~150 KB).
 PLAYBACK_MAX_BODY_BYTES = env_int("PLAYBACK_MAX_BODY_BYTES", 1024 * 1024)

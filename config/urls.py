@@ -1,22 +1,19 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.api import not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("playback.api.urls")),
     path("api/", include("flows.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    # The docs page sends people to the admin login; the schema itself needs a token
-    # or a session like every other API route.
-    path(
-        "api/docs/",
-        login_required(
-            SpectacularSwaggerView.as_view(url_name="schema"), login_url="/admin/login/"
-        ),
-        name="docs",
-    ),
+    # Public when PLAYBACK_PUBLIC_API_DOCS (config.permissions.ApiDocsAccess).
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Anything else under /api/ is a JSON 404, in development too (where Django's
+    # own 404 page would answer, and APPEND_SLASH would redirect a POST).
+    re_path(r"^api/", not_found, name="api-not-found"),
 ]
 
 handler404 = "config.api.not_found"

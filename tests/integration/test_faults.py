@@ -72,6 +72,9 @@ def test_a_killed_worker_is_found_its_run_ended_and_the_next_run_played(
         cleanup = time.monotonic() - killed_at
         wait_until(lambda: Run.objects.get(pk=after.pk).status == "success", timeout_s=60)
         assert any("ready for work" in line for line in cluster.lines[-20:])
+    # The workers log like the web server: one JSON line a record, here the sweep's.
+    swept = [json.loads(line) for line in cluster.lines if '"logger": "playback.sweeper"' in line]
+    assert swept and "worker lost" in swept[0]["message"]
     lost.refresh_from_db()
     assert lost.error == f"Worker lost: its worker process {worker} is gone"
     statuses = list(lost.step_results.values_list("status", flat=True))

@@ -40,6 +40,7 @@ API = [
     ("change a device", "edit", "patch", "/api/devices/spare/", {"name": "x"}, 200),
     ("delete a device", "edit", "delete", "/api/devices/spare/", None, 204),
     ("the schema", "auth", "get", "/api/schema/", None, 200),
+    ("the docs", "auth", "get", "/api/docs/", None, 200),
 ]
 ADMIN = [
     ("admin: runs", "view", "get", "/admin/playback/run/", None, 200),
@@ -56,6 +57,12 @@ ADMIN = [
     ("admin: a device", "view", "get", "/admin/playback/device/{device}/change/", None, 200),
     ("admin: add a device", "edit", "get", "/admin/playback/device/add/", None, 200),
 ]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def private_api_docs(settings):
+    """As in production: the schema and docs need a sign-in too."""
+    settings.PLAYBACK_PUBLIC_API_DOCS = False
 
 
 @pytest.fixture
