@@ -184,6 +184,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["config.permissions.ApiDocsAccess"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.add_error_answers",  # typed 4xx bodies, integer path ids
+    ],
     # Swagger UI's assets come from the drf-spectacular-sidecar package, not a CDN.
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "playback.api.enums.RUN_STATUS",

@@ -137,12 +137,13 @@ def start_run_once(
     return run, True
 
 
-def rerun(*, run: Run, requested_by: Any = None) -> Run:
-    """Start the same flow on the same device with the same settings."""
+def rerun(*, run: Run, requested_by: Any = None, **overrides: Any) -> Run:
+    """Start the same flow on the same device with the same settings, but for the
+    settings given (by field name) in `overrides`."""
     return start_run(
         flow=run.flow,
         device=run.device,
-        settings=run.settings,
+        settings=dataclasses.replace(run.settings, **overrides),
         requested_by=requested_by,
         rerun_of=run,
     )

@@ -64,6 +64,13 @@ def from_request(data: Any) -> RunSettings:
     return settings
 
 
+def overrides_from_request(data: Any) -> dict[str, Any]:
+    """The settings a request gives, checked, by field name: what a re-run changes."""
+    given = from_request(data)
+    keys = data if isinstance(data, Mapping) else {}
+    return {API_KEYS[key]: getattr(given, API_KEYS[key]) for key in keys}
+
+
 def shown(settings: RunSettings) -> dict[str, Any]:
     """A run's settings as the API shows them (camelCase keys)."""
     return {

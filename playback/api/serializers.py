@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import MAX_ID, unique_or_400
@@ -20,6 +21,11 @@ class StepResultSerializer(serializers.ModelSerializer):
     step = serializers.IntegerField(source="step_number")
     error = serializers.SerializerMethodField()
     screenshot = serializers.SerializerMethodField()
+    attempt_errors = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The error of each failed attempt, in order.",
+    )
     screenshot_pruned = serializers.BooleanField(
         read_only=True,
         help_text="It had a screenshot, removed by retention (PLAYBACK_KEEP_MEDIA_DAYS).",
@@ -197,8 +203,48 @@ class StartRunSerializer(serializers.Serializer):
         return value
 
 
+class RerunSerializer(serializers.Serializer):
+    """A re-run's optional body: settings that replace the original run's (only the
+    keys given; the rest are the original's)."""
+
+    settings = SettingsSerializer(required=False)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if data in (None, ""):
+            data = {}
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send nothing, or a JSON object with settings."]}
+            )
+        unknown = sorted(set(data) - {"settings"})
+        if unknown:
+            raise serializers.ValidationError(
+                {key: ["Unknown field. Allowed: settings."] for key in unknown}
+            )
+        try:
+            return {"overrides": run_settings.overrides_from_request(data.get("settings", {}))}
+        except SettingsError as exc:
+            raise serializers.ValidationError(
+                {"settings": {key: [message] for key, message in exc.errors.items()}}
+            ) from None
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": True,
+        "description": "Appium capabilities merged into the session's (at most 10 levels, 64 KB).",
+    }
+)
+class CapabilitiesField(serializers.JSONField):
+    pass
+
+
 class DeviceSerializer(serializers.ModelSerializer):
     current_run = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    capabilities = CapabilitiesField(
+        required=False, validators=Device._meta.get_field("capabilities").validators
+    )
 
     class Meta:
         model = Device

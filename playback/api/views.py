@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_view,
     inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
@@ -26,6 +27,7 @@ from playback.api import run_settings
 from playback.api.filters import RunFilter
 from playback.api.serializers import (
     DeviceSerializer,
+    RerunSerializer,
     RunSerializer,
     RunSummarySerializer,
     StartRunSerializer,
@@ -132,6 +134,11 @@ class StartRunView(APIView):
             409: OpenApiResponse(description="The Idempotency-Key was used for another body."),
         },
         summary="Start playing a flow on a device",
+        description=(
+            "Queues a run of a flow on a device with optional settings (every key optional; "
+            "the table is in docs/engine.md). 202 with the run and its `Location`; with "
+            "`?wait=N` the answer waits for the run's end (200) or for N seconds (202)."
+        ),
     )
     def post(self, request: Request) -> Response:
         wait = wait_seconds(request)
@@ -161,6 +168,23 @@ class StartRunView(APIView):
         return answer_started(request, run, wait)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List runs, newest first",
+        description=(
+            "Runs without their steps, paginated (`page`, `page_size` up to 200), "
+            "filtered by the query parameters below; an unknown parameter or value is a 400."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="A run with every step finished so far",
+        description=(
+            "The run resource: its settings, counters, timings and error, and each finished "
+            "step with its attempts, errors, screenshot URL and the step as it was played. "
+            "While the run plays, `steps` grows as steps finish."
+        ),
+    ),
+)
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Runs, newest first; the list has no steps, a run's page has every finished step."""
 
@@ -182,16 +206,28 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     @extend_schema(
-        request=None,
+        request=RerunSerializer,
         parameters=[WAIT_PARAMETER],
         responses={202: RunSerializer, 200: RunSerializer, 400: ERRORS},
-        summary="Play the same flow on the same device with the same settings",
+        summary="Play a run again: the same flow, device and settings",
+        description=(
+            "Queues a new run of the same flow on the same device with the same settings; "
+            '`rerun_of` names the original. An optional body `{"settings": {...}}` '
+            'replaces the settings it names (e.g. `{"retryPerStep": 2}`); the others '
+            "stay the original's."
+        ),
     )
     @action(detail=True, methods=["post"])
     def rerun(self, request: Request, pk: str) -> Response:
         wait = wait_seconds(request)
+        body = RerunSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
         try:
-            run = services.rerun(run=self.get_object(), requested_by=request.user)
+            run = services.rerun(
+                run=self.get_object(),
+                requested_by=request.user,
+                **body.validated_data["overrides"],
+            )
         except services.RunRequestError as exc:
             raise refused(exc) from None
         return answer_started(request, run, wait)
@@ -199,7 +235,12 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(
         request=None,
         responses={200: RunSerializer, 409: OpenApiResponse(description="Already ended.")},
-        summary="Cancel a queued run at once, a running one before its next step",
+        summary="Cancel a run",
+        description=(
+            "A queued run is cancelled at once. A running run answers at once with "
+            "`cancel_requested: true`: the step in flight finishes and the next does not "
+            "start. A run that has ended is a 409."
+        ),
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
@@ -210,6 +251,21 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return run_response(request, run, code=status.HTTP_200_OK)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List devices", description="Every device, by device id."),
+    create=extend_schema(
+        summary="Add a device",
+        description="Its Appium URL must be allowed by PLAYBACK_APPIUM_ALLOWED_HOSTS.",
+    ),
+    retrieve=extend_schema(summary="A device", description="A device by its device id."),
+    update=extend_schema(summary="Replace a device", description="Every field given anew."),
+    partial_update=extend_schema(
+        summary="Change a device", description="Only the fields given change."
+    ),
+    destroy=extend_schema(
+        summary="Delete a device", description="A device with runs is kept (409)."
+    ),
+)
 class DeviceViewSet(viewsets.ModelViewSet):
     """Devices, addressed by their device id (serial/UDID)."""
 

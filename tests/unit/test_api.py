@@ -534,3 +534,33 @@ def test_the_docs_and_schema_are_public_in_development_and_need_a_sign_in_otherw
     assert anonymous.get("/api/docs/").status_code == 401
     assert api.get("/api/schema/").status_code == 200  # a token is enough
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_a_rerun_body_overrides_the_settings_it_names(api, flow, device):
+    run = finished_run(flow, device)
+    response = api.post(
+        f"/api/playback/runs/{run.pk}/rerun/",
+        {"settings": {"retryPerStep": 2, "failureBehaviour": "continue"}},
+        format="json",
+    )
+    assert response.status_code == 202
+    settings = response.json()["settings"]
+    assert (settings["retryPerStep"], settings["failureBehaviour"]) == (2, "continue")
+    assert settings["restartApp"] is run.settings.restart_app  # the others are the original's
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ({"settings": {"retryPerStep": -1}}, "settings"),
+        ({"settings": {"retryPerStap": 1}}, "settings"),
+        ({"device_id": "other"}, "device_id"),
+        ([1], "non_field_errors"),
+    ],
+)
+def test_a_rerun_body_that_cannot_be_used_is_a_400_not_ignored(api, flow, device, body, key):
+    run = finished_run(flow, device)
+    response = api.post(f"/api/playback/runs/{run.pk}/rerun/", body, format="json")
+    assert response.status_code == 400
+    assert key in response.json()
+    assert not Run.objects.filter(rerun_of=run).exists()
