@@ -84,6 +84,9 @@ def _is_int(value: Any) -> bool:
 
 
 def _int_in(errors: dict[str, str], path: str, value: Any, low: int, high: int) -> int | None:
+    if value is None:
+        errors[path] = f"Required: a whole number from {low} to {high}."
+        return None
     if not _is_int(value):
         errors[path] = f"Must be a whole number from {low} to {high} (got {value!r})."
         return None
@@ -243,3 +246,26 @@ def parse_flow(data: Any) -> FlowDefinition:
     if errors:
         raise DefinitionError(errors)
     return FlowDefinition(name.strip(), platform, app_id.strip(), steps)
+
+
+def summary(step: Mapping[str, Any]) -> str:
+    """A step (its JSON shape) in one line, for people: "tap accessibility id='login'",
+    "type 'alice' into id='user'", "swipe (500, 1800) → (500, 600)"."""
+    locator = step.get("locator")
+    target = (
+        f"{locator.get('using')}={locator.get('value')!r}"
+        if isinstance(locator, Mapping)
+        else f"({step.get('x')}, {step.get('y')})"
+    )
+    action = step.get("action")
+    if action == Action.SWIPE:
+        return (
+            f"swipe ({step.get('start_x')}, {step.get('start_y')}) → "
+            f"({step.get('end_x')}, {step.get('end_y')})"
+        )
+    if action == Action.TYPE:
+        where = f" into {target}" if locator else ""
+        return f"type {step.get('text', '')!r}{where}"
+    if action == Action.TAP:
+        return f"tap {target}"
+    return str(action or "")

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import models, transaction
 
-from flows.definitions import FlowDefinition, StepDefinition
+from flows.definitions import FlowDefinition, StepDefinition, summary
 from playback import words
 
 
@@ -100,18 +100,4 @@ class Step(models.Model):
 
     def summary(self) -> str:
         """A one-line description for lists and logs."""
-        p = self.params or {}
-        target = (
-            f"{self.locator['using']}={self.locator['value']}"
-            if self.locator
-            else f"({p.get('x')}, {p.get('y')})"
-        )
-        if self.action == words.Action.SWIPE:
-            return (
-                f"swipe ({p.get('start_x')}, {p.get('start_y')}) → "
-                f"({p.get('end_x')}, {p.get('end_y')})"
-            )
-        if self.action == words.Action.TYPE:
-            where = f" into {target}" if self.locator else ""
-            return f"type {p.get('text', '')!r}{where}"
-        return f"tap {target}"
+        return summary(self.definition().as_json())

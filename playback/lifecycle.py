@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -156,9 +156,16 @@ class StepRecorder:
     is what the run said when the last step was written (no extra query per step).
     """
 
-    def __init__(self, run: Run, observer: StepObserver | None = None):
+    def __init__(
+        self,
+        run: Run,
+        observer: StepObserver | None = None,
+        *,
+        played: dict[int, dict[str, Any]] | None = None,
+    ):
         self.run = run
         self.observer = observer
+        self.played = played or {}  # step number -> the step as played
         self.recorded = 0
         self.tally: Counter[str] = Counter()  # kept as it goes: no recount per step
         self.cancel_requested: bool | None = None
@@ -167,7 +174,7 @@ class StepRecorder:
         self.tally[outcome.status] += 1
         counts = words.counters_from_tally(self.tally)
         try:
-            cancel = record_step(self.run, outcome, counts)
+            cancel = record_step(self.run, outcome, counts, self.played.get(outcome.step, {}))
         except BaseException:
             self.tally[outcome.status] -= 1  # the counters move only with the row
             raise
@@ -197,7 +204,9 @@ def stored_text(text: str) -> str:
     )
 
 
-def record_step(run: Run, outcome: StepOutcome, counts: dict[str, int]) -> bool | None:
+def record_step(
+    run: Run, outcome: StepOutcome, counts: dict[str, int], definition: dict[str, Any]
+) -> bool | None:
     """Write one played step of a running run with the run's counters, in one commit.
 
     Returns the run's `cancel_requested`, or None (and nothing kept) when the run
@@ -214,6 +223,7 @@ def record_step(run: Run, outcome: StepOutcome, counts: dict[str, int]) -> bool 
         step={
             "step_number": outcome.step,
             "action": outcome.action,
+            "definition": definition,
             "status": str(outcome.status),
             "attempts": outcome.attempts,
             "attempt_errors": [stored_text(e) for e in outcome.attempt_errors],
@@ -258,12 +268,12 @@ def finish(
     error: str = "",
     duration_ms: int | None,
     not_played: tuple[StepStatus, str] | None = None,
-    steps: Iterable[tuple[int, str]] | None = None,
+    steps: Sequence[dict[str, Any]] | None = None,
 ) -> bool:
     """running -> `status`, as the process that played it saw it end.
 
     Steps it never played are recorded with `not_played` (status, reason); `steps`
-    are the (number, action) pairs it played from (default: the flow's steps).
+    are the steps it played from, as played (default: the flow's steps now).
     False (and nothing written) when the run is not running any more.
     """
     return _end(
@@ -277,7 +287,7 @@ def finish(
 
 
 def end_interrupted(
-    run: Run, *, duration_ms: int, steps: Iterable[tuple[int, str]] | None = None
+    run: Run, *, duration_ms: int, steps: Sequence[dict[str, Any]] | None = None
 ) -> bool:
     """running -> cancelled: the playing process was stopped (Ctrl-C on `play`)."""
     return _end(
@@ -335,7 +345,7 @@ def _end(
     error: str,
     duration_ms: int | None,
     not_played: tuple[StepStatus, str],
-    steps: Iterable[tuple[int, str]] | None = None,
+    steps: Sequence[dict[str, Any]] | None = None,
 ) -> bool:
     finished_at = timezone.now()
     with transaction.atomic():
@@ -351,21 +361,30 @@ def _end(
 
 
 def _record_not_played(
-    run: Run, status: StepStatus, reason: str, *, steps: Iterable[tuple[int, str]] | None = None
+    run: Run,
+    status: StepStatus,
+    reason: str,
+    *,
+    steps: Sequence[dict[str, Any]] | None = None,
 ) -> None:
     """The one path for steps a run never played: each step without a result gets
-    `status` and `reason`, and the run's counters are recounted. Called inside the
-    transaction that ended the run."""
+    `status` and `reason` (and its snapshot), and the run's counters are recounted.
+    Called inside the transaction that ended the run."""
     done = dict(StepResult.objects.filter(run_id=run.pk).values_list("step_number", "status"))
     if steps is None:
-        steps = run.flow.steps.order_by("number").values_list("number", "action")
-    left = [(number, action) for number, action in steps if number not in done]
+        steps = [step.definition().as_json() for step in run.flow.steps.order_by("number")]
+    left = [step for step in steps if step["step"] not in done]
     StepResult.objects.bulk_create(
         [
             StepResult(
-                run_id=run.pk, step_number=number, action=action, status=status, error=reason
+                run_id=run.pk,
+                step_number=step["step"],
+                action=step["action"],
+                definition=step,
+                status=status,
+                error=reason,
             )
-            for number, action in left
+            for step in left
         ]
     )
     tally = Counter(done.values())

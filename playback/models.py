@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from config.inputs import json_problem
+from flows.definitions import summary
 from flows.models import Flow
 from playback import words
 from playback.network import appium_url_problem
@@ -195,6 +196,9 @@ class StepResult(models.Model):
     )
     step_number = models.PositiveIntegerField()
     action = models.CharField(max_length=16, choices=words.choices(words.Action))
+    definition = models.JSONField(
+        default=dict, blank=True, help_text="The step as it was played (the flow JSON's shape)."
+    )
     status = models.CharField(max_length=16, choices=words.choices(StepStatus))
     attempts = models.PositiveIntegerField(default=0)
     attempt_errors = models.JSONField(default=list, blank=True)
@@ -212,6 +216,10 @@ class StepResult(models.Model):
 
     def __str__(self) -> str:
         return f"Step {self.step_number}: {self.status}"
+
+    def summary(self) -> str:
+        """What the step did, in one line (from its snapshot; older rows: its action)."""
+        return summary(self.definition) if self.definition else self.action
 
 
 class IdempotencyKey(models.Model):

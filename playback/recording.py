@@ -24,6 +24,7 @@ STEP_FIELDS = (
     "run",
     "step_number",
     "action",
+    "definition",
     "status",
     "attempts",
     "attempt_errors",
@@ -73,7 +74,7 @@ def _one_statement_sql() -> str:
 
 # Only these columns need the field's own conversion to a database value (JSON text,
 # a file's name); the rest are plain numbers and strings, the moment is adapted once.
-CONVERTED = ("attempt_errors", "screenshot")
+CONVERTED = ("definition", "attempt_errors", "screenshot")
 
 
 @cache

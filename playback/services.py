@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from flows.models import Flow
+from flows.models import Step as FlowStep
 from playback import engine, lifecycle
 from playback.drivers import registry
 from playback.drivers.registry import SessionOpener
@@ -228,26 +229,26 @@ def execute_run(
 
 def engine_steps(flow: Flow) -> list[engine.Step]:
     """The flow's stored steps as the engine's dataclasses."""
-    steps = []
-    for step in flow.steps.all():
-        p = step.params or {}
-        steps.append(
-            engine.Step(
-                number=step.number,
-                action=Action(step.action),
-                locator=engine.Locator(**step.locator) if step.locator else None,
-                x=p.get("x"),
-                y=p.get("y"),
-                start_x=p.get("start_x"),
-                start_y=p.get("start_y"),
-                end_x=p.get("end_x"),
-                end_y=p.get("end_y"),
-                duration_ms=p.get("duration", 500),
-                text=p.get("text"),
-                timeout_ms=step.timeout_ms,
-            )
-        )
-    return steps
+    return [engine_step(step) for step in flow.steps.all()]
+
+
+def engine_step(step: FlowStep) -> engine.Step:
+    """A stored step as the engine's dataclass."""
+    p = step.params or {}
+    return engine.Step(
+        number=step.number,
+        action=Action(step.action),
+        locator=engine.Locator(**step.locator) if step.locator else None,
+        x=p.get("x"),
+        y=p.get("y"),
+        start_x=p.get("start_x"),
+        start_y=p.get("start_y"),
+        end_x=p.get("end_x"),
+        end_y=p.get("end_y"),
+        duration_ms=p.get("duration", 500),
+        text=p.get("text"),
+        timeout_ms=step.timeout_ms,
+    )
 
 
 def engine_timing() -> engine.Timing:
@@ -292,8 +293,9 @@ def _play(
 ) -> Run:
     run_id = run.pk
     started = time.monotonic()
-    steps = engine_steps(run.flow)
-    played_from = [(step.number, str(step.action)) for step in steps]
+    flow_steps = list(run.flow.steps.all())
+    steps = [engine_step(step) for step in flow_steps]
+    played_from = [step.definition().as_json() for step in flow_steps]
     if len(steps) != run.total_steps:  # the flow was edited while the run waited
         run.total_steps = len(steps)
         Run.objects.filter(pk=run_id).update(total_steps=len(steps))
@@ -305,7 +307,9 @@ def _play(
             duration_ms=0,
         )
         return run
-    recorder = lifecycle.StepRecorder(run, on_step)
+    recorder = lifecycle.StepRecorder(
+        run, on_step, played={step["step"]: step for step in played_from}
+    )
 
     def should_cancel() -> bool:
         # Right after a step was written, its UPDATE already told us; otherwise

@@ -31,6 +31,16 @@ class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class RunFilter(django_filters.FilterSet):
+    flaky = django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_flaky",
+        help_text="true: runs with a flaky step; false: runs without.",
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=["queued_at", "finished_at", "duration_ms", "status", "flaky_steps"],
+        help_text="A field to sort by, - for descending (default: -queued_at).",
+    )
+
     status = django_filters.MultipleChoiceFilter(
         choices=words.choices(words.RunStatus),
         help_text="Repeat for several: ?status=failed&status=error",
@@ -48,4 +58,11 @@ class RunFilter(django_filters.FilterSet):
 
     class Meta:
         model = Run
-        fields = ["status", "flow", "device", "queued_after", "queued_before"]
+        fields = ["status", "flow", "device", "queued_after", "queued_before", "flaky", "ordering"]
+
+    def filter_flaky(self, queryset, name: str, value: str):
+        return (
+            queryset.filter(flaky_steps__gt=0)
+            if value == "true"
+            else queryset.filter(flaky_steps=0)
+        )

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from config.api import MAX_ID, unique_or_400
 from flows.models import Flow
+from flows.serializers import StepSerializer
 from playback import services
 from playback.api import run_settings
 from playback.api.run_settings import SettingsSerializer
@@ -21,6 +22,10 @@ class StepResultSerializer(serializers.ModelSerializer):
     step = serializers.IntegerField(source="step_number")
     error = serializers.SerializerMethodField()
     screenshot = serializers.SerializerMethodField()
+    definition = StepSerializer(
+        read_only=True, help_text="The step as it was played (the flow may have changed since)."
+    )
+    summary = serializers.CharField(read_only=True, help_text="What the step did, in one line.")
     attempt_errors = serializers.ListField(
         child=serializers.CharField(),
         read_only=True,
@@ -36,6 +41,8 @@ class StepResultSerializer(serializers.ModelSerializer):
         fields = [
             "step",
             "action",
+            "summary",
+            "definition",
             "status",
             "attempts",
             "duration_ms",
@@ -54,6 +61,8 @@ class StepResultSerializer(serializers.ModelSerializer):
         return {
             "step": result.step_number,
             "action": result.action,
+            "summary": result.summary(),
+            "definition": result.definition or None,
             "status": result.status,
             "attempts": result.attempts,
             "duration_ms": result.duration_ms,
@@ -87,7 +96,9 @@ class RunSummarySerializer(serializers.ModelSerializer):
 
     run_id = serializers.IntegerField(source="pk", read_only=True)
     flow_id = serializers.IntegerField(read_only=True)
+    flow_name = serializers.CharField(source="flow.name", read_only=True)
     device_id = serializers.CharField(source="device.device_id", read_only=True)
+    device_name = serializers.CharField(source="device.name", read_only=True)
     settings = SettingsSerializer(read_only=True)
     error = serializers.SerializerMethodField()
 
@@ -96,7 +107,9 @@ class RunSummarySerializer(serializers.ModelSerializer):
         fields = [
             "run_id",
             "flow_id",
+            "flow_name",
             "device_id",
+            "device_name",
             "status",
             "settings",
             "total_steps",

@@ -47,7 +47,9 @@ ERRORS = OpenApiResponse(description="What to fix, per field: {field: [message]}
 
 
 def run_response(request: Request, run: Run, *, code: int) -> Response:
-    run = Run.objects.select_related("device").prefetch_related("step_results").get(pk=run.pk)
+    run = (
+        Run.objects.select_related("flow", "device").prefetch_related("step_results").get(pk=run.pk)
+    )
     location = reverse("playback:run-detail", kwargs={"pk": run.pk})
     return Response(
         RunSerializer(run, context={"request": request}).data,
@@ -188,7 +190,7 @@ class StartRunView(APIView):
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Runs, newest first; the list has no steps, a run's page has every finished step."""
 
-    queryset = Run.objects.select_related("device").order_by("-queued_at", "-pk")
+    queryset = Run.objects.select_related("flow", "device").order_by("-queued_at", "-pk")
     filterset_class = RunFilter
     lookup_value_regex = ID_PATTERN
 

@@ -215,12 +215,13 @@ def test_a_run_has_the_seeds_fields_and_ours(api, flow, device):
         "run_id", "flow_id", "device_id", "status", "settings", "total_steps",
         "successful_steps", "flaky_steps", "failed_steps", "skipped_steps", "blocked_steps",
         "duration_ms", "queued_at", "started_at", "finished_at", "error", "steps",
-        "cancel_requested",
+        "cancel_requested", "flow_name", "device_name", "media_bytes", "media_pruned_at",
     }  # fmt: skip
+    assert (body["flow_name"], body["device_id"]) == (flow.name, device.device_id)
     step = body["steps"][1]
     assert set(step) == {
-        "step", "action", "status", "attempts", "duration_ms", "error", "attempt_errors",
-        "screenshot", "screenshot_pruned",
+        "step", "action", "summary", "definition", "status", "attempts", "duration_ms",
+        "error", "attempt_errors", "screenshot", "screenshot_pruned",
     }  # fmt: skip
     assert step["status"] == "flaky"
     assert step["attempt_errors"] == ["Element not found"]
@@ -564,3 +565,37 @@ def test_a_rerun_body_that_cannot_be_used_is_a_400_not_ignored(api, flow, device
     assert response.status_code == 400
     assert key in response.json()
     assert not Run.objects.filter(rerun_of=run).exists()
+
+
+def test_runs_filter_by_flakiness_order_and_page_size(api, flow, device):
+    flaky = finished_run(flow, device, ("pass", "flaky"), duration_ms=500)
+    clean = finished_run(flow, device, ("pass", "pass"), duration_ms=100)
+    Run.objects.filter(pk=flaky.pk).update(flaky_steps=1)
+
+    def ids(query):
+        return [r["run_id"] for r in api.get(f"/api/playback/runs/?{query}").json()["results"]]
+
+    assert ids("flaky=true") == [flaky.pk]
+    assert ids("flaky=false") == [clean.pk]
+    assert ids("ordering=duration_ms") == [clean.pk, flaky.pk]
+    assert ids("ordering=-duration_ms") == [flaky.pk, clean.pk]
+    page = api.get("/api/playback/runs/?page_size=1").json()
+    assert len(page["results"]) == 1 and page["count"] == 2 and page["next"]
+
+
+@pytest.mark.parametrize(
+    ("query", "key"),
+    [
+        ("flaky=maybe", "flaky"),
+        ("ordering=colour", "ordering"),
+        ("page_size=201", "page_size"),
+        ("page_size=0", "page_size"),
+        ("page_size=ten", "page_size"),
+        ("colour=red", "colour"),
+        ("statuss=failed", "statuss"),
+    ],
+)
+def test_an_unknown_filter_or_value_is_a_400_not_ignored(api, query, key):
+    response = api.get(f"/api/playback/runs/?{query}")
+    assert response.status_code == 400
+    assert key in response.json()

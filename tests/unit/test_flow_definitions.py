@@ -57,7 +57,7 @@ def test_a_step_round_trips_through_its_json():
         ({"action": "press"}, "steps[0].action", "Must be one of tap, swipe, type (got 'press')"),
         ({"x": 1}, "steps[0].action", "Must be one of tap, swipe, type (got None)"),
         ({"action": "tap"}, "steps[0]", "A tap needs a locator or x and y screen coordinates."),
-        ({"action": "tap", "x": 1}, "steps[0].y", "Must be a whole number from 0 to 100000"),
+        ({"action": "tap", "x": 1}, "steps[0].y", "Required: a whole number from 0 to 100000"),
         (
             {"action": "tap", "x": 1, "y": 2, "locator": LOGIN},
             "steps[0]",
@@ -68,7 +68,7 @@ def test_a_step_round_trips_through_its_json():
         ({"action": "type"}, "steps[0].text", "Required: the text to type"),
         ({"action": "type", "text": ""}, "steps[0].text", "Required: the text to type"),
         ({"action": "type", "text": 5}, "steps[0].text", "Required: the text to type"),
-        ({"action": "swipe", "start_x": 1}, "steps[0].start_y", "Must be a whole number"),
+        ({"action": "swipe", "start_x": 1}, "steps[0].start_y", "Required: a whole number"),
         (
             {"action": "tap", "locator": {"using": "css", "value": "a"}},
             "steps[0].locator.using",
@@ -137,3 +137,8 @@ def test_a_flow_must_be_an_object():
 def test_huge_step_lists_are_refused():
     steps = [{"action": "tap", "x": 1, "y": 1}] * (MAX_STEPS + 1)
     assert f"At most {MAX_STEPS} steps" in errors_of(flow(*steps))["steps"]
+
+
+def test_a_missing_coordinate_says_it_is_required_and_what_it_takes():
+    errors = errors_of(flow({"action": "swipe", "start_x": 1, "start_y": 2, "end_x": 3}))
+    assert errors["steps[0].end_y"] == "Required: a whole number from 0 to 100000."

@@ -189,3 +189,29 @@ def test_the_api_shows_the_steps_finished_so_far_while_a_run_plays(flow, device,
 
     play(flow, device, driver=ScriptedDriver(), on_step=look)
     assert seen == [("running", [1], 1), ("running", [1, 2], 2), ("running", [1, 2, 3], 3)]
+
+
+def test_each_step_keeps_the_step_as_it_was_played_even_after_the_flow_changes(
+    flow, device, play, api
+):
+    run = play(flow, device, driver=ScriptedDriver(find_failures={"c": 9}))
+    flow.steps.filter(number=2).update(locator={"using": "id", "value": "renamed"})
+    body = api.get(f"/api/playback/runs/{run.pk}/").json()
+    second = body["steps"][1]
+    assert second["definition"] == {
+        "step": 2,
+        "action": "tap",
+        "locator": {"using": "id", "value": "b"},
+    }
+    assert second["summary"] == "tap id='b'"
+    assert body["steps"][2]["summary"] == "tap id='c'" and body["steps"][2]["status"] == "fail"
+
+
+def test_steps_never_played_keep_their_snapshot_too(flow, device):
+    run = services.start_run(flow=flow, device=device)
+    services.cancel_run(run=run)
+    assert [r.summary() for r in run.step_results.all()] == [
+        "tap id='a'",
+        "tap id='b'",
+        "tap id='c'",
+    ]

@@ -123,7 +123,11 @@ class Command(OneLineErrorsCommand):
             )
         except KeyboardInterrupt:
             self.stderr.write(f"\nInterrupted: run {run.pk} ended as cancelled.")
-        run = Run.objects.select_related("device").prefetch_related("step_results").get(pk=run.pk)
+        run = (
+            Run.objects.select_related("flow", "device")
+            .prefetch_related("step_results")
+            .get(pk=run.pk)
+        )
         self.stdout.write(json.dumps(RunSerializer(run).data, indent=2))
         if run.error:
             self.stderr.write(f"Run {run.pk} {run.status}: {run.error}")
