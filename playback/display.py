@@ -89,3 +89,10 @@ def settings_rows(settings: RunSettings) -> list[tuple[str, str]]:
             shown = f"{value} {setting.unit}".strip()
         rows.append((setting.label, shown))
     return rows
+
+
+def requested_by(run: Run) -> str:
+    """Who started a run: the user, or where a command line started it."""
+    if run.requested_by_id is not None:
+        return run.requested_by.get_username()
+    return run.requested_from or "-"

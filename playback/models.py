@@ -151,6 +151,9 @@ class Run(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    requested_from = models.CharField(
+        max_length=200, blank=True, help_text='Who started it without a user: "alice@ci-7 (play)".'
+    )
     rerun_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
     )

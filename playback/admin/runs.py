@@ -23,7 +23,8 @@ from django.views.decorators.http import require_POST
 
 from playback import display, evidence, services, words
 from playback.admin.filters import HasFlakyStepsFilter, OutcomeFilter
-from playback.models import Run, StepResult
+from playback.admin.steps import StepPages, StepResultInline
+from playback.models import Run
 
 
 class RunChangeList(ChangeList):
@@ -40,47 +41,12 @@ class RunChangeList(ChangeList):
         return queryset.select_related(None).prefetch_related("flow", "device", "requested_by")
 
 
-class StepResultInline(admin.TabularInline):
-    model = StepResult
-    extra = 0
-    max_num = 0
-    can_delete = False
-    ordering = ["step_number"]
-    fields = ["step_number", "action", "status_badge", "attempts", "duration", "errors", "shot"]
-    readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[StepResult]:
-        return super().get_queryset(request).select_related("run")  # pruned or not
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="status")
-    def status_badge(self, result: StepResult) -> str:
-        return display.badge(result.status)
-
-    @admin.display(description="duration")
-    def duration(self, result: StepResult) -> str:
-        return f"{result.duration_ms} ms"
-
-    @admin.display(description="error")
-    def errors(self, result: StepResult) -> str:
-        return display.part("step_error", result=result)
-
-    @admin.display(description="screenshot")
-    def shot(self, result: StepResult) -> str:
-        return display.part("step_shot", result=result)
-
-
 def waited_s(run: Run) -> float | None:
     return (run.started_at - run.queued_at).total_seconds() if run.started_at else None
 
 
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(StepPages, admin.ModelAdmin):
     list_display = [
         "id",
         "flow",
@@ -119,8 +85,8 @@ class RunAdmin(admin.ModelAdmin):
                 "fields": [
                     "flow",
                     "device",
-                    "status_badge",
-                    "steps",
+                    "state",
+                    "step_summary",
                     "error_text",
                     "screenshots",
                     "links",
@@ -128,13 +94,15 @@ class RunAdmin(admin.ModelAdmin):
             },
         ),
         ("Settings used", {"fields": ["settings_table"]}),
-        ("Timeline", {"fields": ["timeline", "requested_by", "rerun_of_link"]}),
+        ("Timeline", {"fields": ["timeline", "requested", "rerun_of_link", "reruns"]}),
     ]
     readonly_fields = [
         "flow",
         "device",
-        "status_badge",
-        "steps",
+        "state",
+        "reruns",
+        "requested",
+        "step_summary",
         "error_text",
         "screenshots",
         "links",
@@ -179,6 +147,37 @@ class RunAdmin(admin.ModelAdmin):
     def steps(self, run: Run) -> str:
         return display.step_counts(run)
 
+    @admin.display(description=display.COUNTS_HEADER)
+    def step_summary(self, run: Run) -> str:
+        first_failure = (
+            run.step_results.filter(status=words.StepStatus.FAIL)
+            .order_by("step_number")
+            .values_list("step_number", flat=True)
+            .first()
+        )
+        counts = display.step_counts(run)
+        return display.part("steps_summary", counts=counts, first_failure=first_failure)
+
+    @admin.display(description="status")
+    def state(self, run: Run) -> str:
+        done = sum(run.step_tally().values())
+        return display.part(
+            "run_state",
+            run=run,
+            badge=display.badge(run.status),
+            done=done,
+            waiting=services.why_waiting(run),
+        )
+
+    @admin.display(description="re-run as")
+    def reruns(self, run: Run) -> str:
+        ids = list(run.reruns.order_by("pk").values_list("pk", flat=True))
+        return display.part("run_links", ids=ids)
+
+    @admin.display(description="requested by")
+    def requested(self, run: Run) -> str:
+        return display.requested_by(run)
+
     @admin.display(description="duration", ordering="duration_ms")
     def duration(self, run: Run) -> str:
         return display.seconds(run.duration_ms)
@@ -218,24 +217,21 @@ class RunAdmin(admin.ModelAdmin):
         return display.part("timeline", run=run, waited=waited_s(run), ran=ran)
 
     # --- actions ----------------------------------------------------------------------
-    def _rerun(self, request: HttpRequest, runs: list[Run], left_out: list[str]) -> None:
+    def _rerun(
+        self, request: HttpRequest, runs: list[Run], left_out: list[tuple[int, str]]
+    ) -> None:
         queued, refused = [], []
         for run in sorted(runs, key=lambda r: r.pk):  # re-queue in their original order
             try:
                 queued.append(services.rerun(run=run, requested_by=request.user))
             except services.RunRequestError as exc:
-                refused.append(f"#{run.pk} ({'; '.join(map(str, exc.errors.values()))})")
+                refused.append((run.pk, "; ".join(map(str, exc.errors.values()))))
         if queued:
-            self.message_user(
-                request,
-                f"Queued {len(queued)} re-run(s): "
-                + ", ".join(f"#{r.pk} of #{r.rerun_of_id}" for r in queued)
-                + ".",
-                messages.SUCCESS,
-            )
+            pairs = [(new.pk, new.rerun_of_id) for new in queued]
+            self.message_user(request, display.part("rerun_queued", pairs=pairs), messages.SUCCESS)
         if left_out or refused:
             self.message_user(
-                request, "Left out: " + "; ".join(left_out + refused) + ".", messages.WARNING
+                request, display.part("runs_left_out", runs=left_out + refused), messages.WARNING
             )
 
     @admin.action(description="Re-run selected runs", permissions=["rerun"])
@@ -249,7 +245,7 @@ class RunAdmin(admin.ModelAdmin):
         runs = list(queryset.select_related("flow", "device"))
         failed = [run for run in runs if run.status in words.NOT_PASSED_RUN_STATUSES]
         left_out = [
-            f"#{run.pk} ({run.get_status_display().lower()}, not failed)"
+            (run.pk, f"{run.get_status_display().lower()}, not failed")
             for run in runs
             if run.status not in words.NOT_PASSED_RUN_STATUSES
         ]
@@ -282,6 +278,11 @@ class RunAdmin(admin.ModelAdmin):
                 "<int:run_id>/cancel/",
                 view(require_POST(self.cancel_view)),
                 name="playback_run_cancel",
+            ),
+            path(
+                "<int:run_id>/steps/<int:step>/",
+                view(self.step_view),
+                name="playback_run_step",
             ),
             path(
                 "<int:run_id>/steps/<int:step>/thumbnail/",
@@ -342,25 +343,3 @@ class RunAdmin(admin.ModelAdmin):
         except services.RunConflict as exc:
             self.message_user(request, str(exc), messages.WARNING)
         return self._redirect_to(run.pk)
-
-    def _image(self, request: HttpRequest, run_id: int, step: int, make) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied("You may not see run history.")
-        result = (
-            StepResult.objects.select_related("run").filter(run_id=run_id, step_number=step).first()
-        )
-        if result is None:
-            data = evidence.placeholder_png()
-        elif result.run.media_pruned_at is not None:
-            data = evidence.placeholder_png("screenshot pruned")
-        else:
-            data = make(result)
-        response = HttpResponse(data, content_type="image/png")
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
-
-    def thumbnail_view(self, request: HttpRequest, run_id: int, step: int) -> HttpResponse:
-        return self._image(request, run_id, step, evidence.thumbnail_png)
-
-    def screenshot_view(self, request: HttpRequest, run_id: int, step: int) -> HttpResponse:
-        return self._image(request, run_id, step, evidence.screenshot_png)

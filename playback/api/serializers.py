@@ -138,10 +138,17 @@ class RunSerializer(RunSummarySerializer):
     """The run resource: the summary plus every finished step so far."""
 
     steps = StepResultSerializer(source="step_results", many=True, read_only=True)
+    waiting = serializers.SerializerMethodField(
+        help_text='Why a queued run waits ("Device sim-1 is playing run #31; 2 runs ahead '
+        'of it."); null once it started.'
+    )
 
     class Meta(RunSummarySerializer.Meta):
-        fields = [*RunSummarySerializer.Meta.fields, "steps"]
+        fields = [*RunSummarySerializer.Meta.fields, "waiting", "steps"]
         read_only_fields = fields
+
+    def get_waiting(self, run: Run) -> str | None:
+        return services.why_waiting(run)
 
     def to_representation(self, run: Run) -> dict[str, Any]:
         if run.media_pruned_at is not None:  # its steps show "pruned", not a dead link

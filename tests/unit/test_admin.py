@@ -225,8 +225,12 @@ def test_rerun_failed_queues_failed_runs_and_says_what_it_left_out(admin_client,
     new = Run.objects.filter(rerun_of__isnull=False).order_by("pk")
     assert [r.rerun_of_id for r in new] == [failed.pk, partial.pk]
     assert all(r.status == "queued" for r in new)
-    assert texts[0].startswith("Queued 2 re-run(s)")
-    assert texts[1] == f"Left out: #{ok.pk} (success, not failed)."
+    assert texts[0].startswith("Queued 2 re-runs: ")
+    assert f'<a href="/admin/playback/run/{new[0].pk}/change/">#{new[0].pk}</a>' in texts[0]
+    assert texts[1] == (
+        f'Left out: <a href="/admin/playback/run/{ok.pk}/change/">#{ok.pk}</a> '
+        "(success, not failed)."
+    )
 
 
 def test_rerun_selected_reports_runs_it_could_not_queue(admin_client, flow, device):
@@ -465,3 +469,60 @@ def test_runs_are_history_and_cannot_be_deleted(admin_client, api, flow, device)
     assert api.delete(f"/api/playback/runs/{run.pk}/").status_code in (403, 405)
     assert Run.objects.filter(pk=run.pk).exists()
     assert Device.objects.get(pk=device.pk).current_run_id == run.pk  # still its run's
+
+
+# --- what a QA lead needed in the first hour -------------------------------------------
+def test_the_index_shows_runs_flows_and_devices_first_and_the_machinery_to_superusers(
+    admin_client, client, member
+):
+    apps = admin_client.get(reverse("admin:index")).context["app_list"]
+    assert [m["object_name"] for m in apps[0]["models"]] == ["Run", "Flow", "Device"]
+    assert {a["app_label"] for a in apps[-2:]} == {"django_q", "authtoken"}
+    lead = member("editor", "lead", staff=True)
+    lead.user_permissions.add(Permission.objects.get(codename="view_schedule"))
+    client.force_login(lead)
+    labels = [a["app_label"] for a in client.get(reverse("admin:index")).context["app_list"]]
+    assert "django_q" not in labels and "authtoken" not in labels
+    assert "View site" not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_a_run_page_says_what_each_step_did_and_jumps_to_the_first_failure(
+    admin_client, flow, device, play
+):
+    from tests.scripted_driver import ScriptedDriver
+
+    run = play(flow, device, {"failure_behaviour": "continue"},
+               driver=ScriptedDriver(find_failures={"b": 9}))  # fmt: skip
+    rerun = services.rerun(run=run)
+    page = admin_client.get(reverse("admin:playback_run_change", args=[run.pk])).content.decode()
+    assert '<span id="step-2" class="pb-what">tap id=&#x27;b&#x27;</span>' in page
+    assert 'href="#step-2" id="pb-first-failure"' in page
+    assert f'<a href="/admin/playback/run/{rerun.pk}/change/">#{rerun.pk}</a>' in page  # re-run as
+    assert 'id="pb-rerun"' in page and "Delete" not in page and "History" not in page
+    viewer = reverse("admin:playback_run_step", args=[run.pk, 2])
+    assert f'href="{viewer}"' in page  # a thumbnail opens the viewer, not a raw PNG
+
+
+def test_the_screenshot_viewer_shows_the_step_and_leads_to_its_neighbours(
+    admin_client, flow, device
+):
+    run = make_run(flow, device)  # pass, flaky, fail
+    page = admin_client.get(reverse("admin:playback_run_step", args=[run.pk, 2])).content.decode()
+    assert "step 2 of 3" in page
+    assert reverse("admin:playback_run_screenshot", args=[run.pk, 2]) in page
+    assert f'href="{reverse("admin:playback_run_step", args=[run.pk, 1])}"' in page
+    assert f'href="{reverse("admin:playback_run_step", args=[run.pk, 3])}"' in page
+    assert "pb-badge pb-flaky" in page and "Element not found" in page
+
+
+def test_a_running_run_says_which_step_and_a_queued_one_why_it_waits(admin_client, flow, device):
+    first = services.start_run(flow=flow, device=device)
+    lifecycle.dispatch_next(device_pk=device.pk)
+    lifecycle.claim(first.pk)
+    second = services.start_run(flow=flow, device=device)
+    third = services.start_run(flow=flow, device=device)
+    page = admin_client.get(reverse("admin:playback_run_change", args=[first.pk])).content.decode()
+    assert "step 1 of 3" in page
+    page = admin_client.get(reverse("admin:playback_run_change", args=[third.pk])).content.decode()
+    assert f"Device emulator-5554 is playing run #{first.pk}; 1 run ahead of it." in page
+    assert second.pk  # the one ahead

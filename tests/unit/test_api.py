@@ -599,3 +599,13 @@ def test_an_unknown_filter_or_value_is_a_400_not_ignored(api, query, key):
     response = api.get(f"/api/playback/runs/?{query}")
     assert response.status_code == 400
     assert key in response.json()
+
+
+def test_a_queued_run_says_why_it_waits(api, flow, device):
+    first = services.start_run(flow=flow, device=device)
+    lifecycle.dispatch_next(device_pk=device.pk)
+    second = services.start_run(flow=flow, device=device)
+    body = api.get(f"/api/playback/runs/{second.pk}/").json()
+    assert body["waiting"] == f"Device emulator-5554 is playing run #{first.pk}."
+    lifecycle.claim(first.pk)
+    assert api.get(f"/api/playback/runs/{first.pk}/").json()["waiting"] is None

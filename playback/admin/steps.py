@@ -1,0 +1,106 @@
+"""A run's steps in the admin: the rows of its page, and each step's own pages (the
+screenshot viewer, the thumbnail, the full image), for staff who may see runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+
+from playback import display, evidence
+from playback.models import Run, StepResult
+
+
+class StepResultInline(admin.TabularInline):
+    model = StepResult
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["step_number"]
+    fields = ["step_number", "what", "status_badge", "attempts", "duration", "errors", "shot"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StepResult]:
+        return super().get_queryset(request).select_related("run")  # pruned or not
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="status")
+    def status_badge(self, result: StepResult) -> str:
+        return display.badge(result.status)
+
+    @admin.display(description="what it did")
+    def what(self, result: StepResult) -> str:
+        return display.part("step_what", result=result)
+
+    @admin.display(description="duration")
+    def duration(self, result: StepResult) -> str:
+        return f"{result.duration_ms} ms"
+
+    @admin.display(description="error")
+    def errors(self, result: StepResult) -> str:
+        return display.part("step_error", result=result)
+
+    @admin.display(description="screenshot")
+    def shot(self, result: StepResult) -> str:
+        return display.part("step_shot", result=result)
+
+
+class StepPages:
+    """The run admin's pages for one step (its URLs are in RunAdmin.get_urls)."""
+
+    def step_view(self, request: HttpRequest, run_id: int, step: int) -> HttpResponse:
+        """A step's full screenshot with what the step did and how it ended, and the
+        way to the steps before and after it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied("You may not see run history.")
+        run = get_object_or_404(Run.objects.select_related("flow", "device"), pk=run_id)
+        numbers = list(
+            run.step_results.order_by("step_number").values_list("step_number", flat=True)
+        )
+        result = get_object_or_404(StepResult, run=run, step_number=step)
+        position = numbers.index(step)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Run #{run.pk}, step {step}",
+            "run": run,
+            "result": result,
+            "badge": display.badge(result.status),
+            "position": position + 1,
+            "total": len(numbers),
+            "previous": numbers[position - 1] if position > 0 else None,
+            "next": numbers[position + 1] if position + 1 < len(numbers) else None,
+        }
+        return TemplateResponse(request, "admin/playback/run/step.html", context)
+
+    def _image(self, request: HttpRequest, run_id: int, step: int, make) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied("You may not see run history.")
+        result = (
+            StepResult.objects.select_related("run").filter(run_id=run_id, step_number=step).first()
+        )
+        if result is None:
+            data = evidence.placeholder_png()
+        elif result.run.media_pruned_at is not None:
+            data = evidence.placeholder_png("screenshot pruned")
+        else:
+            data = make(result)
+        response = HttpResponse(data, content_type="image/png")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+    def thumbnail_view(self, request: HttpRequest, run_id: int, step: int) -> HttpResponse:
+        return self._image(request, run_id, step, evidence.thumbnail_png)
+
+    def screenshot_view(self, request: HttpRequest, run_id: int, step: int) -> HttpResponse:
+        return self._image(request, run_id, step, evidence.screenshot_png)

@@ -1,0 +1,45 @@
+"""The use cases of playback: the one entry point the API, the admin, the CLI and
+the worker tasks call (`services.start_run(...)`). They orchestrate; every change of
+a run's state is a transition of `playback.lifecycle`."""
+
+from playback.services.playing import (
+    engine_step,
+    engine_steps,
+    engine_timing,
+    execute_run,
+    play_in_foreground,
+    worker_identity,
+)
+from playback.services.runs import (
+    IdempotencyConflict,
+    RunConflict,
+    RunRequestError,
+    cancel_run,
+    effective_settings,
+    rerun,
+    run_request_problems,
+    start_run,
+    start_run_once,
+    wait_for_run,
+    why_waiting,
+)
+
+__all__ = [
+    "IdempotencyConflict",
+    "RunConflict",
+    "RunRequestError",
+    "cancel_run",
+    "effective_settings",
+    "engine_step",
+    "engine_steps",
+    "engine_timing",
+    "execute_run",
+    "play_in_foreground",
+    "rerun",
+    "run_request_problems",
+    "start_run",
+    "start_run_once",
+    "wait_for_run",
+    "why_waiting",
+    "worker_identity",
+]
