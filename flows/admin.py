@@ -150,7 +150,7 @@ class FlowAdmin(admin.ModelAdmin):
         )
         return render_to_string(
             "admin/flows/flow/recent_runs.html",
-            {"flow": flow, "rate": rate, "runs": display.runs_table(runs)},
+            {"flow": flow, "rate": rate, "runs": display.runs_table(runs, show="device")},
         )
 
     # --- playing a flow from the admin --------------------------------------------------

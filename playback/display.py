@@ -62,10 +62,11 @@ def run_link(run_id: int | None) -> SafeString:
     return part("run_link", run_id=run_id)
 
 
-def runs_table(runs: Iterable[Run], *, show_device: bool = True) -> SafeString:
-    """A small table of runs (a flow's or a device's page)."""
+def runs_table(runs: Iterable[Run], *, show: str) -> SafeString:
+    """A small table of runs: a flow's page shows their "device", a device's their
+    "flow" (select it with the runs)."""
     rows = [{"run": run, "badge": badge(run.status), "counts": step_counts(run)} for run in runs]
-    return part("runs_table", rows=rows, show_device=show_device)
+    return part("runs_table", rows=rows, show=show)
 
 
 def when(moment: datetime | None) -> str:

@@ -51,6 +51,7 @@ def queue_run(
     settings: RunSettings,
     total_steps: int,
     requested_by: Any = None,
+    requested_from: str = "",
     rerun_of: Run | None = None,
     foreground: bool = False,
 ) -> Run:
@@ -61,6 +62,7 @@ def queue_run(
         settings=settings,
         total_steps=total_steps,
         requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+        requested_from=requested_from[:200],
         rerun_of=rerun_of,
         foreground=foreground,
     )

@@ -54,8 +54,10 @@ class DeviceAdmin(admin.ModelAdmin):
     def recent_runs(self, device: Device) -> str:
         if device.pk is None:
             return "-"
-        runs = Run.objects.filter(device=device).order_by("-queued_at", "-pk")[:10]
-        return display.runs_table(runs, show_device=False)
+        runs = (
+            Run.objects.filter(device=device).select_related("flow").order_by("-queued_at", "-pk")
+        )
+        return display.runs_table(runs[:10], show="flow")
 
     @admin.action(description="Enable selected devices")
     def enable(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:

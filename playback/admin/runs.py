@@ -55,7 +55,7 @@ class RunAdmin(StepPages, admin.ModelAdmin):
         "steps",
         "duration",
         "queued",
-        "requested_by",
+        "requested",
         "rerun_of_link",
     ]
     list_display_links = ["id", "flow"]

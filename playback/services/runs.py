@@ -55,10 +55,12 @@ def start_run(
     device: Device,
     settings: RunSettings | None = None,
     requested_by: Any = None,
+    requested_from: str = "",
     rerun_of: Run | None = None,
     foreground: bool = False,
 ) -> Run:
     """Check a run request and queue the run; every problem is reported at once.
+    `requested_from` names who asked when there is no user (the command line).
 
     Once the transaction commits, the device's queue is dispatched: if the device
     is free and this is its oldest queued run, a worker task is enqueued for it.
@@ -78,6 +80,7 @@ def start_run(
         settings=effective,
         total_steps=flow.steps.count(),
         requested_by=requested_by,
+        requested_from=requested_from,
         rerun_of=rerun_of,
         foreground=foreground,
     )

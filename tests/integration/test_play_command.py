@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
-from playback.models import Device
+from playback.models import Device, Run
 from simulator.server import APPS_DIR
 from tests.helpers import run_command
 
@@ -26,7 +27,7 @@ def test_play_prints_the_run_and_exits_0_on_success(appium_server, demo):
     assert run["settings"]["retryPerStep"] == 1
     assert [s["status"] for s in run["steps"]] == ["pass"] * 7
     assert run["steps"][0]["screenshot"] == f"/api/playback/runs/{run['run_id']}/steps/1/screenshot"
-    assert err.splitlines()[0].startswith("[1/7] step 1 tap: pass")
+    assert err.splitlines()[0].startswith("[1/7] step 1 tap accessibility id='username': pass")
     assert len(err.splitlines()) == 7
 
 
@@ -55,4 +56,27 @@ def test_play_exits_1_when_a_step_fails(appium_server, make_flow, make_device):
         "captureScreenshots": False,
         "runTimeoutSeconds": 1800,
     }
-    assert "[2/2] step 2 tap: fail" in err
+    assert "[2/2] step 2 tap id='hidden': fail" in err
+
+
+@pytest.mark.appium
+@pytest.mark.django_db(transaction=True)
+def test_play_takes_a_flow_by_name_says_who_started_it_and_fails_on_flaky(
+    appium_server, make_flow, make_device
+):
+    flow = make_flow(
+        [{"action": "tap", "locator": {"using": "accessibility id", "value": "find-once"},
+          "timeout_ms": 0}],
+        name="Flaky login",
+    )  # fmt: skip
+    make_device(appium_server.url, device_id="sim-n")
+    code, out, err = run_command("play", "Flaky login", "--device", "sim-n", "--retry", "1")
+    assert code == 0 and json.loads(out)["flaky_steps"] == 1
+    assert "step 1 tap accessibility id='find-once': flaky after 2 attempts" in err
+    run = Run.objects.get(pk=json.loads(out)["run_id"])
+    assert run.requested_from.endswith(f"@{socket.gethostname()} (play)")
+    code, _, err = run_command(
+        "play", str(flow.pk), "--device", "sim-n", "--retry", "1", "--fail-on-flaky"
+    )
+    assert code == 1
+    assert "flaky step(s) (--fail-on-flaky)" in err

@@ -414,6 +414,7 @@ def test_devices_show_busy_or_free_and_their_last_runs(
     assert '<span class="pb-badge pb-free">free</span>' in page
     page = admin_client.get(reverse("admin:playback_device_change", args=[device.pk])).content
     assert f"#{run.pk}".encode() in page
+    assert f'<a href="/admin/flows/flow/{flow.pk}/change/">Checkout</a>'.encode() in page
     for i in range(10):
         make_device("http://x:1", device_id=f"more-{i}")
     assert queries(reverse("admin:playback_device_changelist"))[0] == count

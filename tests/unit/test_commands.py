@@ -139,8 +139,8 @@ def test_add_device_rejects_bad_arguments(args, message):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["999", "--device", "sim-x"], "No flow with id 999."),
-        (["abc", "--device", "sim-x"], "FLOW_ID must be a flow's numeric id (got 'abc')."),
+        (["999", "--device", "sim-x"], "No flow with id or name '999'."),
+        (["abc", "--device", "sim-x"], "No flow with id or name 'abc'."),
         (["{flow}", "--device", "nope"], "No device with device id 'nope'"),
         (["{flow}", "--device", "sim-x", "--retry", "x"], "--retry must be a whole number"),
         (["{flow}", "--device", "sim-x", "--retry", "-1"], "--retry: Must be 0 or more"),

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import getpass
 import json
+import socket
 import sys
 from typing import Any
 
@@ -33,20 +35,22 @@ BAR_WIDTH = 24
 class Progress:
     """Live progress on stderr: a bar on a terminal, one line per step otherwise."""
 
-    def __init__(self, stream, total: int):
+    def __init__(self, stream, total: int, summaries: dict[int, str]):
         self.stream = stream
         self.total = total
+        self.summaries = summaries  # step number -> what it does
         self.tty = stream.isatty()
 
     def __call__(self, run: Run, outcome: StepOutcome) -> None:
         done = sum(run.step_tally().values())
-        detail = f"step {outcome.step} {outcome.action}: {outcome.status}"
+        what = self.summaries.get(outcome.step, outcome.action)
+        detail = f"step {outcome.step} {what}: {outcome.status}"
         if outcome.attempts > 1:
             detail += f" after {outcome.attempts} attempts"
         if self.tty:
             filled = BAR_WIDTH * done // max(self.total, 1)
             bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-            self.stream.write(f"\r[{bar}] {done}/{self.total} {detail:<48.48}")
+            self.stream.write(f"\r[{bar}] {done}/{self.total} {detail:<60.60}")
             if done >= self.total:
                 self.stream.write("\n")
         else:
@@ -59,12 +63,13 @@ class Progress:
 
 class Command(OneLineErrorsCommand):
     help = (
-        "Play a flow on a device in the foreground; print the run as JSON. "
-        "Exit code: 0 success, 1 failed or partial_success, 2 error (or bad arguments)."
+        "Play a flow on a device in the foreground; print the run as JSON. Exit code: "
+        "0 success, 1 failed or partial_success (or flaky with --fail-on-flaky), 2 error "
+        "(or bad arguments)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("flow_id", help="The flow's id.")
+        parser.add_argument("flow", help="The flow's id, or its exact name.")
         parser.add_argument("--device", required=True, help="The device's device id.")
 
         def help_of(name: str) -> str:
@@ -84,15 +89,14 @@ class Command(OneLineErrorsCommand):
             "--no-screenshots", action="store_true", help="Not: " + help_of("capture_screenshots")
         )
         parser.add_argument("--run-timeout", default=None, help=help_of("run_timeout_s"))
+        parser.add_argument(
+            "--fail-on-flaky",
+            action="store_true",
+            help="Exit 1 when a step passed only on a retry (the run is still a success).",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            flow_id = int(opts["flow_id"])
-        except ValueError:
-            self.fail(f"FLOW_ID must be a flow's numeric id (got {opts['flow_id']!r}).")
-        flow = Flow.objects.filter(pk=flow_id).first()
-        if flow is None:
-            self.fail(f"No flow with id {flow_id}.")
+        flow = self.find_flow(opts["flow"])
         device = Device.objects.filter(device_id=opts["device"]).first()
         if device is None:
             self.fail(f"No device with device id {opts['device']!r} (see add_device).")
@@ -109,7 +113,11 @@ class Command(OneLineErrorsCommand):
             values["failure_behaviour"] = opts["failure_behaviour"]
         try:
             run = services.start_run(
-                flow=flow, device=device, settings=RunSettings(**values), foreground=True
+                flow=flow,
+                device=device,
+                settings=RunSettings(**values),
+                foreground=True,
+                requested_from=f"{getpass.getuser()}@{socket.gethostname()} (play)",
             )
         except services.RunRequestError as exc:
             self.fail(_one_line(exc.errors))
@@ -118,9 +126,9 @@ class Command(OneLineErrorsCommand):
             self.stderr.write(f"Device {device.device_id} is busy; run {run.pk} waits its turn.")
 
         try:
-            run = services.play_in_foreground(
-                run=run, on_wait=waiting, on_step=Progress(self.stderr._out, run.total_steps)
-            )
+            summaries = {step.number: step.summary() for step in flow.steps.all()}
+            progress = Progress(self.stderr._out, run.total_steps, summaries)
+            run = services.play_in_foreground(run=run, on_wait=waiting, on_step=progress)
         except KeyboardInterrupt:
             self.stderr.write(f"\nInterrupted: run {run.pk} ended as cancelled.")
         run = (
@@ -131,7 +139,22 @@ class Command(OneLineErrorsCommand):
         self.stdout.write(json.dumps(RunSerializer(run).data, indent=2))
         if run.error:
             self.stderr.write(f"Run {run.pk} {run.status}: {run.error}")
-        sys.exit(EXIT_CODES.get(run.status, EXIT_ERROR))
+        code = EXIT_CODES.get(run.status, EXIT_ERROR)
+        if code == 0 and opts["fail_on_flaky"] and run.flaky_steps:
+            self.stderr.write(f"Run {run.pk}: {run.flaky_steps} flaky step(s) (--fail-on-flaky).")
+            code = 1
+        sys.exit(code)
+
+    def find_flow(self, given: str) -> Flow:
+        """A flow by its id, or by its exact name (a name that is a number too: the id wins)."""
+        if given.isdigit():
+            flow = Flow.objects.filter(pk=int(given)).first()
+            if flow is not None:
+                return flow
+        flow = Flow.objects.filter(name=given).first()
+        if flow is None:
+            self.fail(f"No flow with id or name {given!r}.")
+        return flow
 
     def whole_number(self, raw: str, option: str) -> int:
         try:
