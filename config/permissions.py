@@ -28,3 +28,11 @@ class ApiDocsAccess(BasePermission):
         return settings.PLAYBACK_PUBLIC_API_DOCS or bool(
             request.user and request.user.is_authenticated
         )
+
+
+class ViewPermission(ModelPermissions):
+    """The view permission of the view's model, whatever the method (an action that
+    only reads, such as asking a device's Appium whether it answers)."""
+
+    def get_required_permissions(self, method: str, model_cls) -> list[str]:
+        return super().get_required_permissions("GET", model_cls)

@@ -77,6 +77,11 @@ class PlayForm(RunSettingsForm):
     """A device of the flow's platform, and the run's settings."""
 
     device = forms.ModelChoiceField(queryset=Device.objects.none())
+    queue_if_unreachable = forms.BooleanField(
+        required=False,
+        label="Queue even if the device does not answer",
+        help_text="Otherwise a device whose Appium does not answer is refused at once.",
+    )
     field_order = ["device"]
 
     def __init__(self, *args: Any, flow: Flow, **kwargs: Any):
@@ -184,7 +189,12 @@ class FlowAdmin(admin.ModelAdmin):
                     device=form.cleaned_data["device"],
                     settings=form.run_settings(),
                     requested_by=request.user,
+                    if_unreachable=(
+                        "queue" if form.cleaned_data["queue_if_unreachable"] else "refuse"
+                    ),
                 )
+            except services.DeviceUnreachable as exc:
+                form.add_error("device", exc.problem)
             except services.RunRequestError as exc:
                 form.add_settings_errors(exc.errors.pop("settings", {}))
                 for message in exc.errors.values():

@@ -57,6 +57,12 @@ class Device(models.Model):
         help_text="Merged into the session's capabilities.",
     )
     enabled = models.BooleanField(default=True)
+    reachable = models.BooleanField(
+        null=True, blank=True, help_text="Whether its Appium answered the last probe."
+    )
+    probe_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    probed_at = models.DateTimeField(null=True, blank=True)
+    probe_error = models.CharField(max_length=500, blank=True)
     current_run = models.OneToOneField(
         "Run",
         null=True,

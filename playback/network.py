@@ -1,4 +1,5 @@
-"""Which Appium servers a device may point at: PLAYBACK_APPIUM_ALLOWED_HOSTS.
+"""Which Appium servers a device may point at (PLAYBACK_APPIUM_ALLOWED_HOSTS), and
+whether one answers (`webdriver_status`).
 
 Anyone who may edit devices chooses the address the workers connect to. Without a
 limit that is a way into the network (a cloud's metadata service, the database's
@@ -11,9 +12,13 @@ a session is opened (a name may resolve elsewhere by then).
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
+import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import urllib3
 from django.conf import settings
 
 
@@ -51,3 +56,42 @@ def appium_url_problem(url: str) -> str | None:
             "be a host or network in PLAYBACK_APPIUM_ALLOWED_HOSTS."
         )
     return None
+
+
+@dataclass(frozen=True)
+class Status:
+    """What a server's `GET /status` said: whether it answers as a WebDriver server."""
+
+    answers: bool
+    latency_ms: int | None
+    problem: str  # in words, never the server's own body
+
+
+def webdriver_status(url: str, *, timeout_s: float) -> Status:
+    """Ask a server's `GET /status`, as Appium and Selenium Grid answer it (JSON with a
+    `value` object): whether it answers, how fast, or what went wrong."""
+    problem = appium_url_problem(url)
+    if problem:
+        return Status(False, None, problem)
+    started = time.monotonic()
+    try:
+        response = urllib3.request(
+            "GET", f"{url.rstrip('/')}/status", timeout=timeout_s, retries=False
+        )
+    except urllib3.exceptions.HTTPError as exc:
+        reason = getattr(exc, "reason", None) or exc
+        # (A refused connection is a NewConnectionError, which urllib3 derives from its
+        # ConnectTimeoutError: ask for it first.)
+        if isinstance(reason, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):
+            return Status(False, None, "connection refused (is Appium running?)")
+        if isinstance(reason, urllib3.exceptions.TimeoutError | TimeoutError):
+            return Status(False, None, f"no answer within {timeout_s:g} s")
+        return Status(False, None, "the connection was dropped")
+    latency = round((time.monotonic() - started) * 1000)
+    try:
+        answers = isinstance(json.loads(response.data).get("value"), dict)
+    except (ValueError, AttributeError):
+        answers = False
+    if not answers:
+        return Status(False, latency, f"it answered HTTP {response.status}, not as Appium does")
+    return Status(True, latency, "")

@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from playback import lifecycle, queue, words
+from playback import lifecycle, queue, reachability, words
 from playback.models import Device, Run
 from playback.words import RunStatus
 
@@ -52,7 +52,7 @@ def _past_its_timeout(run: Run, now, grace: timedelta) -> bool:
     )
 
 
-def sweep_runs() -> dict[str, list[int]]:
+def sweep_runs(*, probe: bool = False) -> dict[str, list[int]]:
     """Make sure nothing stays running or queued forever, and no device stays locked.
 
     - a running run whose heartbeat is older than PLAYBACK_LOST_AFTER_S, or whose
@@ -63,7 +63,9 @@ def sweep_runs() -> dict[str, list[int]]:
     - a free device with queued runs is given to the oldest;
     - a run given its device long ago (PLAYBACK_REDISPATCH_AFTER_S) that no worker
       picked up (a broker without delivery receipts lost its task) is enqueued again;
-      claiming is a conditional update, so a duplicate task plays nothing twice.
+      claiming is a conditional update, so a duplicate task plays nothing twice;
+    - with `probe` (the minute's schedule), every enabled device's Appium is asked
+      whether it answers (playback/reachability.py).
     """
     now = timezone.now()
     grace = timedelta(seconds=django_settings.PLAYBACK_LOST_AFTER_S)
@@ -73,6 +75,7 @@ def sweep_runs() -> dict[str, list[int]]:
         "freed": [],
         "dispatched": [],
         "requeued": [],
+        "probed": [],
     }
     for run in Run.objects.filter(status=RunStatus.RUNNING).select_related("flow"):
         reason = _lost_reason(run, now - grace)
@@ -115,4 +118,7 @@ def sweep_runs() -> dict[str, list[int]]:
                 log.exception("The broker refused run %s's task again", run_pk)
                 continue
             report["requeued"].append(run_pk)
+    if probe:
+        devices = list(Device.objects.filter(enabled=True))
+        report["probed"] = [device.pk for device in reachability.probe_all(devices)]
     return report

@@ -11,8 +11,9 @@ def play_run(run_id: int) -> str:
 
 
 def sweep_runs() -> dict[str, list[int]]:
-    """The sweeper, on its schedule (see the data migration) and at worker start."""
-    return sweeper.sweep_runs()
+    """The sweeper, on its minute's schedule (see the data migration): it also asks
+    every enabled device's Appium whether it answers."""
+    return sweeper.sweep_runs(probe=True)
 
 
 def prune_media() -> dict:

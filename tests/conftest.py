@@ -45,7 +45,9 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def short_pauses(settings):
-    """Retries pause 50 ms instead of 1 s; the rules are the same."""
+    """Retries pause 50 ms instead of 1 s; the rules are the same. A device's probe
+    (made with it by make_device) stays fresh through a test."""
+    settings.PLAYBACK_PROBE_MAX_AGE_S = 3600
     settings.PLAYBACK_RETRY_PAUSE_S = 0.05
     settings.PLAYBACK_ELEMENT_TIMEOUT_MS = 300
     settings.PLAYBACK_LAUNCH_TIMEOUT_S = 5.0
@@ -116,6 +118,11 @@ def make_device(db) -> Callable[..., Device]:
     counter = iter(range(1, 10_000))
 
     def make(appium_url: str, *, app: Path = STAGED_APP, **fields: Any) -> Device:
+        """A device; it answered a probe just now unless `reachable`/`probed_at` say else."""
+        from django.utils import timezone
+
+        fields.setdefault("reachable", True)
+        fields.setdefault("probed_at", timezone.now())
         return Device.objects.create(
             device_id=fields.pop("device_id", f"sim-{next(counter)}"),
             platform=fields.pop("platform", "sim"),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
-from playback import display
+from playback import display, reachability
 from playback.models import Device, Run
 
 
@@ -18,10 +22,19 @@ def last_run_status() -> Subquery:
 
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
-    list_display = ["device_id", "name", "platform", "appium_url", "enabled", "state", "last_run"]
+    list_display = [
+        "device_id",
+        "name",
+        "platform",
+        "appium_url",
+        "enabled",
+        "answers",
+        "state",
+        "last_run",
+    ]
     list_filter = ["platform", "enabled"]
     search_fields = ["device_id", "name", "appium_url"]
-    readonly_fields = ["state", "recent_runs", "created_at"]
+    readonly_fields = ["answers", "state", "recent_runs", "created_at"]
     fields = [
         "device_id",
         "name",
@@ -29,6 +42,7 @@ class DeviceAdmin(admin.ModelAdmin):
         "appium_url",
         "capabilities",
         "enabled",
+        "answers",
         "state",
         "recent_runs",
         "created_at",
@@ -40,6 +54,10 @@ class DeviceAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Device]:
         return super().get_queryset(request).annotate(last_run_status=last_run_status())
+
+    @admin.display(description="Appium answers")
+    def answers(self, device: Device) -> str:
+        return display.part("reachability", device=device)
 
     @admin.display(description="now")
     def state(self, device: Device) -> str:
@@ -58,6 +76,31 @@ class DeviceAdmin(admin.ModelAdmin):
             Run.objects.filter(device=device).select_related("flow").order_by("-queued_at", "-pk")
         )
         return display.runs_table(runs[:10], show="flow")
+
+    def get_urls(self):
+        probe = path(
+            "<int:device_pk>/probe/",
+            self.admin_site.admin_view(require_POST(self.probe_view)),
+            name="playback_device_probe",
+        )
+        return [probe, *super().get_urls()]
+
+    def probe_view(self, request: HttpRequest, device_pk: int) -> HttpResponse:
+        """Ask the device's Appium now (anyone who may see devices may ask)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied("You may not see devices.")
+        device = reachability.probe(get_object_or_404(Device, pk=device_pk))
+        if device.reachable:
+            self.message_user(
+                request, f"{device.device_id} answers ({device.probe_latency_ms} ms)."
+            )
+        else:
+            self.message_user(
+                request,
+                f"{device.device_id} does not answer: {device.probe_error}",
+                messages.WARNING,
+            )
+        return HttpResponseRedirect(reverse("admin:playback_device_change", args=[device.pk]))
 
     @admin.action(description="Enable selected devices")
     def enable(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:

@@ -223,9 +223,13 @@ class RunAdmin(StepPages, admin.ModelAdmin):
         queued, refused = [], []
         for run in sorted(runs, key=lambda r: r.pk):  # re-queue in their original order
             try:
-                queued.append(services.rerun(run=run, requested_by=request.user))
+                queued.append(
+                    services.rerun(run=run, requested_by=request.user, if_unreachable="refuse")
+                )
             except services.RunRequestError as exc:
                 refused.append((run.pk, "; ".join(map(str, exc.errors.values()))))
+            except services.DeviceUnreachable as exc:
+                refused.append((run.pk, exc.problem))
         if queued:
             pairs = [(new.pk, new.rerun_of_id) for new in queued]
             self.message_user(request, display.part("rerun_queued", pairs=pairs), messages.SUCCESS)
@@ -319,13 +323,16 @@ class RunAdmin(StepPages, admin.ModelAdmin):
             raise PermissionDenied("You may not start runs.")
         run = get_object_or_404(Run.objects.select_related("flow", "device"), pk=run_id)
         try:
-            new = services.rerun(run=run, requested_by=request.user)
+            new = services.rerun(run=run, requested_by=request.user, if_unreachable="refuse")
         except services.RunRequestError as exc:
             self.message_user(
                 request,
                 "Not re-run: " + "; ".join(map(str, exc.errors.values())),
                 messages.ERROR,
             )
+            return self._redirect_to(run.pk)
+        except services.DeviceUnreachable as exc:
+            self.message_user(request, f"Not re-run: {exc.problem}", messages.ERROR)
             return self._redirect_to(run.pk)
         self.message_user(request, f"Run #{new.pk} queued (a re-run of #{run.pk}).")
         return self._redirect_to(new.pk)

@@ -166,8 +166,13 @@ class StartRunSerializer(serializers.Serializer):
     flow_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     device_id = serializers.CharField(max_length=200, trim_whitespace=False)
     settings = SettingsSerializer(required=False, allow_null=True)
+    queue_if_unreachable = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Queue the run even if the device's Appium does not answer (else 409).",
+    )
 
-    ALLOWED = ("flow_id", "device_id", "settings")
+    ALLOWED = ("flow_id", "device_id", "settings", "queue_if_unreachable")
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
@@ -208,6 +213,10 @@ class StartRunSerializer(serializers.Serializer):
             value["device"] = Device.objects.filter(device_id=device_id).first()
             if value["device"] is None:
                 errors["device_id"] = [f"No device with device id {device_id!r}."]
+        insist = data.get("queue_if_unreachable", False)
+        if not isinstance(insist, bool):
+            errors["queue_if_unreachable"] = [f"Must be true or false (got {insist!r})."]
+        value["if_unreachable"] = "queue" if insist is True else "refuse"
         try:
             value["settings"] = run_settings.from_request(data.get("settings"))
         except SettingsError as exc:
@@ -228,6 +237,11 @@ class RerunSerializer(serializers.Serializer):
     keys given; the rest are the original's)."""
 
     settings = SettingsSerializer(required=False)
+    queue_if_unreachable = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Queue the run even if the device's Appium does not answer (else 409).",
+    )
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if data in (None, ""):
@@ -236,13 +250,24 @@ class RerunSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"non_field_errors": ["Send nothing, or a JSON object with settings."]}
             )
-        unknown = sorted(set(data) - {"settings"})
+        unknown = sorted(set(data) - {"settings", "queue_if_unreachable"})
         if unknown:
             raise serializers.ValidationError(
-                {key: ["Unknown field. Allowed: settings."] for key in unknown}
+                {
+                    key: ["Unknown field. Allowed: settings, queue_if_unreachable."]
+                    for key in unknown
+                }
+            )
+        insist = data.get("queue_if_unreachable", False)
+        if not isinstance(insist, bool):
+            raise serializers.ValidationError(
+                {"queue_if_unreachable": [f"Must be true or false (got {insist!r})."]}
             )
         try:
-            return {"overrides": run_settings.overrides_from_request(data.get("settings", {}))}
+            return {
+                "overrides": run_settings.overrides_from_request(data.get("settings", {})),
+                "if_unreachable": "queue" if insist else "refuse",
+            }
         except SettingsError as exc:
             raise serializers.ValidationError(
                 {"settings": {key: [message] for key, message in exc.errors.items()}}
@@ -276,9 +301,20 @@ class DeviceSerializer(serializers.ModelSerializer):
             "capabilities",
             "enabled",
             "current_run",
+            "reachable",
+            "probe_latency_ms",
+            "probed_at",
+            "probe_error",
             "created_at",
         ]
-        read_only_fields = ["current_run", "created_at"]
+        read_only_fields = [
+            "current_run",
+            "reachable",
+            "probe_latency_ms",
+            "probed_at",
+            "probe_error",
+            "created_at",
+        ]
 
     def create(self, validated_data: dict[str, Any]) -> Device:
         device_id = validated_data.get("device_id")

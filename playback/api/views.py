@@ -22,7 +22,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ID_PATTERN, Conflict, Gone, validation_error
-from playback import evidence, services
+from config.permissions import ViewPermission
+from playback import evidence, reachability, services
 from playback.api import run_settings
 from playback.api.filters import RunFilter
 from playback.api.serializers import (
@@ -133,7 +134,10 @@ class StartRunView(APIView):
                 RunSerializer, description="Finished within ?wait, or a repeated key."
             ),
             400: ERRORS,
-            409: OpenApiResponse(description="The Idempotency-Key was used for another body."),
+            409: OpenApiResponse(
+                description="The Idempotency-Key was used for another body, or the device's "
+                "Appium does not answer (send queue_if_unreachable: true to queue anyway)."
+            ),
         },
         summary="Start playing a flow on a device",
         description=(
@@ -148,7 +152,12 @@ class StartRunView(APIView):
         serializer = StartRunSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        start = {"flow": data["flow"], "device": data["device"], "settings": data["settings"]}
+        start = {
+            "flow": data["flow"],
+            "device": data["device"],
+            "settings": data["settings"],
+            "if_unreachable": data["if_unreachable"],
+        }
         try:
             if key is None:
                 run = services.start_run(requested_by=request.user, **start)
@@ -165,7 +174,7 @@ class StartRunView(APIView):
                     return run_response(request, run, code=status.HTTP_200_OK)
         except services.RunRequestError as exc:
             raise refused(exc) from None
-        except services.IdempotencyConflict as exc:
+        except (services.IdempotencyConflict, services.DeviceUnreachable) as exc:
             raise Conflict(str(exc)) from None
         return answer_started(request, run, wait)
 
@@ -210,7 +219,12 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(
         request=RerunSerializer,
         parameters=[WAIT_PARAMETER],
-        responses={202: RunSerializer, 200: RunSerializer, 400: ERRORS},
+        responses={
+            202: RunSerializer,
+            200: RunSerializer,
+            400: ERRORS,
+            409: OpenApiResponse(description="The device's Appium does not answer."),
+        },
         summary="Play a run again: the same flow, device and settings",
         description=(
             "Queues a new run of the same flow on the same device with the same settings; "
@@ -228,10 +242,13 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             run = services.rerun(
                 run=self.get_object(),
                 requested_by=request.user,
+                if_unreachable=body.validated_data["if_unreachable"],
                 **body.validated_data["overrides"],
             )
         except services.RunRequestError as exc:
             raise refused(exc) from None
+        except services.DeviceUnreachable as exc:
+            raise Conflict(str(exc)) from None
         return answer_started(request, run, wait)
 
     @extend_schema(
@@ -275,6 +292,26 @@ class DeviceViewSet(viewsets.ModelViewSet):
     serializer_class = DeviceSerializer
     lookup_field = "device_id"
     lookup_value_regex = r"[^/]+"
+
+    def get_permissions(self):
+        if self.action == "probe":  # asking is reading: who may see devices may ask
+            return [ViewPermission()]
+        return super().get_permissions()
+
+    @extend_schema(
+        request=None,
+        responses={200: DeviceSerializer},
+        summary="Ask a device's Appium now",
+        description=(
+            "Probes the device's Appium (`GET /status`, at most PLAYBACK_PROBE_TIMEOUT_S) and "
+            "answers the device with `reachable`, `probe_latency_ms`, `probed_at` and "
+            "`probe_error`. The sweeper probes every enabled device every minute."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def probe(self, request: Request, device_id: str) -> Response:
+        device = reachability.probe(self.get_object())
+        return Response(DeviceSerializer(device, context={"request": request}).data)
 
 
 class StepScreenshotView(APIView):

@@ -9,7 +9,6 @@ may fix (element not there yet, not clickable, ...).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -33,6 +32,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.wait import WebDriverWait
 
 from playback.engine import DeviceError, Locator
+from playback.network import webdriver_status
 from playback.words import Platform
 
 if TYPE_CHECKING:
@@ -196,18 +196,6 @@ class AppiumDriver:
 NOT_A_W3C_ANSWER = "A valid W3C session creation response"
 
 
-def _speaks_webdriver(appium_url: str, timeout_s: float) -> bool:
-    """Whether the server answers `GET /status` as a WebDriver server does (JSON with a
-    `value` object): Appium and Selenium Grid do, a web page or a metadata service not."""
-    try:
-        response = urllib3.request(
-            "GET", f"{appium_url.rstrip('/')}/status", timeout=timeout_s, retries=False
-        )
-        return isinstance(json.loads(response.data).get("value"), dict)
-    except (urllib3.exceptions.HTTPError, ValueError, AttributeError):
-        return False
-
-
 def _not_appium(appium_url: str, device_label: str) -> DeviceError:
     # What a server that is not Appium answered is never repeated: it may be anything
     # (a metadata service, an internal page).
@@ -252,7 +240,10 @@ def open_session(
                 f"Appium server {appium_url} for device {device_label} is unreachable: "
                 f"{_transport_reason(exc)}"
             ) from exc
-        if isinstance(exc, WebDriverException) and _speaks_webdriver(appium_url, connect_timeout_s):
+        if (
+            isinstance(exc, WebDriverException)
+            and webdriver_status(appium_url, timeout_s=connect_timeout_s).answers
+        ):
             # A WebDriver server's own error: its message is Appium's own words.
             raise DeviceError(
                 f"Appium at {appium_url} could not start a session for device "

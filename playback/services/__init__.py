@@ -11,6 +11,7 @@ from playback.services.playing import (
     worker_identity,
 )
 from playback.services.runs import (
+    DeviceUnreachable,
     IdempotencyConflict,
     RunConflict,
     RunRequestError,
@@ -25,6 +26,7 @@ from playback.services.runs import (
 )
 
 __all__ = [
+    "DeviceUnreachable",
     "IdempotencyConflict",
     "RunConflict",
     "RunRequestError",

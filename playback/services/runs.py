@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from flows.models import Flow
-from playback import lifecycle
+from playback import lifecycle, reachability
 from playback.models import Device, IdempotencyKey, Run
 from playback.words import RunSettings, RunStatus, SettingsError, parse_settings
 
@@ -32,6 +32,15 @@ class RunRequestError(ValueError):
 
 class RunConflict(Exception):
     """The run is in a state that does not allow this (e.g. cancelling a finished run)."""
+
+
+class DeviceUnreachable(Exception):
+    """The device's Appium does not answer: the run is not queued (unless asked to).
+    `problem` says why, in words; the message adds how to queue it anyway (API)."""
+
+    def __init__(self, problem: str):
+        self.problem = problem
+        super().__init__(f"{problem} Start it, or send queue_if_unreachable: true.")
 
 
 class IdempotencyConflict(Exception):
@@ -58,9 +67,15 @@ def start_run(
     requested_from: str = "",
     rerun_of: Run | None = None,
     foreground: bool = False,
+    if_unreachable: str = "queue",
 ) -> Run:
     """Check a run request and queue the run; every problem is reported at once.
     `requested_from` names who asked when there is no user (the command line).
+
+    With `if_unreachable="refuse"` (the API's, the CLI's and the admin's default) a
+    device whose Appium does not answer a probe is refused with `DeviceUnreachable`
+    at once; with "queue" the run waits in its queue (and ends `error` if the device
+    still does not answer when it starts).
 
     Once the transaction commits, the device's queue is dispatched: if the device
     is free and this is its oldest queued run, a worker task is enqueued for it.
@@ -74,6 +89,8 @@ def start_run(
     errors.update(run_request_problems(flow=flow, device=device))
     if errors:
         raise RunRequestError(errors)
+    if if_unreachable == "refuse" and (problem := reachability.unreachable(device)):
+        raise DeviceUnreachable(problem)
     return lifecycle.queue_run(
         flow=flow,
         device=device,
@@ -134,7 +151,9 @@ def start_run_once(
     return run, True
 
 
-def rerun(*, run: Run, requested_by: Any = None, **overrides: Any) -> Run:
+def rerun(
+    *, run: Run, requested_by: Any = None, if_unreachable: str = "queue", **overrides: Any
+) -> Run:
     """Start the same flow on the same device with the same settings, but for the
     settings given (by field name) in `overrides`."""
     return start_run(
@@ -143,6 +162,7 @@ def rerun(*, run: Run, requested_by: Any = None, **overrides: Any) -> Run:
         settings=dataclasses.replace(run.settings, **overrides),
         requested_by=requested_by,
         rerun_of=run,
+        if_unreachable=if_unreachable,
     )
 
 

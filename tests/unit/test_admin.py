@@ -170,6 +170,7 @@ def test_run_page_refreshes_itself_while_the_run_is_active(admin_client, flow, d
 def test_run_page_costs_the_same_queries_for_3_or_60_steps(admin_client, flow, device, queries):
     small = make_run(flow, device)
     big = make_run(flow, device, steps=("pass", "flaky", "fail") * 20)
+    admin_client.get(reverse("admin:playback_run_change", args=[small.pk]))  # warm caches
     few, _ = queries(reverse("admin:playback_run_change", args=[small.pk]))
     many, _ = queries(reverse("admin:playback_run_change", args=[big.pk]))
     assert few == many

@@ -122,7 +122,7 @@ def test_settings_that_are_not_an_object_are_400(api, flow, device):
         ({"flow_id": 999, "device_id": "emulator-5554"}, "flow_id", "No flow with id 999."),
         ({"flow_id": "{flow}", "device_id": "nope"}, "device_id", "No device with device id 'n"),
         ({"flow_id": "{flow}", "device_id": "emulator-5554", "flowId": 1}, "flowId",
-         "Unknown field. Allowed: flow_id, device_id, settings."),
+         "Unknown field. Allowed: flow_id, device_id, settings, queue_if_unreachable."),
         # Ids are JSON integers and strings exactly as stored, as strict as settings.
         ({"flow_id": "{flow}.0", "device_id": "emulator-5554"}, "flow_id", "A valid integer"),
         ({"flow_id": " {flow} ", "device_id": "emulator-5554"}, "flow_id", "A valid integer"),
@@ -497,6 +497,7 @@ def test_the_openapi_schema_validates_and_describes_every_endpoint(api):
     paths = schema["paths"]
     assert set(paths) == {
         "/api/playback/start/",
+        "/api/devices/{device_id}/probe/",
         "/api/playback/media/",
         "/api/playback/runs/",
         "/api/playback/runs/{id}/",

@@ -199,9 +199,24 @@ def test_missing_arguments_give_one_line_and_exit_code_2():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_play_refuses_a_device_that_does_not_answer_at_once(demo):
+    flow, _ = demo
+    with pytest.raises(CommandError) as caught:
+        call_command("play", str(flow.pk), "--device", "sim-x")
+    assert caught.value.returncode == 2
+    message = str(caught.value)
+    assert "Device sim-x is unreachable: its Appium at http://127.0.0.1:" in message
+    assert "connection refused (is Appium running?)" in message
+    assert "--queue-if-unreachable" in message
+    assert not Run.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_play_exits_2_when_appium_is_down(demo):
     flow, _ = demo
-    code, out, err = run_command("play", str(flow.pk), "--device", "sim-x", "--clear-data")
+    code, out, err = run_command(
+        "play", str(flow.pk), "--device", "sim-x", "--clear-data", "--queue-if-unreachable"
+    )
     run = json.loads(out)
     assert code == 2
     assert run["status"] == "error"

@@ -19,7 +19,9 @@ from playback.words import RunSettings
 from tests.scripted_driver import ScriptedDriver
 
 pytestmark = pytest.mark.django_db
-NOTHING = {"lost": [], "timed_out": [], "freed": [], "dispatched": [], "requeued": []}
+NOTHING = {
+    "lost": [], "timed_out": [], "freed": [], "dispatched": [], "requeued": [], "probed": []
+}  # fmt: skip
 
 
 def dead_pid() -> int:

@@ -90,6 +90,12 @@ class Command(OneLineErrorsCommand):
         )
         parser.add_argument("--run-timeout", default=None, help=help_of("run_timeout_s"))
         parser.add_argument(
+            "--queue-if-unreachable",
+            action="store_true",
+            help="Play even if the device's Appium does not answer a probe now (it will "
+            "end as error if it still does not answer); else exit 2 at once.",
+        )
+        parser.add_argument(
             "--fail-on-flaky",
             action="store_true",
             help="Exit 1 when a step passed only on a retry (the run is still a success).",
@@ -118,9 +124,12 @@ class Command(OneLineErrorsCommand):
                 settings=RunSettings(**values),
                 foreground=True,
                 requested_from=f"{getpass.getuser()}@{socket.gethostname()} (play)",
+                if_unreachable="queue" if opts["queue_if_unreachable"] else "refuse",
             )
         except services.RunRequestError as exc:
             self.fail(_one_line(exc.errors))
+        except services.DeviceUnreachable as exc:
+            self.fail(f"{exc.problem} Start it, or play with --queue-if-unreachable.")
 
         def waiting(run: Run) -> None:
             self.stderr.write(f"Device {device.device_id} is busy; run {run.pk} waits its turn.")
