@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APPIUM_PORT ?= 4723
 export APPIUM_PORT
+PORT ?= 8000
 
 .PHONY: install system-deps migrate demo run appium test test-fast test-scaleout lint format clean
 
@@ -36,8 +37,9 @@ migrate: $(VENV)/.installed
 demo: install
 	$(PY) manage.py seed_demo
 
+# make run [PORT=8000] [APPIUM_PORT=4723] [DEMO=1: play the demo flow again]
 run: install
-	$(PY) manage.py run_stack
+	$(PY) manage.py run_stack --addr 127.0.0.1:$(PORT) $(if $(DEMO),--demo,)
 
 appium: system-deps node_modules/.installed
 	node_modules/.bin/appium --address 127.0.0.1 --port $(APPIUM_PORT) \

@@ -26,6 +26,7 @@ def fill(runs: int, steps: int) -> None:
     from flows.definitions import parse_flow
     from flows.models import Flow
     from playback.models import Device, Run, StepResult
+    from playback.search import search_text
     from playback.words import RunSettings
 
     rng = random.Random(7)
@@ -51,13 +52,26 @@ def fill(runs: int, steps: int) -> None:
                 flaky = rng.randint(0, 2) if status != "error" else 0
                 failed = 1 if status in ("failed", "partial_success") else 0
                 queued = start + timedelta(seconds=i * 90)
+                error = "Appium server is unreachable" if status == "error" else ""
+                # Steps that failed or were flaky say why, with the element they sought
+                # (as real errors do: many distinct texts).
+                step_errors = [
+                    (f"Failed after 2 attempts: Element not found: id='field-{i % 997}'",
+                     [f"Element not found: id='field-{i % 997}'"] * 2)
+                    for _ in range(failed)
+                ] + [
+                    (f"Passed on attempt 2; attempt 1 failed: click failed: element "
+                     f"button-{i % 313} is not clickable", [f"element button-{i % 313} is "
+                     "not clickable"])
+                    for _ in range(flaky)
+                ]  # fmt: skip
                 objs.append(Run(
                     flow=flows[i % len(flows)], device=devices[i % len(devices)], status=status,
                     settings=RunSettings(retry_per_step=1), total_steps=steps,
                     successful_steps=steps - failed - (steps if status == "error" else 0) * 0,
                     flaky_steps=flaky, failed_steps=failed, duration_ms=rng.randint(800, 9000),
                     queued_at=queued, started_at=queued, finished_at=queued + timedelta(seconds=9),
-                    error="Appium server is unreachable" if status == "error" else "",
+                    error=error, search_text=search_text(error, step_errors),
                 ))  # fmt: skip
             created = Run.objects.bulk_create(objs)
             results = [
@@ -109,6 +123,8 @@ def main() -> None:
         "runs list, one flow": f"/admin/playback/run/?flow__id__exact={some_run.flow_id}",
         "runs list, a month": "/admin/playback/run/?queued_at__year=2026&queued_at__month=2",
         "runs list, search 'unreachable'": "/admin/playback/run/?q=unreachable",
+        "runs list, search a step's error": "/admin/playback/run/?q=id%3D%27field-42%27",
+        "runs list, search words many runs hold": "/admin/playback/run/?q=not+clickable",
         "runs list, page 500": "/admin/playback/run/?p=500",
         f"run page ({args.steps} steps)": f"/admin/playback/run/{some_run.pk}/change/",
         "flows list": "/admin/flows/flow/",

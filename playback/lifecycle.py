@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from flows.models import Flow
-from playback import evidence, queue, recording, words
+from playback import evidence, queue, recording, search, words
 from playback.engine import StepOutcome
 from playback.models import Device, Run, StepResult
 from playback.words import RunSettings, RunStatus, StepStatus
@@ -131,6 +131,8 @@ def cancel_queued(run: Run, *, by: Any = None) -> bool:
         if not ended:
             return False
         _record_not_played(run, StepStatus.SKIPPED, "Run cancelled")
+        run.error = cancel_reason(by, "it started")
+        search.index_run(run)
     release_device(run_id=run.pk, device_pk=run.device_id)
     return True
 
@@ -357,6 +359,8 @@ def _end(
         if not ended:
             return False
         _record_not_played(run, *not_played, steps=steps)
+        run.error = error
+        search.index_run(run)
     run.status, run.error = status, error
     run.duration_ms, run.finished_at = duration_ms, finished_at
     return True

@@ -144,6 +144,12 @@ class Run(models.Model):
         default=False, help_text="Played by the `play` command, not by a worker."
     )
     error = models.TextField(blank=True)
+    search_text = models.TextField(
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Its error and its steps' errors, for search (playback/search.py).",
+    )
     media_bytes = models.PositiveBigIntegerField(
         default=0, help_text="Bytes of its screenshots on storage now."
     )

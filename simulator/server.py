@@ -68,6 +68,7 @@ class AppiumServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "APPIUM_HOME": str(ROOT)},
+            start_new_session=True,  # stopped by its owner, not by a terminal's Ctrl-C
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -14,17 +14,18 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
-from playback import display, evidence, services, words
+from flows.models import Flow
+from playback import display, evidence, search, services, words
 from playback.admin.filters import HasFlakyStepsFilter, OutcomeFilter
 from playback.admin.steps import StepPages, StepResultInline
-from playback.models import Run
+from playback.models import Device, Run
 
 
 class RunChangeList(ChangeList):
@@ -71,7 +72,10 @@ class RunAdmin(StepPages, admin.ModelAdmin):
         ("device", admin.RelatedOnlyFieldListFilter),
         "device__platform",
     ]
-    search_fields = ["flow__name", "device__device_id", "error", "=id"]
+    # The search box finds a run by its id, its flow's name, its device's id and any
+    # error it holds, its steps' included (get_search_results, playback/search.py).
+    search_fields = ["=id"]
+    search_help_text = "A run's id, a flow's name, a device's id, or words of any error."
     date_hierarchy = "queued_at"
     ordering = ["-queued_at", "-id"]
     show_full_result_count = False
@@ -117,6 +121,22 @@ class RunAdmin(StepPages, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Run]:
         return super().get_queryset(request).select_related("flow", "device", "requested_by")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Run], search_term: str
+    ) -> tuple[QuerySet[Run], bool]:
+        words = search_term.strip()
+        if not words:
+            return queryset, False
+        # Flows and devices are small tables: their ids, not a join per run.
+        found = (
+            Q(flow_id__in=Flow.objects.filter(name__icontains=words).values("pk"))
+            | Q(device_id__in=Device.objects.filter(device_id__icontains=words).values("pk"))
+            | search.holding(words)
+        )
+        if words.isdigit() and len(words) <= 18:
+            found |= Q(pk=int(words))
+        return queryset.filter(found), False
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return RunChangeList

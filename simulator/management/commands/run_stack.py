@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -11,27 +13,36 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from playback.models import Run
 from simulator.server import AppiumServer, is_ready
+
+# How long each child has to stop once asked, before it is killed: Ctrl-C stops
+# everything within 5 s.
+STOP_WITHIN_S = 4.0
 
 
 class Command(BaseCommand):
     help = (
         "What `make run` starts: the Appium server (simulated device), the django-q2 "
-        "worker cluster and the web server; plays the demo flow once. Ctrl-C stops all."
+        "worker cluster and the web server; plays the demo flow on the first start (or "
+        "with --demo). Ctrl-C stops all within 5 s."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000", help="Web server address.")
+        parser.add_argument(
+            "--demo", action="store_true", help="Play the demo flow even if it has runs."
+        )
         parser.add_argument("--no-demo", action="store_true", help="Do not play the demo flow.")
 
-    def handle(self, *args: Any, addr: str, no_demo: bool, **opts: Any) -> None:
+    def handle(self, *args: Any, addr: str, demo: bool, no_demo: bool, **opts: Any) -> None:
         from io import StringIO
 
         # A SIGTERM (from a supervisor or `timeout`) stops the stack like Ctrl-C does.
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         out = StringIO()
         call_command("seed_demo", stdout=out)
-        demo = json.loads(out.getvalue())
+        seeded = json.loads(out.getvalue())
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         children: list[subprocess.Popen[bytes]] = []
         appium = None
@@ -43,27 +54,24 @@ class Command(BaseCommand):
                 log_path = settings.VAR_DIR / "appium.log"
                 appium = AppiumServer(port=settings.APPIUM_PORT, log_path=log_path).start()
                 self.stdout.write(f"Appium (simulated device) on {appium.url}, log in {log_path}")
-            children.append(subprocess.Popen([*manage, "qcluster"]))
-            children.append(subprocess.Popen([*manage, "runserver", addr, "--noreload"]))
-            self.banner(addr, demo)
-            if not no_demo:
-                self.play_demo(addr, demo)
+            # Each child in its own session: a terminal's Ctrl-C (or a SIGTERM to this
+            # process group) reaches only this command, which stops each child the way
+            # it stops cleanly (django-q2's cluster hangs on a SIGTERM to its group).
+            children.append(subprocess.Popen([*manage, "qcluster"], start_new_session=True))
+            children.append(
+                subprocess.Popen([*manage, "runserver", addr, "--noreload"], start_new_session=True)
+            )
+            self.banner(addr, seeded)
+            first_start = not Run.objects.filter(flow_id=seeded["flow_id"]).exists()
+            if (first_start or demo) and not no_demo:
+                self.play_demo(addr, seeded)
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
             self.stderr.write("A service stopped; stopping the others.")
         except KeyboardInterrupt:
             self.stdout.write("\nStopping...")
         finally:
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGINT)
-            for child in children:
-                try:
-                    child.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-            if appium is not None:
-                appium.stop()
+            stop(children, appium)
 
     def play_demo(self, addr: str, demo: dict[str, Any]) -> None:
         """Queue the demo flow like the API does and show how the worker plays it."""
@@ -83,8 +91,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  step {result.step_number} {result.action}: {result.status}")
         self.stdout.write(
             f"Demo run {run.pk}: {run.status} ({run.successful_steps}/{run.total_steps} steps). "
-            f"See it at http://{addr}/api/playback/runs/{run.pk}/ or in the admin. "
-            "Ctrl-C stops everything."
+            f"See it at http://{addr}/api/playback/runs/{run.pk}/ or in the admin."
         )
 
     def banner(self, addr: str, demo: dict[str, Any]) -> None:
@@ -98,8 +105,29 @@ class Command(BaseCommand):
             f"  API docs  http://{addr}/api/docs/",
             f"  Device    {demo['device_id']} via {demo['appium_url']}",
             "",
+            "Ctrl-C stops everything.",
         ]
         self.stdout.write("\n".join(lines))
+
+
+def stop(children: list[subprocess.Popen[bytes]], appium: AppiumServer | None) -> None:
+    """SIGINT to each child (what the cluster and runserver stop cleanly on) and to
+    Appium, all at once; whatever still runs after STOP_WITHIN_S is killed with its
+    group. The ports are free when this returns."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+    if appium is not None and appium.process is not None:
+        appium.process.send_signal(signal.SIGINT)
+        children = [*children, appium.process]
+    deadline = time.monotonic() + STOP_WITHIN_S
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
