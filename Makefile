@@ -11,11 +11,13 @@ PORT ?= 8000
 
 install: system-deps $(VENV)/.installed node_modules/.installed migrate
 
-# Node.js runs Appium; Debian's Chromium runs the admin's browser tests.
+# Node.js runs Appium; Debian's Chromium runs the admin's browser tests; curl walks
+# the README's quick start in a test.
 system-deps:
 	@missing=""; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	command -v curl >/dev/null 2>&1 || missing="$$missing curl"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \

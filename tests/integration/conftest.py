@@ -1,0 +1,64 @@
+"""What integration tests share: `make run`'s stack on a database of its own."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from simulator.server import free_port
+
+MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.fixture
+def stack_env(tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "PLAYBACK_VAR_DIR": str(tmp_path / "var"),
+        "APPIUM_PORT": str(free_port()),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("REDIS_URL", None)
+    subprocess.run([sys.executable, MANAGE, "migrate", "-v0"], env=env, check=True)
+    return env
+
+
+def start_stack(
+    env: dict[str, str], web_port: int, *, until: str = "Ctrl-C stops everything"
+) -> tuple[subprocess.Popen[str], list[str]]:
+    stack = subprocess.Popen(
+        [sys.executable, MANAGE, "run_stack", "--addr", f"127.0.0.1:{web_port}"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # its own group, as a terminal's foreground job
+    )  # fmt: skip
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    assert stack.stdout is not None
+    for line in stack.stdout:
+        lines.append(line)
+        if until in line or time.monotonic() > deadline:
+            break
+    # Keep reading: its children write to the same pipe and would block on a full one.
+    threading.Thread(target=lambda: lines.extend(stack.stdout), daemon=True).start()
+    return stack, lines
+
+
+def stopped_within(stack: subprocess.Popen[str], sig: int) -> float:
+    asked = time.monotonic()
+    os.killpg(stack.pid, sig)  # what a terminal's Ctrl-C does: the whole group
+    stack.wait(timeout=30)
+    return time.monotonic() - asked
