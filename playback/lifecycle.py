@@ -193,21 +193,6 @@ class StepRecorder:
             self.observer(self.run, outcome)
 
 
-def stored_text(text: str) -> str:
-    """Text from a device as it can be stored: a NUL (which PostgreSQL refuses) and a
-    lone surrogate (which no database can encode) are written out as escapes."""
-    if "\x00" not in text and text.isascii():
-        return text
-    return "".join(
-        f"\\x{ord(c):02x}"
-        if c == "\x00"
-        else f"\\u{ord(c):04x}"
-        if 0xD800 <= ord(c) <= 0xDFFF
-        else c
-        for c in text
-    )
-
-
 def record_step(
     run: Run, outcome: StepOutcome, counts: dict[str, int], definition: dict[str, Any]
 ) -> bool | None:
@@ -230,11 +215,11 @@ def record_step(
             "definition": definition,
             "status": str(outcome.status),
             "attempts": outcome.attempts,
-            "attempt_errors": [stored_text(e) for e in outcome.attempt_errors],
+            "attempt_errors": [recording.stored_text(e) for e in outcome.attempt_errors],
             "duration_ms": outcome.duration_ms,
-            "error": stored_text(outcome.error or ""),
+            "error": recording.stored_text(outcome.error or ""),
             "screenshot": screenshot,
-            "screenshot_error": stored_text(screenshot_error),
+            "screenshot_error": recording.stored_text(screenshot_error),
         },
         counts=counts,
         media_bytes=media_bytes,

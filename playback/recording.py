@@ -36,6 +36,21 @@ STEP_FIELDS = (
 )
 
 
+def stored_text(text: str) -> str:
+    """Text from a device as it can be stored: a NUL (which PostgreSQL refuses) and a
+    lone surrogate (which no database can encode) are written out as escapes."""
+    if "\x00" not in text and text.isascii():
+        return text
+    return "".join(
+        f"\\x{ord(c):02x}"
+        if c == "\x00"
+        else f"\\u{ord(c):04x}"
+        if 0xD800 <= ord(c) <= 0xDFFF
+        else c
+        for c in text
+    )
+
+
 def _column(model: type, name: str) -> str:
     return model._meta.get_field(name).column
 

@@ -193,7 +193,13 @@ def why_waiting(run: Run) -> str | None:
     if device.current_run_id == run.pk:
         return f"Device {device.device_id} is its own: waiting for a worker to start it."
     if device.current_run_id is not None:
-        return f"Device {device.device_id} is playing run #{device.current_run_id}{queue}."
+        holder = Run.objects.filter(pk=device.current_run_id).values_list("status", flat=True)
+        if holder.first() == RunStatus.RUNNING:
+            return f"Device {device.device_id} is playing run #{device.current_run_id}{queue}."
+        return (
+            f"Device {device.device_id} is given to run #{device.current_run_id}, which waits "
+            f"for a worker to start it{queue}."
+        )
     if not device.enabled:
         return f"Device {device.device_id} is disabled{queue}."
     return f"Waiting for device {device.device_id} to be handed to it{queue}."

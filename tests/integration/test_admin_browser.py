@@ -30,7 +30,7 @@ def browser_page(live_server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
         page.set_default_timeout(15_000)
         yield page
         browser.close()
@@ -38,6 +38,40 @@ def browser_page(live_server):
         # context: close them here, or the test database cannot be dropped.
         connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+# Each custom element's text colour against the background it is drawn on.
+CONTRASTS = """() => {
+  const parse = c => c.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = v => (v /= 255) <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll(
+    ".pb-badge, .pb-button, .pb-count, .pb-muted, .pb-errtext, .pb-what")]
+    .filter(el => el.offsetParent !== null)
+    .map(el => {
+      const [a, b] = [lum(parse(getComputedStyle(el).color)), lum(background(el))]
+        .sort((x, y) => y - x);
+      return {text: el.innerText.slice(0, 40), ratio: (a + 0.05) / (b + 0.05)};
+    });
+}"""
+
+
+def look(page, name: str) -> None:
+    """Save what the page shows; it fits 1366 px and every custom colour is AA."""
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name}: {overflow} px wider than the window"
+    low = [c for c in page.evaluate(CONTRASTS) if c["ratio"] < 4.5]
+    assert low == [], f"{name}: below WCAG AA 4.5:1: {low}"
 
 
 def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
@@ -53,12 +87,19 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
     assert failed.status == "partial_success"
     page = browser_page
 
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/playback/run/")
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
     page.fill("#id_username", "lead")
     page.fill("#id_password", "lead-password")
     page.click("input[type=submit]")
-    page.wait_for_url("**/admin/playback/run/")
-    page.screenshot(path=ARTIFACTS / "01-runs.png", full_page=True)
+    page.wait_for_url("**/admin/")
+    sections = page.locator("#content-main .module caption").all_inner_texts()
+    assert sections[0].lower().startswith("run history")
+    first = page.locator("#content-main .module").first.locator("th a").all_inner_texts()
+    assert first == ["Runs", "Flows", "Devices"]
+    look(page, "00-index")
+
+    page.goto(f"{live_server.url}/admin/playback/run/")
+    look(page, "01-runs")
 
     # Click 1: the outcome filter (failed, partial success or error).
     page.click("#changelist-filter a:text-is('Did not pass (failed, partial, error)')")
@@ -66,13 +107,19 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 2
     assert page.locator("#result_list .pb-badge").all_inner_texts() == ["Partial success"] * 2
-    page.screenshot(path=ARTIFACTS / "02-failed-runs.png", full_page=True)
+    look(page, "02-failed-runs")
 
-    # Click 2: the newest failed run; every executed step shows its screenshot.
+    # Click 2: the newest failed run: what each step did, its screenshots, the way
+    # to its first failure.
     page.click(f"#result_list a:text-is('{failed.pk}')")
     page.wait_for_url(f"**/admin/playback/run/{failed.pk}/change/**")
-    step_rows = page.locator(".inline-related tbody tr.has_original, .inline-related tbody tr")
     assert "Failed after 2 attempts" in page.content()
+    assert page.locator(".pb-what").all_inner_texts() == [
+        "tap accessibility id='ok'",
+        "tap accessibility id='find-once'",
+        "tap accessibility id='hidden'",
+        "tap accessibility id='ok-2'",
+    ]
     images = page.locator("a.pb-shot img")
     assert images.count() == 4
     for i in range(images.count()):
@@ -83,31 +130,58 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
             " img.onerror = () => done(0); })"
         )
         assert width > 0
-    assert step_rows.count() >= 4
-    page.screenshot(path=ARTIFACTS / "03-failed-run.png", full_page=True)
+    page.click("#pb-first-failure")
+    assert page.url.endswith("#step-3")
+    page.evaluate("window.scrollTo(0, 0)")
+    look(page, "03-failed-run")
 
-    # The full screenshot opens from the thumbnail.
-    with page.expect_popup() as popup:
-        images.nth(2).click()
-    full = popup.value
-    full.wait_for_load_state()
-    assert full.evaluate("document.images[0].naturalWidth") > 0
-    full.close()
+    # The thumbnail opens the viewer: the step's facts and its neighbours.
+    images.nth(2).click()
+    page.wait_for_url(f"**/admin/playback/run/{failed.pk}/steps/3/")
+    assert "step 3 of 4" in page.inner_text(".pb-viewer-nav")
+    assert "Failed after 2 attempts" in page.inner_text(".pb-viewer-facts")
+    assert page.evaluate("document.querySelector('.pb-viewer-shot img').naturalWidth") > 0
+    look(page, "04-step-viewer")
+    page.click("#pb-next")
+    page.wait_for_url("**/steps/4/")
+    assert "step 4 of 4" in page.inner_text(".pb-viewer-nav")
 
     # Click 3 (from the filtered list): "Re-run failed" on the selection.
-    page.go_back()
-    page.wait_for_url("**outcome=not_passed**")
+    page.goto(f"{live_server.url}/admin/playback/run/?outcome=not_passed")
     page.check("#action-toggle")
     page.select_option("select[name=action]", "rerun_failed")
     page.click("button[name=index]")
     page.wait_for_selector(".messagelist")
-    assert "Queued 2 re-run(s)" in page.inner_text(".messagelist")
-    page.screenshot(path=ARTIFACTS / "04-rerun-queued.png", full_page=True)
+    message = page.locator(".messagelist li").first
+    assert message.inner_text().startswith("Queued 2 re-runs:")
+    assert message.locator("a").count() == 4  # each new run and the run it re-runs
+    look(page, "05-rerun-queued")
 
     page.goto(f"{live_server.url}/admin/playback/run/?status__exact=queued")
     assert page.locator("#result_list .pb-badge").all_inner_texts() == ["Queued", "Queued"]
-    page.screenshot(path=ARTIFACTS / "05-queued-runs.png", full_page=True)
+    look(page, "06-queued-runs")
     queued = Run.objects.filter(status="queued").order_by("pk")
     assert [r.rerun_of_id for r in queued] == sorted(
         Run.objects.filter(status="partial_success").values_list("pk", flat=True)
     )
+    page.goto(f"{live_server.url}/admin/playback/run/{queued.last().pk}/change/")
+    assert page.inner_text("#pb-waiting") == (
+        f"Device sim-1 is given to run #{queued.first().pk}, which waits for a worker to start it."
+    )
+    look(page, "07-queued-run")
+
+    # A flow's page: its runs and a readable "Play on a device".
+    page.goto(f"{live_server.url}/admin/flows/flow/{checkout.pk}/change/")
+    look(page, "08-flow")
+    page.click("#pb-play")
+    page.wait_for_url(f"**/admin/flows/flow/{checkout.pk}/play/")
+    look(page, "09-play-form")
+
+    # Devices: whether their Appium answers, and a check on request.
+    page.goto(f"{live_server.url}/admin/playback/device/{sim_device.pk}/change/")
+    page.click("#pb-probe")
+    page.wait_for_selector(".messagelist")
+    assert "answers" in page.inner_text(".messagelist")
+    look(page, "10-device")
+    page.goto(f"{live_server.url}/admin/playback/device/")
+    look(page, "11-devices")

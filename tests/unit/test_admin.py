@@ -14,7 +14,7 @@ from django.urls import reverse
 from PIL import Image
 
 from flows.models import Flow, Step
-from playback import lifecycle, services
+from playback import lifecycle, search, services
 from playback.models import Device, Run, StepResult
 from playback.words import FailureBehaviour, RunSettings
 
@@ -55,7 +55,9 @@ def make_run(flow, device, status="failed", steps=("pass", "flaky", "fail"), **f
         if step_status in ("pass", "flaky", "fail"):
             result.screenshot.save("s.png", ContentFile(image), save=False)
         result.save()
-    return Run.objects.get(pk=run.pk)
+    run = Run.objects.get(pk=run.pk)
+    search.index_run(run)  # as a run's end does
+    return run
 
 
 # No admin page may cost more than this many queries, whatever the number of rows.

@@ -607,6 +607,10 @@ def test_a_queued_run_says_why_it_waits(api, flow, device):
     lifecycle.dispatch_next(device_pk=device.pk)
     second = services.start_run(flow=flow, device=device)
     body = api.get(f"/api/playback/runs/{second.pk}/").json()
-    assert body["waiting"] == f"Device emulator-5554 is playing run #{first.pk}."
+    assert body["waiting"] == (
+        f"Device emulator-5554 is given to run #{first.pk}, which waits for a worker to start it."
+    )
     lifecycle.claim(first.pk)
+    body = api.get(f"/api/playback/runs/{second.pk}/").json()
+    assert body["waiting"] == f"Device emulator-5554 is playing run #{first.pk}."
     assert api.get(f"/api/playback/runs/{first.pk}/").json()["waiting"] is None
