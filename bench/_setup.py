@@ -15,13 +15,16 @@ def django_on_bench_db(name: str = "bench", *, reuse: bool = False) -> bool:
     bench_dir = ROOT / "var" / "bench"
     bench_dir.mkdir(parents=True, exist_ok=True)
     db = bench_dir / f"{name}.sqlite3"
-    reused = reuse and db.exists()
-    if not reused:
-        db.unlink(missing_ok=True)
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{db}")
     url = os.environ["DATABASE_URL"]
-    if url.startswith(("postgres://", "postgresql://")) and not reuse:
-        fresh_postgres_database(url)
+    if url.startswith(("postgres://", "postgresql://")):
+        reused = reuse  # a PostgreSQL database named by the URL is kept when reused
+        if not reuse:
+            fresh_postgres_database(url)
+    else:
+        reused = reuse and db.exists()
+        if not reused:
+            db.unlink(missing_ok=True)
     os.environ.setdefault("PLAYBACK_MEDIA_ROOT", str(bench_dir / "media"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DJANGO_DEBUG", "0")  # measure what production runs

@@ -11,7 +11,7 @@ faster only for rare ones (docs/benchmarks.md), so SQLite scans.
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from playback.models import Run, StepResult
@@ -45,8 +45,9 @@ def matching(queryset: QuerySet[Run], words: str) -> QuerySet[Run]:
 def holding(words: str) -> Q:
     """The condition "its search text holds `words`" (on PostgreSQL from its index)."""
     if connection.vendor == "postgresql":
-        # ILIKE (not Django's UPPER() LIKE UPPER()) is what the trigram index answers.
+        # ILIKE (not Django's UPPER() LIKE UPPER()) is what the trigram index answers;
+        # the planner scans instead when many runs hold the words.
         pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        sql = f"SELECT id FROM {Run._meta.db_table} WHERE search_text ILIKE %s"
-        return Q(pk__in=RawSQL(sql, [pattern]))
+        column = f"{Run._meta.db_table}.search_text"
+        return Q(RawSQL(f"{column} ILIKE %s", [pattern], output_field=BooleanField()))
     return Q(search_text__icontains=words)

@@ -68,8 +68,10 @@ class RunAdmin(StepPages, admin.ModelAdmin):
         OutcomeFilter,
         "status",
         HasFlakyStepsFilter,
-        ("flow", admin.RelatedOnlyFieldListFilter),
-        ("device", admin.RelatedOnlyFieldListFilter),
+        # Every flow and device (small tables), not "those with runs": that is a
+        # DISTINCT over every run on each load (35 ms each at 100,000 runs on PostgreSQL).
+        "flow",
+        "device",
         "device__platform",
     ]
     # The search box finds a run by its id, its flow's name, its device's id and any
@@ -128,12 +130,16 @@ class RunAdmin(StepPages, admin.ModelAdmin):
         words = search_term.strip()
         if not words:
             return queryset, False
-        # Flows and devices are small tables: their ids, not a join per run.
-        found = (
-            Q(flow_id__in=Flow.objects.filter(name__icontains=words).values("pk"))
-            | Q(device_id__in=Device.objects.filter(device_id__icontains=words).values("pk"))
-            | search.holding(words)
-        )
+        # Flows and devices are small tables: their matching ids first, and only the
+        # conditions that can match (an OR with nothing in it keeps PostgreSQL from
+        # answering the words from its text index).
+        found = search.holding(words)
+        flows = list(Flow.objects.filter(name__icontains=words).values_list("pk", flat=True))
+        if flows:
+            found |= Q(flow_id__in=flows)
+        devices = Device.objects.filter(device_id__icontains=words).values_list("pk", flat=True)
+        if devices := list(devices):
+            found |= Q(device_id__in=devices)
         if words.isdigit() and len(words) <= 18:
             found |= Q(pk=int(words))
         return queryset.filter(found), False
