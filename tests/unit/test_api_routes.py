@@ -65,3 +65,14 @@ def test_a_wrong_method_is_a_json_405(api, queued_run, debug):
     response = api.get(f"/api/playback/runs/{queued_run.pk}/rerun")
     assert response.status_code == 405
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_a_write_to_a_path_that_names_nothing_is_a_json_404_with_a_session_too(admin_user, method):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    response = getattr(client, method)("/api/flows/-1/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
