@@ -39,6 +39,7 @@ ACTION_KEYS = {
     Action.TAP: {"locator", "x", "y"},
     Action.SWIPE: {"start_x", "start_y", "end_x", "end_y", "duration"},
     Action.TYPE: {"locator", "text"},
+    Action.ASSERT: {"locator", "text"},
 }
 
 
@@ -143,7 +144,8 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
     if unknown:
         allowed = ", ".join(sorted(COMMON_KEYS | ACTION_KEYS[action]))
         errors[path] = (
-            f"Unknown keys for a {action}: {', '.join(sorted(map(str, unknown)))}. "
+            f"Unknown keys for {'an' if action[0] in 'aeiou' else 'a'} {action}: "
+            f"{', '.join(sorted(map(str, unknown)))}. "
             f"Allowed: {allowed}."
         )
 
@@ -186,6 +188,22 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
         text = data.get("text")
         if not isinstance(text, str) or text == "":
             errors[f"{path}.text"] = "Required: the text to type (a non-empty string)."
+        elif len(text) > MAX_TEXT:
+            errors[f"{path}.text"] = f"At most {MAX_TEXT} characters (got {len(text)})."
+        elif problem := text_problem(text):
+            errors[f"{path}.text"] = problem
+        else:
+            params["text"] = text
+    elif action == Action.ASSERT:
+        if data.get("locator") is None:
+            errors[f"{path}.locator"] = "Required: the element that must be displayed."
+        text = data.get("text")
+        if text is None:
+            pass
+        elif not isinstance(text, str) or text == "":
+            errors[f"{path}.text"] = (
+                "The text the element must contain: a non-empty string (or leave it out)."
+            )
         elif len(text) > MAX_TEXT:
             errors[f"{path}.text"] = f"At most {MAX_TEXT} characters (got {len(text)})."
         elif problem := text_problem(text):
@@ -268,4 +286,7 @@ def summary(step: Mapping[str, Any]) -> str:
         return f"type {step.get('text', '')!r}{where}"
     if action == Action.TAP:
         return f"tap {target}"
+    if action == Action.ASSERT:
+        text = step.get("text")
+        return f"assert {target} shows {text!r}" if text else f"assert {target} is displayed"
     return str(action or "")

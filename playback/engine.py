@@ -1,12 +1,10 @@
 """The playback rules: plain Python, no Django.
 
-`play()` takes a `Driver` (anything that can find, click, type, tap, swipe, take a
-screenshot and handle the app's lifecycle), the flow's steps and the run's settings,
-and returns a `RunOutcome`. It reports each step through `on_step` as soon as the
-step's result is final, so a caller can save results as they happen, and asks
-`should_cancel` before every step and every retry.
-
-The rules are written out for people in docs/engine.md.
+`play()` takes a `Driver` (anything that can find, click, type, tap, swipe, check an
+element, take a screenshot and handle the app's lifecycle), the flow's steps and the
+run's settings, and returns a `RunOutcome`. It reports each step through `on_step` as
+soon as it is final, so a caller can save results as they happen, and asks
+`should_cancel` before every step and every retry. The rules: docs/engine.md.
 """
 
 from __future__ import annotations
@@ -127,6 +125,9 @@ class Driver(Protocol):
     def type_text(self, text: str, element: Any | None) -> None: ...
 
     def tap(self, x: int, y: int) -> None: ...
+
+    def check(self, locator: Locator, text: str | None, timeout_ms: int) -> None:
+        """Return once the element is displayed (and its text contains `text`)."""
 
     def swipe(
         self, start_x: int, start_y: int, end_x: int, end_y: int, duration_ms: int
@@ -367,6 +368,8 @@ class _Player:
         elif step.action == Action.TYPE:
             element = driver.find(step.locator, timeout_ms) if step.locator is not None else None
             driver.type_text(step.text or "", element)
+        elif step.action == Action.ASSERT:
+            driver.check(step.locator, step.text, timeout_ms)
         else:
             raise ValueError(f"Unknown action {step.action!r}")
 

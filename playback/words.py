@@ -53,6 +53,7 @@ class Action(StrEnum):
     TAP = "tap"
     SWIPE = "swipe"
     TYPE = "type"
+    ASSERT = "assert"  # the element is displayed (and its text contains `text`)
 
 
 class Platform(StrEnum):

@@ -27,6 +27,8 @@ class ScriptedDriver:
     - `find_failures={"login": 2}`: the first 2 lookups of a locator whose value is
       "login" fail with "Element not found".
     - `click_failures={"login": 1}`, `tap_failures=1`, `swipe_failures=1`, `type_failures=1`.
+    - `texts={"title": "Welcome"}`: what an element shows (`assert`); failures of a
+      check come from `find_failures`.
     - `launch_polls=3`: after a launch the app reports state 2 for 3 queries, then 4.
     - `lost_at_call=N`: the Nth action call raises DeviceError (session gone).
     """
@@ -46,6 +48,7 @@ class ScriptedDriver:
         screenshot_error: str | None = None,
         lost_at_call: int | None = None,
         step_cost_s: float = 0.01,
+        texts: dict[str, str] | None = None,
     ):
         self.clock = clock or FakeClock()
         self.find_failures = dict(find_failures or {})
@@ -58,6 +61,7 @@ class ScriptedDriver:
         self.screenshot_error = screenshot_error
         self.lost_at_call = lost_at_call
         self.step_cost_s = step_cost_s
+        self.texts = dict(texts or {})
         self.calls: list[tuple] = []
         self.action_calls = 0
 
@@ -85,6 +89,14 @@ class ScriptedDriver:
         self._act("click", element)
         if self._consume(self.click_failures, element):
             raise RuntimeError(f"Element {element} is not clickable")
+
+    def check(self, locator: Locator, text: str | None, timeout_ms: int) -> None:
+        self._act("assert", locator.value, text, timeout_ms)
+        if self._consume(self.find_failures, locator.value):
+            raise LookupError(f"Assertion failed: {locator} not displayed (not found)")
+        shown = self.texts.get(locator.value, "")
+        if text is not None and text not in shown:
+            raise LookupError(f"Assertion failed: {locator} shows {shown!r}, not {text!r}")
 
     def type_text(self, text: str, element: str | None) -> None:
         self._act("type", text, element)

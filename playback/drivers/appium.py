@@ -25,6 +25,7 @@ from selenium.common.exceptions import (
     NoSuchDriverException,
     NoSuchElementException,
     SessionNotCreatedException,
+    StaleElementReferenceException,
     TimeoutException,
     WebDriverException,
 )
@@ -153,6 +154,43 @@ class AppiumDriver:
                 ) from None
 
         return self._call(f"finding {locator}", wait)
+
+    def check(self, locator: Locator, text: str | None, timeout_ms: int) -> None:
+        by = LOCATOR_BY[locator.using]
+        last = ["not found"]  # what the last look saw, for the message
+
+        def shown(remote: webdriver.Remote) -> bool:
+            try:
+                element = remote.find_element(by, locator.value)
+            except NoSuchElementException:
+                last[0] = "not found"
+                return False
+            if not element.is_displayed():
+                last[0] = "found but not displayed"
+                return False
+            if text is None:
+                return True
+            actual = element.text or ""
+            last[0] = f"its text is {actual[:200]!r}"
+            return text in actual
+
+        def wait() -> None:
+            waiter = WebDriverWait(
+                self.remote,
+                timeout_ms / 1000,
+                poll_frequency=ELEMENT_POLL_S,
+                ignored_exceptions=(StaleElementReferenceException,),
+            )
+            try:
+                waiter.until(shown)
+            except TimeoutException:
+                want = f" with text containing {text!r}" if text is not None else ""
+                raise CommandFailed(
+                    f"Assertion failed: {locator} not displayed{want} "
+                    f"(waited {timeout_ms} ms; {last[0]})"
+                ) from None
+
+        self._call(f"checking {locator}", wait)
 
     def click(self, element: Any) -> None:
         self._call("click", element.click)

@@ -19,6 +19,8 @@
  * - Coordinates: a W3C pointer tap clicks the element whose bounds
  *   (left/top/width/height) hold the point and focuses it; W3C key actions type into
  *   the focused element.
+ * - An element's text is its typed value, else the text inside it (for `assert`);
+ *   displayed = not `visible="false"` (the fake driver's own).
  * - `sim: state` answers the lifecycle counters, so tests can see a restart or a clear.
  * - A session that names no app (`appium:app`) gets the demo app, apps/demo.xml.
  */
@@ -214,6 +216,15 @@ class PlaybackSimPlugin extends BasePlugin {
   async setValue(next, driver) {
     assertRunning(driver, errors.StaleElementReferenceError);
     return await next();
+  }
+
+  // An element's text: its typed value, else the text inside it in the app XML.
+  async getText(next, driver, elementId) {
+    const value = await next();
+    if (value) {
+      return value;
+    }
+    return String(nodeOf(driver, elementId).textContent || '').trim();
   }
 
   async getScreenshot(next, driver) {

@@ -59,7 +59,7 @@ def test_import_updates_the_flow_of_the_same_name(tmp_path):
     [
         ("{not json", "not valid JSON: Expecting property name enclosed in double quotes"),
         ('{"name": "x", "platform": "sim", "app_id": "a", "steps": [{"action": "jump"}]}',
-         "steps[0].action: Must be one of tap, swipe, type (got 'jump')"),
+         "steps[0].action: Must be one of tap, swipe, type, assert (got 'jump')"),
         ('{"name": "x", "platform": "sim", "app_id": "a", "steps": [{"action": "tap"}]}',
          "steps[0]: A tap needs a locator or x and y screen coordinates."),
         ('{"name": "x", "platform": "sim", "app_id": "a", "steps": [{"action": "type"}]}',

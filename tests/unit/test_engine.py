@@ -180,6 +180,36 @@ def test_each_action_drives_the_matching_driver_call():
     ]
 
 
+# (case, what the element shows, find failures, expected text, retries, status, error part)
+ASSERT_TABLE = [
+    ("displayed, no text asked", {}, {}, None, 0, "pass", None),
+    ("text contained", {"title": "Welcome back, Ann"}, {}, "Welcome back", 0, "pass", None),
+    ("text differs", {"title": "Sign in"}, {}, "Welcome", 1, "fail", "shows 'Sign in'"),
+    ("not there yet, retried", {}, {"title": 1}, None, 1, "flaky", "not displayed"),
+    ("never there", {}, {"title": 9}, None, 2, "fail", "Failed after 3 attempts"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "texts", "failures", "text", "retries", "status", "error"),
+    ASSERT_TABLE,
+    ids=[row[0] for row in ASSERT_TABLE],
+)
+def test_an_assert_step_checks_the_element_within_its_timeout(
+    case, texts, failures, text, retries, status, error
+):
+    driver = ScriptedDriver(texts=texts, find_failures=failures)
+    step = Step(1, Action.ASSERT, locator=Locator("id", "title"), text=text, timeout_ms=300)
+    outcome = play(driver, [step], retry_per_step=retries)
+    (result,) = outcome.steps
+    assert result.status == status
+    assert ("assert", "title", text, 300) in driver.calls
+    if error is None:
+        assert result.error is None
+    else:
+        assert error in result.error
+
+
 def test_coordinate_tap_and_swipe_failures_are_retried():
     steps = [Step(1, Action.TAP, x=1, y=1), Step(2, Action.SWIPE, 0, 0, 0, 0, 0, 0, 0)]
     driver = ScriptedDriver(tap_failures=1, swipe_failures=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from flows import definitions
 from flows.definitions import MAX_STEPS, DefinitionError, parse_flow, parse_step
 
 LOGIN = {"using": "accessibility id", "value": "login"}
@@ -54,8 +55,12 @@ def test_a_step_round_trips_through_its_json():
 @pytest.mark.parametrize(
     ("step", "path", "message"),
     [
-        ({"action": "press"}, "steps[0].action", "Must be one of tap, swipe, type (got 'press')"),
-        ({"x": 1}, "steps[0].action", "Must be one of tap, swipe, type (got None)"),
+        (
+            {"action": "press"},
+            "steps[0].action",
+            "Must be one of tap, swipe, type, assert (got 'press')",
+        ),
+        ({"x": 1}, "steps[0].action", "Must be one of tap, swipe, type, assert (got None)"),
         ({"action": "tap"}, "steps[0]", "A tap needs a locator or x and y screen coordinates."),
         ({"action": "tap", "x": 1}, "steps[0].y", "Required: a whole number from 0 to 100000"),
         (
@@ -69,6 +74,22 @@ def test_a_step_round_trips_through_its_json():
         ({"action": "type", "text": ""}, "steps[0].text", "Required: the text to type"),
         ({"action": "type", "text": 5}, "steps[0].text", "Required: the text to type"),
         ({"action": "swipe", "start_x": 1}, "steps[0].start_y", "Required: a whole number"),
+        ({"action": "assert"}, "steps[0].locator", "Required: the element that must be displayed"),
+        (
+            {"action": "assert", "locator": LOGIN, "text": ""},
+            "steps[0].text",
+            "a non-empty string (or leave it out)",
+        ),
+        (
+            {"action": "assert", "locator": LOGIN, "text": 3},
+            "steps[0].text",
+            "a non-empty string (or leave it out)",
+        ),
+        (
+            {"action": "assert", "locator": LOGIN, "x": 1},
+            "steps[0]",
+            "Unknown keys for an assert: x.",
+        ),
         (
             {"action": "tap", "locator": {"using": "css", "value": "a"}},
             "steps[0].locator.using",
@@ -97,6 +118,23 @@ def test_a_step_round_trips_through_its_json():
 def test_bad_steps_are_rejected_with_the_field_to_fix(step, path, message):
     errors = errors_of(flow(step))
     assert message in errors[path], errors
+
+
+@pytest.mark.parametrize(
+    ("step", "summary"),
+    [
+        ({"action": "assert", "locator": LOGIN}, "assert accessibility id='login' is displayed"),
+        (
+            {"action": "assert", "locator": LOGIN, "text": "Sign in"},
+            "assert accessibility id='login' shows 'Sign in'",
+        ),
+    ],
+)
+def test_an_assert_takes_a_locator_and_optional_text(step, summary):
+    (parsed,) = parse_flow(flow(step)).steps
+    assert parsed.locator == LOGIN
+    assert parsed.params == ({"text": step["text"]} if "text" in step else {})
+    assert definitions.summary(step) == summary
 
 
 def test_every_bad_step_is_reported_at_once():

@@ -199,6 +199,7 @@ def test_every_action_is_validated_stored_and_played(make_flow):
         Action.TAP: {"action": "tap", "x": 1, "y": 2},
         Action.SWIPE: {"action": "swipe", "start_x": 1, "start_y": 2, "end_x": 3, "end_y": 4},
         Action.TYPE: {"action": "type", "text": "hi"},
+        Action.ASSERT: {"action": "assert", "locator": {"using": "id", "value": "title"}},
     }
     assert set(examples) == set(Action)
     steps = services.engine_steps(make_flow(list(examples.values())))
