@@ -37,7 +37,7 @@ ANSWERS = {
     "413": ("ErrorDetail", "The body is larger than PLAYBACK_MAX_BODY_BYTES."),
     "415": ("ErrorDetail", "The body is not JSON."),
 }
-INTEGER_PATH_PARAMETERS = {"id", "run_id", "step"}
+INTEGER_PATH_PARAMETERS = {"id", "run_id", "step", "attempt"}
 
 
 def add_error_answers(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:

@@ -10,19 +10,15 @@ soon as it is final, so a caller can save results as they happen, and asks
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from playback.words import (
-    Action,
-    FailureBehaviour,
-    RunSettings,
-    RunStatus,
-    StepStatus,
-    counters_from_tally,
-)
+# The outcomes are the engine's answer; they live beside it, named from here too.
+from playback.outcomes import AttemptEvidence, RunOutcome, StepOutcome, overall_status
+from playback.words import Action, FailureBehaviour, RunSettings, RunStatus, StepStatus
+
+__all__ = ["AttemptEvidence", "RunOutcome", "StepOutcome", "overall_status", "play"]
 
 APP_FOREGROUND = 4
 APP_STATE_NAMES = {
@@ -73,47 +69,6 @@ class Step:
     timeout_ms: int | None = None
 
 
-@dataclass
-class StepOutcome:
-    """What happened to one step; `screenshot` holds PNG bytes when one was taken."""
-
-    step: int
-    action: str
-    status: StepStatus
-    attempts: int = 0
-    duration_ms: int = 0
-    error: str | None = None
-    attempt_errors: list[str] = field(default_factory=list)
-    screenshot: bytes | None = None
-    screenshot_error: str | None = None
-
-
-@dataclass
-class RunOutcome:
-    status: RunStatus
-    steps: list[StepOutcome]
-    duration_ms: int
-    error: str | None = None
-    # A cancelled run: where it stopped ("step 4", "attempt 2 of step 3").
-    cancelled_before: str | None = None
-
-    @property
-    def counts(self) -> dict[str, int]:
-        """The run's step counters, `total_steps` included."""
-        tally = Counter(StepStatus(s.status) for s in self.steps)
-        return {"total_steps": len(self.steps), **counters_from_tally(tally)}
-
-
-def overall_status(statuses: Sequence[str]) -> RunStatus:
-    """The run's status from its steps: success, failed or partial_success."""
-    not_ok = {StepStatus.FAIL, StepStatus.SKIPPED, StepStatus.BLOCKED}
-    if not any(s in not_ok for s in statuses):
-        return RunStatus.SUCCESS
-    if not any(s in (StepStatus.PASS, StepStatus.FLAKY) for s in statuses):
-        return RunStatus.FAILED
-    return RunStatus.PARTIAL_SUCCESS
-
-
 class Driver(Protocol):
     """What the engine needs from a device. Errors are exceptions whose text says
     what went wrong; `DeviceError` means the device is gone."""
@@ -134,6 +89,9 @@ class Driver(Protocol):
     ) -> None: ...
 
     def screenshot(self) -> bytes: ...
+
+    def page_source(self) -> str:
+        """The UI as text: the native hierarchy XML, or the page's HTML."""
 
     def terminate_app(self, app_id: str) -> None: ...
 
@@ -299,6 +257,7 @@ class _Player:
     def run_step(self, step: Step) -> StepOutcome:
         started = self.clock()
         errors: list[str] = []
+        evidence: list[AttemptEvidence] = []
         attempts_allowed = self.settings.retry_per_step + 1
         status: StepStatus | None = None
         message: str | None = None
@@ -325,6 +284,7 @@ class _Player:
                 break
             except Exception as exc:
                 errors.append(describe(exc))
+                self.capture_attempt(attempt, errors[-1], evidence)
                 continue
             if attempt == 1:
                 status = StepStatus.PASS
@@ -345,13 +305,33 @@ class _Player:
             duration_ms=round((self.clock() - started) * 1000),
             error=message,
             attempt_errors=errors,
+            attempt_evidence=evidence,
         )
-        if self.settings.capture_screenshots and not self.fatal:
+        if status == StepStatus.FAIL and evidence and evidence[-1].screenshot is not None:
+            outcome.screenshot = evidence[-1].screenshot  # the same screen: taken once
+        elif self.settings.capture_screenshots and not self.fatal:
             try:
                 outcome.screenshot = self.driver.screenshot()
             except Exception as exc:  # a screenshot never changes the step's status
                 outcome.screenshot_error = describe(exc)
         return outcome
+
+    def capture_attempt(self, attempt: int, error: str, into: list[AttemptEvidence]) -> None:
+        """The screen and UI source right after a failed attempt (never a status change)."""
+        if not self.settings.capture_screenshots:
+            return
+        taken = AttemptEvidence(attempt, error)
+        problems = []
+        for name, take in (
+            ("screenshot", self.driver.screenshot),
+            ("source", self.driver.page_source),
+        ):
+            try:
+                setattr(taken, name, take())
+            except Exception as exc:  # a lost device shows on the next command
+                problems.append(f"{name}: {describe(exc)}")
+        taken.capture_error = "; ".join(problems) or None
+        into.append(taken)
 
     def perform(self, step: Step) -> None:
         driver = self.driver

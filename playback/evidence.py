@@ -16,6 +16,7 @@ import logging
 import os
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -25,11 +26,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
-from playback.models import Run, StepResult, screenshot_name
+from playback.models import Run, StepResult, attempt_file_name, screenshot_name
+from playback.outcomes import AttemptEvidence
 from playback.words import ACTIVE_RUN_STATUSES, RunStatus
 
 log = logging.getLogger("playback.evidence")
 THUMBNAIL_BOX = (240, 240)
+MAX_SOURCE_BYTES = 5 * 1024 * 1024  # a page's HTML beyond this is not kept
 
 STORAGE_PROBLEMS = {
     errno.ENOSPC: "disk full",
@@ -47,16 +50,51 @@ def storage_problem(exc: OSError) -> str:
     return STORAGE_PROBLEMS.get(exc.errno, exc.strerror or str(exc))
 
 
-def save_screenshot(run_id: int, step: int, data: bytes) -> tuple[str, str]:
-    """Store a step's screenshot: (its name, "") or ("", why it could not be saved)."""
-    name = screenshot_name(run_id, step)
+def _save(name: str, data: bytes, what: str) -> tuple[str, str]:
+    """Store one file: (its name, "") or ("", why it could not be saved)."""
     try:
         return default_storage.save(name, ContentFile(data)), ""
     except OSError as exc:
-        log.warning("Screenshot of run %s step %s not saved: %s", run_id, step, exc)
+        log.warning("%s %s not saved: %s", what, name, exc)
         with contextlib.suppress(OSError):
             default_storage.delete(name)  # what a failed write left behind
-        return "", f"Screenshot not saved: {storage_problem(exc)}"
+        return "", f"{what} not saved: {storage_problem(exc)}"
+
+
+def save_screenshot(run_id: int, step: int, data: bytes) -> tuple[str, str]:
+    """Store a step's screenshot: (its name, "") or ("", why it could not be saved)."""
+    return _save(screenshot_name(run_id, step), data, "Screenshot")
+
+
+def source_suffix(source: str) -> str:
+    """`.html` for a web page's source, `.xml` for a native hierarchy."""
+    head = source[:200].lstrip().lower()
+    return ".html" if head.startswith(("<!doctype html", "<html")) else ".xml"
+
+
+def save_attempt(run_id: int, step: int, taken: AttemptEvidence) -> tuple[dict[str, Any], int]:
+    """Store what a failed attempt left (its screen, its UI source): the `attempt_log`
+    entry with the files' names, and the bytes written."""
+    entry = {"attempt": taken.attempt, "error": taken.error, "screenshot": "", "source": ""}
+    problems = [taken.capture_error] if taken.capture_error else []
+    size = 0
+    files = []
+    if taken.screenshot is not None:
+        files.append(("screenshot", ".png", taken.screenshot, "Screenshot"))
+    if taken.source is not None:
+        data = taken.source.encode("utf-8", "backslashreplace")
+        if len(data) > MAX_SOURCE_BYTES:
+            problems.append(f"source of {len(data):,} bytes not kept (over {MAX_SOURCE_BYTES:,})")
+        else:
+            files.append(("source", source_suffix(taken.source), data, "UI source"))
+    for key, suffix, data, what in files:
+        name, problem = _save(attempt_file_name(run_id, step, taken.attempt, suffix), data, what)
+        entry[key] = name
+        size += len(data) if name else 0
+        if problem:
+            problems.append(problem)
+    entry["capture_error"] = "; ".join(problems)
+    return entry, size
 
 
 def thumbnail_name(screenshot_name: str) -> str:

@@ -207,6 +207,12 @@ def record_step(
             run.pk, outcome.step, outcome.screenshot
         )
     media_bytes = len(outcome.screenshot) if screenshot else 0
+    attempt_log = []
+    for taken in outcome.attempt_evidence:
+        entry, size = evidence.save_attempt(run.pk, outcome.step, taken)
+        attempt_log.append({k: recording.stored_text(v) if isinstance(v, str) else v
+                            for k, v in entry.items()})  # fmt: skip
+        media_bytes += size
     cancel = recording.save_step(
         run_id=run.pk,
         step={
@@ -216,6 +222,7 @@ def record_step(
             "status": str(outcome.status),
             "attempts": outcome.attempts,
             "attempt_errors": [recording.stored_text(e) for e in outcome.attempt_errors],
+            "attempt_log": attempt_log,
             "duration_ms": outcome.duration_ms,
             "error": recording.stored_text(outcome.error or ""),
             "screenshot": screenshot,
@@ -224,8 +231,10 @@ def record_step(
         counts=counts,
         media_bytes=media_bytes,
     )
-    if cancel is None and screenshot:
-        default_storage.delete(screenshot)
+    if cancel is None:  # nothing was recorded: nothing of it stays on storage
+        kept = [screenshot] + [e[k] for e in attempt_log for k in ("screenshot", "source")]
+        for name in filter(None, kept):
+            default_storage.delete(name)
     return cancel
 
 

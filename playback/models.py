@@ -197,6 +197,11 @@ def screenshot_name(run_id: int, step_number: int) -> str:
     return f"runs/{run_id}/step-{step_number:04d}.png"
 
 
+def attempt_file_name(run_id: int, step_number: int, attempt: int, suffix: str) -> str:
+    """A failed attempt's evidence: `.png` (its screen), `.xml` or `.html` (its source)."""
+    return f"runs/{run_id}/step-{step_number:04d}-attempt-{attempt}{suffix}"
+
+
 def screenshot_path(instance: StepResult, filename: str) -> str:
     return screenshot_name(instance.run_id, instance.step_number)
 
@@ -217,6 +222,14 @@ class StepResult(models.Model):
     status = models.CharField(max_length=16, choices=words.choices(StepStatus))
     attempts = models.PositiveIntegerField(default=0)
     attempt_errors = models.JSONField(default=list, blank=True)
+    attempt_log = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "Each failed attempt: attempt, error, and the stored names of the screenshot "
+            "and UI source taken right after it ('' when not taken; capture_error says why)."
+        ),
+    )
     duration_ms = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     screenshot = models.FileField(upload_to=screenshot_path, blank=True, max_length=300)

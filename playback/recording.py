@@ -28,6 +28,7 @@ STEP_FIELDS = (
     "status",
     "attempts",
     "attempt_errors",
+    "attempt_log",
     "duration_ms",
     "error",
     "screenshot",
@@ -89,7 +90,7 @@ def _one_statement_sql() -> str:
 
 # Only these columns need the field's own conversion to a database value (JSON text,
 # a file's name); the rest are plain numbers and strings, the moment is adapted once.
-CONVERTED = ("definition", "attempt_errors", "screenshot")
+CONVERTED = ("definition", "attempt_errors", "attempt_log", "screenshot")
 
 
 @cache

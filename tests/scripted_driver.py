@@ -49,6 +49,7 @@ class ScriptedDriver:
         lost_at_call: int | None = None,
         step_cost_s: float = 0.01,
         texts: dict[str, str] | None = None,
+        source_error: str | None = None,
     ):
         self.clock = clock or FakeClock()
         self.find_failures = dict(find_failures or {})
@@ -62,6 +63,7 @@ class ScriptedDriver:
         self.lost_at_call = lost_at_call
         self.step_cost_s = step_cost_s
         self.texts = dict(texts or {})
+        self.source_error = source_error
         self.calls: list[tuple] = []
         self.action_calls = 0
 
@@ -118,6 +120,12 @@ class ScriptedDriver:
         if self.screenshot_error:
             raise RuntimeError(self.screenshot_error)
         return b"\x89PNG fake"
+
+    def page_source(self) -> str:
+        self.calls.append(("page_source",))
+        if self.source_error:
+            raise RuntimeError(self.source_error)
+        return f"<hierarchy after='{len(self.calls)}'/>"
 
     def terminate_app(self, app_id: str) -> None:
         self.calls.append(("terminate_app", app_id))

@@ -15,7 +15,22 @@ from playback import services
 from playback.api import run_settings
 from playback.api.run_settings import SettingsSerializer
 from playback.models import Device, Run, StepResult
-from playback.words import SettingsError
+from playback.words import Platform, SettingsError
+
+
+class AttemptSerializer(serializers.Serializer):
+    """One failed attempt and what the screen showed right after it."""
+
+    attempt = serializers.IntegerField()
+    error = serializers.CharField()
+    screenshot = serializers.URLField(allow_null=True, help_text="PNG, or null when not taken.")
+    source = serializers.URLField(
+        allow_null=True,
+        help_text="The UI source as text (native XML or the page's HTML), or null.",
+    )
+    capture_error = serializers.CharField(
+        allow_null=True, help_text="Why a screenshot or source is missing, if one is."
+    )
 
 
 class StepResultSerializer(serializers.ModelSerializer):
@@ -31,9 +46,19 @@ class StepResultSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="The error of each failed attempt, in order.",
     )
+    attempt_log = AttemptSerializer(
+        many=True,
+        read_only=True,
+        help_text="Each failed attempt with its screenshot and UI source (also when a "
+        "later attempt passed); files only while `captureScreenshots` is on.",
+    )
     screenshot_pruned = serializers.BooleanField(
         read_only=True,
         help_text="It had a screenshot, removed by retention (PLAYBACK_KEEP_MEDIA_DAYS).",
+    )
+    screenshot_simulated = serializers.BooleanField(
+        read_only=True,
+        help_text="The screenshot is the simulated device's fixed picture, not what an app showed.",
     )
 
     class Meta:
@@ -48,8 +73,10 @@ class StepResultSerializer(serializers.ModelSerializer):
             "duration_ms",
             "error",
             "attempt_errors",
+            "attempt_log",
             "screenshot",
             "screenshot_pruned",
+            "screenshot_simulated",
         ]
 
     def get_error(self, result: StepResult) -> str | None:
@@ -68,9 +95,32 @@ class StepResultSerializer(serializers.ModelSerializer):
             "duration_ms": result.duration_ms,
             "error": result.error or None,
             "attempt_errors": result.attempt_errors,
+            "attempt_log": self.attempt_entries(result),
             "screenshot": self.get_screenshot(result),
             "screenshot_pruned": bool(result.screenshot) and self.pruned(result),
+            "screenshot_simulated": bool(result.screenshot) and self.simulated(result),
         }
+
+    def simulated(self, result: StepResult) -> bool:
+        return result.run_id in self.context.get("_simulated_runs", ())
+
+    def attempt_entries(self, result: StepResult) -> list[dict[str, Any]]:
+        if not result.attempt_log:
+            return []
+        pruned = self.pruned(result)
+        base = f"{self.run_url(result.run_id)}steps/{result.step_number}/attempts/"
+        return [
+            {
+                "attempt": e["attempt"],
+                "error": e.get("error", ""),
+                **{
+                    kind: f"{base}{e['attempt']}/{kind}" if e.get(kind) and not pruned else None
+                    for kind in ("screenshot", "source")
+                },
+                "capture_error": e.get("capture_error") or None,
+            }
+            for e in result.attempt_log
+        ]
 
     def pruned(self, result: StepResult) -> bool:
         return result.run_id in self.context.get("_pruned_runs", ())
@@ -78,17 +128,18 @@ class StepResultSerializer(serializers.ModelSerializer):
     def get_screenshot(self, result: StepResult) -> str | None:
         if not result.screenshot or self.pruned(result):
             return None
+        return f"{self.run_url(result.run_id)}steps/{result.step_number}/screenshot"
+
+    def run_url(self, run_id: int) -> str:
         # The run's URL is resolved once per run, not once per step (a quarter of a
         # 100-step GET went to reverse()): screenshots live under it.
         bases = self.context.setdefault("_run_urls", {})
-        base = bases.get(result.run_id)
+        base = bases.get(run_id)
         if base is None:
-            base = reverse("playback:run-detail", kwargs={"pk": result.run_id})
+            base = reverse("playback:run-detail", kwargs={"pk": run_id})
             request = self.context.get("request")
-            base = bases[result.run_id] = (
-                request.build_absolute_uri(base) if request is not None else base
-            )
-        return f"{base}steps/{result.step_number}/screenshot"
+            base = bases[run_id] = request.build_absolute_uri(base) if request is not None else base
+        return base
 
 
 class RunSummarySerializer(serializers.ModelSerializer):
@@ -153,6 +204,8 @@ class RunSerializer(RunSummarySerializer):
     def to_representation(self, run: Run) -> dict[str, Any]:
         if run.media_pruned_at is not None:  # its steps show "pruned", not a dead link
             self.context.setdefault("_pruned_runs", set()).add(run.pk)
+        if run.device.platform == Platform.SIM:  # the fake driver's fixed picture
+            self.context.setdefault("_simulated_runs", set()).add(run.pk)
         return super().to_representation(run)
 
 

@@ -2,7 +2,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from config.api import ID_PATTERN
-from playback.api import views
+from playback.api import media_views, views
 
 app_name = "playback"
 
@@ -13,11 +13,23 @@ router.register("devices", views.DeviceViewSet, basename="device")
 urlpatterns = [
     # The documented path has no trailing slash; both spellings work.
     re_path(r"^playback/start/?$", views.StartRunView.as_view(), name="start"),
-    re_path(r"^playback/media/?$", views.MediaView.as_view(), name="media"),
+    re_path(r"^playback/media/?$", media_views.MediaView.as_view(), name="media"),
     re_path(
         rf"^playback/runs/(?P<run_id>{ID_PATTERN})/steps/(?P<step>[0-9]{{1,6}})/screenshot$",
-        views.StepScreenshotView.as_view(),
+        media_views.StepScreenshotView.as_view(),
         name="step-screenshot",
+    ),
+    re_path(
+        rf"^playback/runs/(?P<run_id>{ID_PATTERN})/steps/(?P<step>[0-9]{{1,6}})"
+        r"/attempts/(?P<attempt>[0-9]{1,2})/screenshot$",
+        media_views.AttemptScreenshotView.as_view(),
+        name="attempt-screenshot",
+    ),
+    re_path(
+        rf"^playback/runs/(?P<run_id>{ID_PATTERN})/steps/(?P<step>[0-9]{{1,6}})"
+        r"/attempts/(?P<attempt>[0-9]{1,2})/source$",
+        media_views.AttemptSourceView.as_view(),
+        name="attempt-source",
     ),
     *router.urls,
 ]

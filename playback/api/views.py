@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-from django.http import FileResponse, Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -13,17 +12,16 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ID_PATTERN, Conflict, Gone, validation_error
+from config.api import ID_PATTERN, Conflict, validation_error
 from config.permissions import ViewPermission
-from playback import evidence, reachability, services
+from playback import reachability, services
 from playback.api import run_settings
 from playback.api.filters import RunFilter
 from playback.api.serializers import (
@@ -33,7 +31,7 @@ from playback.api.serializers import (
     RunSummarySerializer,
     StartRunSerializer,
 )
-from playback.models import Device, Run, StepResult
+from playback.models import Device, Run
 
 MAX_WAIT_S = 300
 WAIT_PARAMETER = OpenApiParameter(
@@ -312,58 +310,3 @@ class DeviceViewSet(viewsets.ModelViewSet):
     def probe(self, request: Request, device_id: str) -> Response:
         device = reachability.probe(self.get_object())
         return Response(DeviceSerializer(device, context={"request": request}).data)
-
-
-class StepScreenshotView(APIView):
-    """A step's screenshot, for users who may see runs (not a public media folder)."""
-
-    queryset = Run.objects.none()  # its permission: playback.view_run
-
-    @extend_schema(
-        responses={
-            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="PNG"),
-            404: OpenApiResponse(description="No such run, step or screenshot."),
-            410: OpenApiResponse(description="Removed by retention."),
-        },
-        summary="A step's screenshot",
-    )
-    def get(self, request: Request, run_id: int, step: int) -> FileResponse:
-        result = (
-            StepResult.objects.select_related("run").filter(run_id=run_id, step_number=step).first()
-        )
-        if result is None or not result.screenshot:
-            raise Http404(f"Run {run_id} has no screenshot for step {step}.")
-        if result.run.media_pruned_at is not None:
-            raise Gone(
-                f"The screenshot was removed by retention on "
-                f"{result.run.media_pruned_at:%Y-%m-%d} (PLAYBACK_KEEP_MEDIA_DAYS)."
-            )
-        try:
-            handle = result.screenshot.open("rb")
-        except FileNotFoundError:
-            raise Http404(f"The screenshot file of run {run_id} step {step} is missing.") from None
-        return FileResponse(handle, content_type="image/png")
-
-
-class MediaView(APIView):
-    """How much the runs' screenshots take on storage, and the retention."""
-
-    queryset = Run.objects.none()  # its permission: playback.view_run
-
-    @extend_schema(
-        responses={
-            200: inline_serializer(
-                "MediaTotals",
-                {
-                    "bytes": serializers.IntegerField(),
-                    "runs_with_media": serializers.IntegerField(),
-                    "pruned_runs": serializers.IntegerField(),
-                    "keep_media_days": serializers.IntegerField(),
-                    "keep_failed_media_days": serializers.IntegerField(),
-                },
-            )
-        },
-        summary="Bytes of screenshots on storage, over every run",
-    )
-    def get(self, request: Request) -> Response:
-        return Response(evidence.media_totals())

@@ -214,6 +214,9 @@ class AppiumDriver:
     def screenshot(self) -> bytes:
         return self._call("screenshot", self.remote.get_screenshot_as_png)
 
+    def page_source(self) -> str:
+        return self._call("reading the UI source", lambda: self.remote.page_source)
+
     def terminate_app(self, app_id: str) -> None:
         self._call(f"terminating {app_id}", lambda: self.remote.terminate_app(app_id))
 

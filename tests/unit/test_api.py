@@ -221,7 +221,8 @@ def test_a_run_has_the_seeds_fields_and_ours(api, flow, device):
     step = body["steps"][1]
     assert set(step) == {
         "step", "action", "summary", "definition", "status", "attempts", "duration_ms",
-        "error", "attempt_errors", "screenshot", "screenshot_pruned",
+        "error", "attempt_errors", "attempt_log", "screenshot", "screenshot_pruned",
+        "screenshot_simulated",
     }  # fmt: skip
     assert step["status"] == "flaky"
     assert step["attempt_errors"] == ["Element not found"]
@@ -504,6 +505,8 @@ def test_the_openapi_schema_validates_and_describes_every_endpoint(api):
         "/api/playback/runs/{id}/rerun/",
         "/api/playback/runs/{id}/cancel/",
         "/api/playback/runs/{run_id}/steps/{step}/screenshot",
+        "/api/playback/runs/{run_id}/steps/{step}/attempts/{attempt}/screenshot",
+        "/api/playback/runs/{run_id}/steps/{step}/attempts/{attempt}/source",
         "/api/flows/",
         "/api/flows/{id}/",
         "/api/devices/",

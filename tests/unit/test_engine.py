@@ -298,7 +298,49 @@ def test_screenshot_after_every_executed_step_only():
     outcome = play(driver, flow("a", "b", "c"), retry_per_step=1)
     assert [s.status for s in outcome.steps] == ["flaky", "fail", "blocked"]
     assert [s.screenshot is not None for s in outcome.steps] == [True, True, False]
-    assert driver.names().count("screenshot") == 2
+    # One after each failed attempt (a: 1, b: 2) and one after a step that passed; a
+    # failed step's screen is its last attempt's, taken once.
+    assert driver.names().count("screenshot") == 4
+    assert outcome.steps[1].screenshot is outcome.steps[1].attempt_evidence[-1].screenshot
+
+
+# (case, find failures, retries, capture, screenshot error, source error,
+#  expected (attempt, has screenshot, has source, capture error part) per evidence)
+EVIDENCE_TABLE = [
+    ("flaky: the failed attempt's screen", {"a": 1}, 1, True, None, None, [(1, True, True, None)]),
+    ("fail: every attempt", {"a": 9}, 2, True, None, None,
+     [(1, True, True, None), (2, True, True, None), (3, True, True, None)]),
+    ("pass: nothing", {}, 2, True, None, None, []),
+    ("capture off: nothing", {"a": 1}, 1, False, None, None, []),
+    ("screenshot fails: source kept", {"a": 1}, 1, True, "screen is off", None,
+     [(1, False, True, "screenshot: screen is off")]),
+    ("source fails: screenshot kept", {"a": 1}, 1, True, None, "no hierarchy",
+     [(1, True, False, "source: no hierarchy")]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "failures", "retries", "capture", "shot_error", "source_error", "expected"),
+    EVIDENCE_TABLE,
+    ids=[row[0] for row in EVIDENCE_TABLE],
+)
+def test_each_failed_attempt_keeps_its_screen_and_source(
+    case, failures, retries, capture, shot_error, source_error, expected
+):
+    driver = ScriptedDriver(
+        find_failures=failures, screenshot_error=shot_error, source_error=source_error
+    )
+    outcome = play(driver, flow("a"), retry_per_step=retries, capture_screenshots=capture)
+    (step,) = outcome.steps
+    got = [
+        (e.attempt, e.screenshot is not None, e.source is not None, e.capture_error)
+        for e in step.attempt_evidence
+    ]
+    assert [g[:3] for g in got] == [e[:3] for e in expected]
+    for (*_, error), (*_, part) in zip(got, expected, strict=True):
+        assert (error is None) if part is None else (part in error)
+    assert [e.error for e in step.attempt_evidence] == step.attempt_errors[: len(expected)]
+    assert step.status in ("pass", "flaky", "fail")  # a capture never changes it
 
 
 def test_no_screenshots_when_capture_is_off():

@@ -1,0 +1,148 @@
+"""The run's files: a step's screenshot, a failed attempt's screenshot and UI source,
+and how much they take on storage."""
+
+from __future__ import annotations
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import Gone
+from playback import evidence
+from playback.models import Run, StepResult
+
+
+class StepScreenshotView(APIView):
+    """A step's screenshot, for users who may see runs (not a public media folder)."""
+
+    queryset = Run.objects.none()  # its permission: playback.view_run
+
+    @extend_schema(
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="PNG"),
+            404: OpenApiResponse(description="No such run, step or screenshot."),
+            410: OpenApiResponse(description="Removed by retention."),
+        },
+        summary="A step's screenshot",
+    )
+    def get(self, request: Request, run_id: int, step: int) -> FileResponse:
+        result = (
+            StepResult.objects.select_related("run").filter(run_id=run_id, step_number=step).first()
+        )
+        if result is None or not result.screenshot:
+            raise Http404(f"Run {run_id} has no screenshot for step {step}.")
+        if result.run.media_pruned_at is not None:
+            raise Gone(
+                f"The screenshot was removed by retention on "
+                f"{result.run.media_pruned_at:%Y-%m-%d} (PLAYBACK_KEEP_MEDIA_DAYS)."
+            )
+        try:
+            handle = result.screenshot.open("rb")
+        except FileNotFoundError:
+            raise Http404(f"The screenshot file of run {run_id} step {step} is missing.") from None
+        return FileResponse(handle, content_type="image/png")
+
+
+class AttemptFileView(APIView):
+    """What the screen showed, or the UI source, right after a failed attempt."""
+
+    queryset = Run.objects.none()  # its permission: playback.view_run
+    kind = "screenshot"  # or "source"
+
+    def answer(self, run_id: int, step: int, attempt: int) -> FileResponse:
+        result = (
+            StepResult.objects.select_related("run").filter(run_id=run_id, step_number=step).first()
+        )
+        entry = next(
+            (e for e in (result.attempt_log if result else []) if e.get("attempt") == int(attempt)),
+            {},
+        )
+        name = entry.get(self.kind)
+        if not name:
+            raise Http404(f"Run {run_id} step {step} has no {self.kind} of attempt {attempt}.")
+        if result.run.media_pruned_at is not None:
+            raise Gone(
+                f"The {self.kind} was removed by retention on "
+                f"{result.run.media_pruned_at:%Y-%m-%d} (PLAYBACK_KEEP_FAILED_MEDIA_DAYS)."
+            )
+        try:
+            handle = default_storage.open(name, "rb")
+        except FileNotFoundError:
+            raise Http404(f"The {self.kind} file of run {run_id} step {step} is missing.") from None
+        if self.kind == "screenshot":
+            return FileResponse(handle, content_type="image/png")
+        # A page's HTML is shown as text, never run: it is the tested app's, not ours.
+        response = FileResponse(handle, content_type="text/plain; charset=utf-8")
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        return response
+
+
+ATTEMPT_MISSING = {
+    404: OpenApiResponse(description="No such run, step, attempt or file."),
+    410: OpenApiResponse(description="Removed by retention."),
+}
+
+
+class AttemptScreenshotView(AttemptFileView):
+    kind = "screenshot"
+
+    @extend_schema(
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="PNG"),
+            **ATTEMPT_MISSING,
+        },
+        summary="A failed attempt's screenshot",
+        description="The screen right after attempt N of the step failed (`attempt_log`).",
+    )
+    def get(self, request: Request, run_id: int, step: int, attempt: int) -> FileResponse:
+        return self.answer(run_id, step, attempt)
+
+
+class AttemptSourceView(AttemptFileView):
+    kind = "source"
+
+    @extend_schema(
+        responses={
+            (200, "text/plain"): OpenApiResponse(
+                OpenApiTypes.STR, description="The native hierarchy XML or the page's HTML"
+            ),
+            **ATTEMPT_MISSING,
+        },
+        summary="A failed attempt's UI source",
+        description=(
+            "The UI source right after attempt N failed, served as plain text (a page's "
+            "HTML is never run from this origin)."
+        ),
+    )
+    def get(self, request: Request, run_id: int, step: int, attempt: int) -> FileResponse:
+        return self.answer(run_id, step, attempt)
+
+
+class MediaView(APIView):
+    """How much the runs' screenshots take on storage, and the retention."""
+
+    queryset = Run.objects.none()  # its permission: playback.view_run
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "MediaTotals",
+                {
+                    "bytes": serializers.IntegerField(),
+                    "runs_with_media": serializers.IntegerField(),
+                    "pruned_runs": serializers.IntegerField(),
+                    "keep_media_days": serializers.IntegerField(),
+                    "keep_failed_media_days": serializers.IntegerField(),
+                },
+            )
+        },
+        summary="Bytes of screenshots on storage, over every run",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(evidence.media_totals())

@@ -1,0 +1,66 @@
+"""What a run produced: each step's outcome (with the evidence of its failed attempts)
+and the run's, and the rule that makes a run's status from its steps."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from playback.words import RunStatus, StepStatus, counters_from_tally
+
+
+@dataclass
+class AttemptEvidence:
+    """What the screen showed right after a failed attempt: PNG bytes and the UI
+    source (the native hierarchy XML, or the page's HTML), each None when not taken;
+    `capture_error` says why a capture failed (it never changes a status)."""
+
+    attempt: int
+    error: str
+    screenshot: bytes | None = None
+    source: str | None = None
+    capture_error: str | None = None
+
+
+@dataclass
+class StepOutcome:
+    """What happened to one step; `screenshot` holds PNG bytes when one was taken."""
+
+    step: int
+    action: str
+    status: StepStatus
+    attempts: int = 0
+    duration_ms: int = 0
+    error: str | None = None
+    attempt_errors: list[str] = field(default_factory=list)
+    screenshot: bytes | None = None
+    screenshot_error: str | None = None
+    # One per failed attempt, in order, when screenshots are captured.
+    attempt_evidence: list[AttemptEvidence] = field(default_factory=list)
+
+
+@dataclass
+class RunOutcome:
+    status: RunStatus
+    steps: list[StepOutcome]
+    duration_ms: int
+    error: str | None = None
+    # A cancelled run: where it stopped ("step 4", "attempt 2 of step 3").
+    cancelled_before: str | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The run's step counters, `total_steps` included."""
+        tally = Counter(StepStatus(s.status) for s in self.steps)
+        return {"total_steps": len(self.steps), **counters_from_tally(tally)}
+
+
+def overall_status(statuses: Sequence[str]) -> RunStatus:
+    """The run's status from its steps: success, failed or partial_success."""
+    not_ok = {StepStatus.FAIL, StepStatus.SKIPPED, StepStatus.BLOCKED}
+    if not any(s in not_ok for s in statuses):
+        return RunStatus.SUCCESS
+    if not any(s in (StepStatus.PASS, StepStatus.FLAKY) for s in statuses):
+        return RunStatus.FAILED
+    return RunStatus.PARTIAL_SUCCESS
