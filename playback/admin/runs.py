@@ -324,6 +324,11 @@ class RunAdmin(StepPages, admin.ModelAdmin):
                 view(self.screenshot_view),
                 name="playback_run_screenshot",
             ),
+            path(
+                "<int:run_id>/steps/<int:step>/attempts/<int:attempt>/<str:kind>/",
+                view(self.attempt_view),
+                name="playback_run_attempt",
+            ),
             *super().get_urls(),
         ]
 

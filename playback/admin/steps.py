@@ -7,8 +7,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
@@ -26,7 +27,8 @@ class StepResultInline(admin.TabularInline):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StepResult]:
-        return super().get_queryset(request).select_related("run")  # pruned or not
+        # The run: pruned or not; its device: a simulated screen or a real one.
+        return super().get_queryset(request).select_related("run__device")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -104,3 +106,29 @@ class StepPages:
 
     def screenshot_view(self, request: HttpRequest, run_id: int, step: int) -> HttpResponse:
         return self._image(request, run_id, step, evidence.screenshot_png)
+
+    def attempt_view(
+        self, request: HttpRequest, run_id: int, step: int, attempt: int, kind: str
+    ) -> HttpResponse:
+        """A failed attempt's screenshot, or its UI source as plain text."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied("You may not see run history.")
+        result = get_object_or_404(
+            StepResult.objects.select_related("run"), run_id=run_id, step_number=step
+        )
+        entry = next((e for e in result.attempt_log if e.get("attempt") == attempt), {})
+        name = entry.get(kind) if kind in ("screenshot", "source") else None
+        if not name or result.run.media_pruned_at is not None:
+            raise Http404(f"Run {run_id} step {step} has no {kind} of attempt {attempt}.")
+        try:
+            with default_storage.open(name, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            raise Http404(f"The {kind} of attempt {attempt} is missing.") from None
+        if kind == "screenshot":
+            return HttpResponse(data, content_type="image/png")
+        # The tested app's HTML is shown as text, never run in the admin's origin.
+        response = HttpResponse(data, content_type="text/plain; charset=utf-8")
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        return response

@@ -121,7 +121,11 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
         "tap accessibility id='ok-2'",
     ]
     images = page.locator("a.pb-shot img")
-    assert images.count() == 4
+    # Each step's final screen, and beside it the screen of each failed attempt
+    # (find-once: 1, hidden: 2), each with its UI source.
+    assert images.count() == 4 + 3
+    assert page.locator("img[alt$='(failed) screenshot']").count() == 3
+    assert page.locator(".pb-attempt a:text-is('source')").count() == 3
     for i in range(images.count()):
         images.nth(i).scroll_into_view_if_needed()
         width = images.nth(i).evaluate(
@@ -136,7 +140,7 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
     look(page, "03-failed-run")
 
     # The thumbnail opens the viewer: the step's facts and its neighbours.
-    images.nth(2).click()
+    page.locator(f"a.pb-shot[href$='/run/{failed.pk}/steps/3/']").click()
     page.wait_for_url(f"**/admin/playback/run/{failed.pk}/steps/3/")
     assert "step 3 of 4" in page.inner_text(".pb-viewer-nav")
     assert "Failed after 2 attempts" in page.inner_text(".pb-viewer-facts")

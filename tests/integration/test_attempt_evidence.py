@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.storage import default_storage
+from django.urls import reverse
 
 from tests.helpers import tap
 
@@ -69,3 +70,29 @@ def test_no_attempt_evidence_without_screenshots(play, make_flow, sim_device):
     )
     assert run.step_results.get().attempt_log == []
     assert not default_storage.exists(f"runs/{run.pk}")
+
+
+def test_the_run_page_shows_each_failed_attempts_screen_beside_the_final_one(
+    play, make_flow, sim_device, admin_client
+):
+    run = play(make_flow([tap("find-once", timeout_ms=0)]), sim_device, {"retry_per_step": 1})
+    page = admin_client.get(reverse("admin:playback_run_change", args=[run.pk])).content.decode()
+    shot, source = (
+        reverse("admin:playback_run_attempt", args=[run.pk, 1, 1, kind])
+        for kind in ("screenshot", "source")
+    )
+    assert f'src="{shot}"' in page
+    assert f'href="{source}"' in page
+    assert "attempt 1 failed" in page
+    assert "simulated screen" in page
+    image = admin_client.get(shot)
+    assert image["Content-Type"] == "image/png"
+    assert image.content.startswith(PNG_MAGIC)
+    text = admin_client.get(source)
+    assert (text["Content-Type"], text["X-Content-Type-Options"]) == (
+        "text/plain; charset=utf-8",
+        "nosniff",
+    )
+    assert b'id="find-once"' in text.content
+    missing = reverse("admin:playback_run_attempt", args=[run.pk, 1, 2, "source"])
+    assert admin_client.get(missing).status_code == 404
