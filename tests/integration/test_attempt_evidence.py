@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.helpers import tap
 
@@ -96,3 +97,13 @@ def test_the_run_page_shows_each_failed_attempts_screen_beside_the_final_one(
     assert b'id="find-once"' in text.content
     missing = reverse("admin:playback_run_attempt", args=[run.pk, 1, 2, "source"])
     assert admin_client.get(missing).status_code == 404
+
+
+def test_pruned_attempt_evidence_is_gone_not_a_dead_link(play, make_flow, sim_device, api):
+    run = play(make_flow([tap("find-once", timeout_ms=0)]), sim_device, {"retry_per_step": 1})
+    url = f"/api/playback/runs/{run.pk}/steps/1/attempts/1/source"
+    assert api.get(url).status_code == 200
+    type(run).objects.filter(pk=run.pk).update(media_pruned_at=timezone.now())
+    (entry,) = api.get(f"/api/playback/runs/{run.pk}/").json()["steps"][0]["attempt_log"]
+    assert (entry["screenshot"], entry["source"]) == (None, None)
+    assert api.get(url).status_code == 410

@@ -111,3 +111,30 @@ def test_a_step_whose_write_fails_does_not_move_the_counters(flow, device, play)
         (3, "blocked"),
     ]
     assert (run.successful_steps, run.blocked_steps) == (1, 2)
+
+
+def test_a_failed_attempts_evidence_that_cannot_be_saved_keeps_the_step_and_says_why(
+    flow, device, play
+):
+    with full_disk():
+        run = play(
+            flow, device, {"retry_per_step": 1}, driver=ScriptedDriver(find_failures={"b": 1})
+        )
+    assert [r.status for r in run.step_results.all()] == ["pass", "flaky", "pass"]
+    (entry,) = run.step_results.get(step_number=2).attempt_log
+    assert (entry["screenshot"], entry["source"]) == ("", "")
+    assert "Screenshot not saved: disk full" in entry["capture_error"]
+    assert "UI source not saved: disk full" in entry["capture_error"]
+    assert not default_storage.exists(f"runs/{run.pk}/step-0002-attempt-1.png")  # nothing partial
+    assert not default_storage.exists(f"runs/{run.pk}/step-0002-attempt-1.xml")
+
+
+def test_a_source_too_large_to_keep_is_left_out_with_its_size(flow, device, play, monkeypatch):
+    from playback import evidence
+
+    monkeypatch.setattr(evidence, "MAX_SOURCE_BYTES", 10)
+    run = play(flow, device, {"retry_per_step": 1}, driver=ScriptedDriver(find_failures={"b": 1}))
+    (entry,) = run.step_results.get(step_number=2).attempt_log
+    assert entry["screenshot"].endswith("step-0002-attempt-1.png")
+    assert entry["source"] == ""
+    assert "not kept (over 10)" in entry["capture_error"]
