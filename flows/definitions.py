@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.inputs import text_problem
-from playback.words import LOCATOR_STRATEGIES, Action, Platform
+from playback.words import (
+    LOCATOR_STRATEGIES,
+    LOCATOR_STRATEGIES_BY_PLATFORM,
+    Action,
+    Platform,
+)
 
 PLATFORMS = tuple(Platform)
 ACTIONS = tuple(Action)
@@ -261,9 +266,27 @@ def parse_flow(data: Any) -> FlowDefinition:
         steps = parse_steps(data.get("steps", []))
     except DefinitionError as exc:
         errors.update(exc.errors)
+    if platform in PLATFORMS:
+        errors.update(strategy_problems(Platform(platform), data.get("steps")))
     if errors:
         raise DefinitionError(errors)
     return FlowDefinition(name.strip(), platform, app_id.strip(), steps)
+
+
+def strategy_problems(platform: Platform, steps: Any) -> dict[str, str]:
+    """Locators whose strategy the platform's automation cannot use (a flow recorded
+    for Android that says `-ios class chain` would fail on every run)."""
+    allowed = LOCATOR_STRATEGIES_BY_PLATFORM[platform]
+    problems = {}
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        locator = step.get("locator") if isinstance(step, Mapping) else None
+        using = locator.get("using") if isinstance(locator, Mapping) else None
+        if using in LOCATOR_STRATEGIES and using not in allowed:
+            problems[f"steps[{index}].locator.using"] = (
+                f"A {platform} flow cannot find elements by {using!r}: "
+                f"use one of {', '.join(allowed)}."
+            )
+    return problems
 
 
 def summary(step: Mapping[str, Any]) -> str:

@@ -91,6 +91,16 @@ def test_a_huge_step_list_is_400(api):
     assert response.json()["steps"] == ["At most 1000 steps (got 1001)."]
 
 
+def test_a_strategy_the_flows_platform_cannot_use_is_400_and_nothing_is_stored(api):
+    step = {"action": "tap", "locator": {"using": "-android uiautomator", "value": "x"}}
+    flow = {"name": "native only", "platform": "sim", "app_id": "a", "steps": [TAP, step]}
+    response = api.post("/api/flows/", flow, format="json")
+    assert response.status_code == 400
+    (message,) = response.json()["steps[1].locator.using"]
+    assert message.startswith("A sim flow cannot find elements by '-android uiautomator'")
+    assert not Flow.objects.filter(name="native only").exists()
+
+
 @pytest.mark.parametrize(
     ("content", "content_type", "code"),
     [

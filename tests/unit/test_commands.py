@@ -62,6 +62,9 @@ def test_import_updates_the_flow_of_the_same_name(tmp_path):
          "steps[0].action: Must be one of tap, swipe, type, assert (got 'jump')"),
         ('{"name": "x", "platform": "sim", "app_id": "a", "steps": [{"action": "tap"}]}',
          "steps[0]: A tap needs a locator or x and y screen coordinates."),
+        ('{"name": "x", "platform": "sim", "app_id": "a", "steps": [{"action": "tap", '
+         '"locator": {"using": "-ios class chain", "value": "x"}}]}',
+         "steps[0].locator.using: A sim flow cannot find elements by '-ios class chain'"),
         ('{"name": "x", "platform": "sim", "app_id": "a", "steps": [{"action": "type"}]}',
          "steps[0].text: Required: the text to type"),
         ('{"name": "x", "platform": "tv", "app_id": "a", "steps": []}', "platform: Must be one of"),

@@ -137,6 +137,28 @@ def test_an_assert_takes_a_locator_and_optional_text(step, summary):
     assert definitions.summary(step) == summary
 
 
+@pytest.mark.parametrize(
+    ("platform", "using", "refused"),
+    [
+        ("sim", "-android uiautomator", True),
+        ("sim", "-ios class chain", True),
+        ("android", "-ios predicate string", True),
+        ("ios", "-android uiautomator", True),
+        ("android", "-android uiautomator", False),
+        ("ios", "-ios class chain", False),
+        ("sim", "xpath", False),
+    ],
+)
+def test_a_strategy_the_flows_platform_cannot_use_is_refused(platform, using, refused):
+    step = {"action": "tap", "locator": {"using": using, "value": "x"}}
+    data = flow({"action": "tap", "x": 1, "y": 1}, step, platform=platform)
+    if not refused:
+        assert parse_flow(data).steps[1].locator["using"] == using
+        return
+    message = errors_of(data)["steps[1].locator.using"]
+    assert message.startswith(f"A {platform} flow cannot find elements by {using!r}: use one of")
+
+
 def test_every_bad_step_is_reported_at_once():
     errors = errors_of(
         flow({"action": "tap"}, {"action": "type"}, {"action": "tap", "x": 1, "y": 1})
