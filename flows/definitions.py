@@ -135,6 +135,22 @@ def parse_locator(errors: dict[str, str], path: str, value: Any) -> dict[str, st
     return {"using": using, "value": locator_value}
 
 
+def _step_text(
+    errors: dict[str, str], path: str, text: Any, required: str, *, optional: bool = False
+) -> str | None:
+    """A step's `text`, or None with the problem noted under `path.text`."""
+    if not isinstance(text, str) or text == "":
+        how = ": a non-empty string, or leave it out" if optional else " (a non-empty string)"
+        errors[f"{path}.text"] = f"{required}{how}."
+    elif len(text) > MAX_TEXT:
+        errors[f"{path}.text"] = f"At most {MAX_TEXT} characters (got {len(text)})."
+    elif problem := text_problem(text):
+        errors[f"{path}.text"] = problem
+    else:
+        return text
+    return None
+
+
 def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
     """Validate one step; `position` (1-based) is its number when it gives none."""
     errors: dict[str, str] = {}
@@ -190,31 +206,17 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
             errors, f"{path}.duration", data.get("duration", 500), 0, MAX_SWIPE_MS
         )
     elif action == Action.TYPE:
-        text = data.get("text")
-        if not isinstance(text, str) or text == "":
-            errors[f"{path}.text"] = "Required: the text to type (a non-empty string)."
-        elif len(text) > MAX_TEXT:
-            errors[f"{path}.text"] = f"At most {MAX_TEXT} characters (got {len(text)})."
-        elif problem := text_problem(text):
-            errors[f"{path}.text"] = problem
-        else:
+        text = _step_text(errors, path, data.get("text"), "Required: the text to type")
+        if text is not None:
             params["text"] = text
     elif action == Action.ASSERT:
         if data.get("locator") is None:
             errors[f"{path}.locator"] = "Required: the element that must be displayed."
-        text = data.get("text")
-        if text is None:
-            pass
-        elif not isinstance(text, str) or text == "":
-            errors[f"{path}.text"] = (
-                "The text the element must contain: a non-empty string (or leave it out)."
-            )
-        elif len(text) > MAX_TEXT:
-            errors[f"{path}.text"] = f"At most {MAX_TEXT} characters (got {len(text)})."
-        elif problem := text_problem(text):
-            errors[f"{path}.text"] = problem
-        else:
-            params["text"] = text
+        if data.get("text") is not None:
+            required = "The text the element must contain"
+            text = _step_text(errors, path, data["text"], required, optional=True)
+            if text is not None:
+                params["text"] = text
 
     if errors:
         raise DefinitionError(errors)

@@ -23,6 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.http import HttpResponse
 from django.utils import timezone
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
@@ -95,6 +96,25 @@ def save_attempt(run_id: int, step: int, taken: AttemptEvidence) -> tuple[dict[s
             problems.append(problem)
     entry["capture_error"] = "; ".join(problems)
     return entry, size
+
+
+ATTEMPT_FILE_KINDS = ("screenshot", "source")
+
+
+def attempt_file(result: StepResult | None, attempt: int, kind: str) -> str:
+    """The stored name of a failed attempt's screenshot or source ("" when none)."""
+    if result is None or kind not in ATTEMPT_FILE_KINDS:
+        return ""
+    entry = next((e for e in result.attempt_log if e.get("attempt") == int(attempt)), {})
+    return entry.get(kind) or ""
+
+
+def as_plain_text(response: HttpResponse) -> HttpResponse:
+    """A UI source served as text: a page's HTML is the tested app's, never run here."""
+    response["Content-Type"] = "text/plain; charset=utf-8"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
 
 
 def thumbnail_name(screenshot_name: str) -> str:

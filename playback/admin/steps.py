@@ -116,8 +116,7 @@ class StepPages:
         result = get_object_or_404(
             StepResult.objects.select_related("run"), run_id=run_id, step_number=step
         )
-        entry = next((e for e in result.attempt_log if e.get("attempt") == attempt), {})
-        name = entry.get(kind) if kind in ("screenshot", "source") else None
+        name = evidence.attempt_file(result, attempt, kind)
         if not name or result.run.media_pruned_at is not None:
             raise Http404(f"Run {run_id} step {step} has no {kind} of attempt {attempt}.")
         try:
@@ -127,8 +126,4 @@ class StepPages:
             raise Http404(f"The {kind} of attempt {attempt} is missing.") from None
         if kind == "screenshot":
             return HttpResponse(data, content_type="image/png")
-        # The tested app's HTML is shown as text, never run in the admin's origin.
-        response = HttpResponse(data, content_type="text/plain; charset=utf-8")
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-        return response
+        return evidence.as_plain_text(HttpResponse(data))

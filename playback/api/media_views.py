@@ -58,11 +58,7 @@ class AttemptFileView(APIView):
         result = (
             StepResult.objects.select_related("run").filter(run_id=run_id, step_number=step).first()
         )
-        entry = next(
-            (e for e in (result.attempt_log if result else []) if e.get("attempt") == int(attempt)),
-            {},
-        )
-        name = entry.get(self.kind)
+        name = evidence.attempt_file(result, attempt, self.kind)
         if not name:
             raise Http404(f"Run {run_id} step {step} has no {self.kind} of attempt {attempt}.")
         if result.run.media_pruned_at is not None:
@@ -76,11 +72,7 @@ class AttemptFileView(APIView):
             raise Http404(f"The {self.kind} file of run {run_id} step {step} is missing.") from None
         if self.kind == "screenshot":
             return FileResponse(handle, content_type="image/png")
-        # A page's HTML is shown as text, never run: it is the tested app's, not ours.
-        response = FileResponse(handle, content_type="text/plain; charset=utf-8")
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-        return response
+        return evidence.as_plain_text(FileResponse(handle))
 
 
 ATTEMPT_MISSING = {

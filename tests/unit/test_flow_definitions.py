@@ -78,12 +78,12 @@ def test_a_step_round_trips_through_its_json():
         (
             {"action": "assert", "locator": LOGIN, "text": ""},
             "steps[0].text",
-            "a non-empty string (or leave it out)",
+            "must contain: a non-empty string, or leave it out.",
         ),
         (
             {"action": "assert", "locator": LOGIN, "text": 3},
             "steps[0].text",
-            "a non-empty string (or leave it out)",
+            "must contain: a non-empty string, or leave it out.",
         ),
         (
             {"action": "assert", "locator": LOGIN, "x": 1},
