@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from flows.definitions import DefinitionError, parse_step
+from flows.definitions import PLATFORMS, DefinitionError, parse_step, strategy_problems
 from flows.models import Flow, Step
 from playback import display, services, words
 from playback.forms import RunSettingsForm
@@ -31,7 +31,8 @@ class StepForm(forms.ModelForm):
         help_texts = {
             "locator": '{"using": "accessibility id", "value": "login"}',
             "params": 'tap: {"x": 10, "y": 20}; swipe: {"start_x": .., "start_y": .., '
-            '"end_x": .., "end_y": .., "duration": 500}; type: {"text": "alice"}',
+            '"end_x": .., "end_y": .., "duration": 500}; type: {"text": "alice"}; '
+            'assert: {"text": "Welcome"} or {}',
         }
 
     def clean(self) -> dict[str, Any]:
@@ -54,6 +55,11 @@ class StepForm(forms.ModelForm):
                     for key, msg in exc.errors.items()
                 ]
             ) from None
+        # The flow as its own form left it (the inline's parent; a new one is unsaved).
+        flow = data.get("flow")
+        if isinstance(flow, Flow) and flow.platform in PLATFORMS:
+            for problem in strategy_problems(words.Platform(flow.platform), [step]).values():
+                raise ValidationError({"locator": problem})
         data["params"] = definition.params
         data["locator"] = definition.locator
         return data

@@ -349,6 +349,11 @@ def test_adding_a_flow_with_steps_in_the_admin(admin_client):
           "params": "{}"}, "locator.using: Must be one of"),
         ({"number": "1", "action": "tap", "locator": "null", "params": "[1]"},
          "Must be a JSON object."),
+        ({"number": "1", "action": "tap", "params": "{}",
+          "locator": '{"using": "-android uiautomator", "value": "a"}'},
+         "A sim flow cannot find elements by '-android uiautomator'"),
+        ({"number": "1", "action": "assert", "locator": "null", "params": "{}"},
+         "locator: Required: the element that must be displayed."),
     ],
 )  # fmt: skip
 def test_bad_steps_in_the_admin_are_refused_like_the_api(admin_client, row, message):
