@@ -3,6 +3,7 @@ and how much they take on storage."""
 
 from __future__ import annotations
 
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +16,23 @@ from rest_framework.views import APIView
 from config.api import Gone
 from playback import evidence
 from playback.models import Run, StepResult
+
+
+def _step_result(run_id: int, step: int) -> StepResult | None:
+    return StepResult.objects.select_related("run").filter(run_id=run_id, step_number=step).first()
+
+
+def _open(result: StepResult, name: str, what: str, retention: str) -> File:
+    """A stored file of the step's run: 410 once retention removed it, 404 when gone."""
+    pruned = result.run.media_pruned_at
+    if pruned is not None:
+        raise Gone(f"The {what} was removed by retention on {pruned:%Y-%m-%d} ({retention}).")
+    try:
+        return default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404(
+            f"The {what} file of run {result.run_id} step {result.step_number} is missing."
+        ) from None
 
 
 class StepScreenshotView(APIView):
@@ -31,20 +49,10 @@ class StepScreenshotView(APIView):
         summary="A step's screenshot",
     )
     def get(self, request: Request, run_id: int, step: int) -> FileResponse:
-        result = (
-            StepResult.objects.select_related("run").filter(run_id=run_id, step_number=step).first()
-        )
+        result = _step_result(run_id, step)
         if result is None or not result.screenshot:
             raise Http404(f"Run {run_id} has no screenshot for step {step}.")
-        if result.run.media_pruned_at is not None:
-            raise Gone(
-                f"The screenshot was removed by retention on "
-                f"{result.run.media_pruned_at:%Y-%m-%d} (PLAYBACK_KEEP_MEDIA_DAYS)."
-            )
-        try:
-            handle = result.screenshot.open("rb")
-        except FileNotFoundError:
-            raise Http404(f"The screenshot file of run {run_id} step {step} is missing.") from None
+        handle = _open(result, result.screenshot.name, "screenshot", "PLAYBACK_KEEP_MEDIA_DAYS")
         return FileResponse(handle, content_type="image/png")
 
 
@@ -55,21 +63,11 @@ class AttemptFileView(APIView):
     kind = "screenshot"  # or "source"
 
     def answer(self, run_id: int, step: int, attempt: int) -> FileResponse:
-        result = (
-            StepResult.objects.select_related("run").filter(run_id=run_id, step_number=step).first()
-        )
+        result = _step_result(run_id, step)
         name = evidence.attempt_file(result, attempt, self.kind)
         if not name:
             raise Http404(f"Run {run_id} step {step} has no {self.kind} of attempt {attempt}.")
-        if result.run.media_pruned_at is not None:
-            raise Gone(
-                f"The {self.kind} was removed by retention on "
-                f"{result.run.media_pruned_at:%Y-%m-%d} (PLAYBACK_KEEP_FAILED_MEDIA_DAYS)."
-            )
-        try:
-            handle = default_storage.open(name, "rb")
-        except FileNotFoundError:
-            raise Http404(f"The {self.kind} file of run {run_id} step {step} is missing.") from None
+        handle = _open(result, name, self.kind, "PLAYBACK_KEEP_FAILED_MEDIA_DAYS")
         if self.kind == "screenshot":
             return FileResponse(handle, content_type="image/png")
         return evidence.as_plain_text(FileResponse(handle))
