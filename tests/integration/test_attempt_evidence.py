@@ -95,6 +95,11 @@ def test_the_run_page_shows_each_failed_attempts_screen_beside_the_final_one(
         "nosniff",
     )
     assert b'id="find-once"' in text.content
+    viewer = admin_client.get(reverse("admin:playback_run_step", args=[run.pk, 1]))
+    viewer = viewer.content.decode()
+    assert f'href="{shot}">its screen</a>' in viewer
+    assert f'href="{source}">its source</a>' in viewer
+    assert "Simulated screen" in viewer
     missing = reverse("admin:playback_run_attempt", args=[run.pk, 1, 2, "source"])
     assert admin_client.get(missing).status_code == 404
 
