@@ -11,14 +11,15 @@ PORT ?= 8000
 
 install: system-deps $(VENV)/.installed node_modules/.installed migrate
 
-# Node.js runs Appium; Debian's Chromium runs the admin's browser tests; curl walks
-# the README's quick start in a test.
+# Node.js runs Appium; Debian's Chromium runs the admin's browser tests and, with
+# Debian's chromedriver, the web device; curl walks the README's quick start in a test.
 system-deps:
 	@missing=""; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	command -v curl >/dev/null 2>&1 || missing="$$missing curl"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -x /usr/bin/chromedriver || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -45,7 +46,7 @@ run: install
 
 appium: system-deps node_modules/.installed
 	node_modules/.bin/appium --address 127.0.0.1 --port $(APPIUM_PORT) \
-		--use-drivers fake --use-plugins playback-sim --log-no-colors
+		--use-drivers fake,chromium --use-plugins playback-sim --log-no-colors
 
 # The fast tests alone (tests/unit: no Appium, no browser, no worker process), on
 # two processes (pytest-xdist: each has its own test database).

@@ -32,7 +32,7 @@ def appium_command(port: int, log_level: str = "warn") -> list[str]:
         str(APPIUM_BIN),
         "--address", "127.0.0.1",
         "--port", str(port),
-        "--use-drivers", "fake",
+        "--use-drivers", "fake,chromium",
         "--use-plugins", "playback-sim",
         "--log-level", log_level,
         "--log-no-colors",

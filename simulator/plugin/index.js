@@ -23,6 +23,8 @@
  *   displayed = not `visible="false"` (the fake driver's own).
  * - `sim: state` answers the lifecycle counters, so tests can see a restart or a clear.
  * - A session that names no app (`appium:app`) gets the demo app, apps/demo.xml.
+ * - Only the fake driver's sessions are touched: the same server also serves the
+ *   web device (the Chromium driver), whose commands pass straight through.
  */
 const path = require('path');
 const {BasePlugin} = require('appium/plugin');
@@ -72,6 +74,10 @@ class PlaybackSimPlugin extends BasePlugin {
 
   async createSession(next, driver, ...args) {
     // W3C capabilities: {alwaysMatch, firstMatch}; `next` sees these same objects.
+    const fake = args.some((caps) => isFake(caps));
+    if (!fake) {
+      return await next();
+    }
     for (const caps of args) {
       if (caps && typeof caps === 'object' && caps.alwaysMatch) {
         const named = [caps.alwaysMatch, ...(caps.firstMatch || [])].some(
@@ -239,6 +245,29 @@ class PlaybackSimPlugin extends BasePlugin {
     await applyActions(driver, actions);
     return await next();
   }
+}
+
+function isFake(caps) {
+  if (!caps || typeof caps !== 'object' || !caps.alwaysMatch) {
+    return false;
+  }
+  return [caps.alwaysMatch, ...(caps.firstMatch || [])].some(
+    (c) => c && String(c['appium:automationName'] || '').toLowerCase() === 'fake',
+  );
+}
+
+// Every command but createSession acts on the fake driver's sessions only.
+for (const name of Object.getOwnPropertyNames(PlaybackSimPlugin.prototype)) {
+  const own = PlaybackSimPlugin.prototype[name];
+  if (name === 'constructor' || name === 'createSession' || typeof own !== 'function') {
+    continue;
+  }
+  PlaybackSimPlugin.prototype[name] = async function (next, driver, ...args) {
+    if (!SESSIONS.has(driver.sessionId)) {
+      return await next();
+    }
+    return await own.call(this, next, driver, ...args);
+  };
 }
 
 module.exports = {PlaybackSimPlugin};

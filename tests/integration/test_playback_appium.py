@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 from typing import Any
 
 import pytest
 from appium.webdriver.common.appiumby import AppiumBy
-from django.db import connection
 
+from playback.drivers import registry
 from playback.models import Device, Run
 from simulator.server import APPS_DIR, free_port
 from tests.helpers import RealSession, tap
@@ -287,16 +286,26 @@ def test_a_refused_session_ends_the_run_as_error(play, make_flow, make_device, a
 
 
 def test_cancelling_mid_run_lets_the_step_in_flight_finish_and_stops(play, make_flow, sim_device):
-    def cancel_during_step_three(run: Run, outcome) -> None:
-        if outcome.step == 2:  # step 3's click takes 300 ms; cancel 100 ms into it
-            threading.Timer(0.1, request_cancel, args=[run.pk]).start()
+    """The cancel arrives while step 3's click (300 ms on the device) is in flight."""
+    clicks = 0
 
-    def request_cancel(run_id: int) -> None:
-        Run.objects.filter(pk=run_id).update(cancel_requested=True)
-        connection.close()  # this thread's own connection
+    @contextlib.contextmanager
+    def cancel_during_step_three(device, app_id):
+        with registry.open_session(device, app_id) as driver:
+            real_click = driver.click
+
+            def click(element):
+                nonlocal clicks
+                clicks += 1
+                if clicks == 3:
+                    Run.objects.filter(device=device).update(cancel_requested=True)
+                real_click(element)
+
+            driver.click = click
+            yield driver
 
     flow = make_flow([tap("ok"), tap("ok-2"), tap("slow"), tap("ok"), tap("ok-2")])
-    run = play(flow, sim_device, on_step=cancel_during_step_three)
+    run = play(flow, sim_device, open_session=cancel_during_step_three)
     assert run.status == "cancelled"
     assert statuses(run) == ["pass", "pass", "pass", "skipped", "skipped"]
     assert run.step_results.get(step_number=4).error == "Run cancelled"
