@@ -259,6 +259,15 @@ PLAYBACK_LAUNCH_TIMEOUT_S = env_float("PLAYBACK_LAUNCH_TIMEOUT_S", 20.0)
 APPIUM_CONNECT_TIMEOUT_S = env_float("APPIUM_CONNECT_TIMEOUT_S", 10.0)
 APPIUM_COMMAND_TIMEOUT_S = env_float("APPIUM_COMMAND_TIMEOUT_S", 60.0)
 APPIUM_PORT = env_int("APPIUM_PORT", 4723)
+# The web device (playback/drivers/web.py): Chromium and its chromedriver as the
+# Appium server's host has them (Debian's packages, installed by `make install`).
+PLAYBACK_WEB_CHROMIUM = env_str("PLAYBACK_WEB_CHROMIUM", "/usr/bin/chromium")
+PLAYBACK_WEB_CHROMEDRIVER = env_str("PLAYBACK_WEB_CHROMEDRIVER", "/usr/bin/chromedriver")
+# Each web device keeps its browser profile here (its app data outlives a session, as
+# a phone's does, until a run clears it): <dir>/<device id>.
+PLAYBACK_WEB_PROFILES_DIR = Path(
+    os.environ.get("PLAYBACK_WEB_PROFILES_DIR", VAR_DIR / "web-profiles")
+)
 # The Appium servers devices may point at (playback/network.py): host names as they
 # are, addresses or CIDR networks. Development: this machine and private ranges.
 PLAYBACK_APPIUM_ALLOWED_HOSTS = env_list(

@@ -4,6 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api import not_found
+from simulator.views import demo_app
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,6 +13,9 @@ urlpatterns = [
     # Public when PLAYBACK_PUBLIC_API_DOCS (config.permissions.ApiDocsAccess).
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The demo web app the demo's web device plays (simulator/demo_app/).
+    path("demo-app/", demo_app, name="demo-app"),
+    path("demo-app/<path:path>", demo_app),
     # Anything else under /api/ is a JSON 404, in development too (where Django's
     # own 404 page would answer, and APPEND_SLASH would redirect a POST), and for
     # any method: it changes nothing, so no CSRF check answers before it.

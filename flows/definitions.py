@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from config.inputs import text_problem
 from playback.words import (
@@ -270,9 +271,25 @@ def parse_flow(data: Any) -> FlowDefinition:
         errors.update(exc.errors)
     if platform in PLATFORMS:
         errors.update(strategy_problems(Platform(platform), data.get("steps")))
+        if "app_id" not in errors and (problem := app_id_problem(platform, app_id)):
+            errors["app_id"] = problem
     if errors:
         raise DefinitionError(errors)
     return FlowDefinition(name.strip(), platform, app_id.strip(), steps)
+
+
+def app_id_problem(platform: str, app_id: str) -> str | None:
+    """A web app's id is the URL its device opens: http or https, with a host (a
+    file: or javascript: URL would let a flow read the device's host)."""
+    if platform != Platform.WEB:
+        return None
+    parts = urlsplit(app_id.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return (
+            "A web flow's app_id is its start URL: http:// or https:// with a host "
+            f"(got {app_id.strip()[:100]!r})."
+        )
+    return None
 
 
 def strategy_problems(platform: Platform, steps: Any) -> dict[str, str]:

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from flows.definitions import FlowDefinition, StepDefinition, summary
+from flows.definitions import FlowDefinition, StepDefinition, app_id_problem, summary
 from playback import words
 
 
@@ -14,7 +15,9 @@ class Flow(models.Model):
     name = models.CharField(max_length=200, unique=True)
     platform = models.CharField(max_length=16, choices=words.choices(words.Platform))
     app_id = models.CharField(
-        "app id", max_length=255, help_text="Android package or iOS bundle id."
+        "app id",
+        max_length=255,
+        help_text="Android package, iOS bundle id, or a web app's start URL.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -24,6 +27,11 @@ class Flow(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        problem = app_id_problem(self.platform, self.app_id or "")
+        if problem:
+            raise ValidationError({"app_id": problem})
 
     def as_json(self) -> dict[str, Any]:
         """The flow in the shape `import_flow` reads (flows.definitions)."""

@@ -95,3 +95,21 @@ def webdriver_status(url: str, *, timeout_s: float) -> Status:
     if not answers:
         return Status(False, latency, f"it answered HTTP {response.status}, not as Appium does")
     return Status(True, latency, "")
+
+
+def is_loopback_url(url: str) -> bool:
+    """The URL's host is this machine (localhost or a loopback address)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def free_local_port() -> int:
+    """A TCP port nothing listens on here now (the OS's pick)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

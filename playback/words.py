@@ -60,6 +60,7 @@ class Platform(StrEnum):
     ANDROID = "android"
     IOS = "ios"
     SIM = "sim"  # the simulated device: Appium's fake driver and our plugin
+    WEB = "web"  # a mobile web app in Chromium, through Appium's Chromium driver
 
 
 class FailureBehaviour(StrEnum):
@@ -76,6 +77,7 @@ LOCATOR_STRATEGIES = (
     "-android uiautomator",
     "-ios predicate string",
     "-ios class chain",
+    "css selector",
 )
 # What each platform's automation can find elements by.
 LOCATOR_STRATEGIES_BY_PLATFORM: dict[Platform, tuple[str, ...]] = {
@@ -89,6 +91,8 @@ LOCATOR_STRATEGIES_BY_PLATFORM: dict[Platform, tuple[str, ...]] = {
         "-ios class chain",
     ),
     Platform.SIM: ("accessibility id", "id", "xpath", "class name"),
+    # id = the element's id attribute, accessibility id = its aria-label
+    Platform.WEB: ("css selector", "xpath", "id", "accessibility id"),
 }
 
 # Labels for people (admin, CLI); a word without one reads as itself, capitalised.
@@ -96,6 +100,7 @@ LABELS: dict[str, str] = {
     RunStatus.PARTIAL_SUCCESS: "Partial success",
     Platform.IOS: "iOS",
     Platform.SIM: "Simulated device",
+    Platform.WEB: "Web (Chromium)",
 }
 
 

@@ -43,7 +43,7 @@ log = logging.getLogger("playback.appium")
 
 T = TypeVar("T")
 
-# platform -> (platformName, appium:automationName)
+# platform -> (platformName, appium:automationName); the web device: drivers/web.py
 PLATFORM_CAPABILITIES = {
     Platform.ANDROID: ("Android", "UiAutomator2"),
     Platform.IOS: ("iOS", "XCUITest"),
@@ -57,6 +57,7 @@ LOCATOR_BY = {
     "-android uiautomator": AppiumBy.ANDROID_UIAUTOMATOR,
     "-ios predicate string": AppiumBy.IOS_PREDICATE,
     "-ios class chain": AppiumBy.IOS_CLASS_CHAIN,
+    "css selector": AppiumBy.CSS_SELECTOR,
 }
 ELEMENT_POLL_S = 0.05
 # Seconds Appium keeps an abandoned session (a killed worker) before closing it.
@@ -136,8 +137,12 @@ class AppiumDriver:
                 ) from exc
             raise
 
+    def locate(self, locator: Locator) -> tuple[str, str]:
+        """The WebDriver strategy and value that find `locator` on this device."""
+        return LOCATOR_BY[locator.using], locator.value
+
     def find(self, locator: Locator, timeout_ms: int) -> Any:
-        by = LOCATOR_BY[locator.using]
+        by, value = self.locate(locator)
 
         def wait() -> Any:
             waiter = WebDriverWait(
@@ -147,7 +152,7 @@ class AppiumDriver:
                 ignored_exceptions=(NoSuchElementException,),
             )
             try:
-                return waiter.until(lambda d: d.find_element(by, locator.value))
+                return waiter.until(lambda d: d.find_element(by, value))
             except TimeoutException:
                 raise CommandFailed(
                     f"Element not found: {locator} (waited {timeout_ms} ms)"
@@ -156,12 +161,12 @@ class AppiumDriver:
         return self._call(f"finding {locator}", wait)
 
     def check(self, locator: Locator, text: str | None, timeout_ms: int) -> None:
-        by = LOCATOR_BY[locator.using]
+        by, value = self.locate(locator)
         last = ["not found"]  # what the last look saw, for the message
 
         def shown(remote: webdriver.Remote) -> bool:
             try:
-                element = remote.find_element(by, locator.value)
+                element = remote.find_element(by, value)
             except NoSuchElementException:
                 last[0] = "not found"
                 return False
@@ -253,6 +258,7 @@ def open_session(
     device_label: str,
     connect_timeout_s: float,
     command_timeout_s: float,
+    driver_class: type[AppiumDriver] = AppiumDriver,
 ) -> Iterator[AppiumDriver]:
     """Open an Appium session; the session is closed however the block ends."""
     where = f"device {device_label} via {appium_url}"
@@ -291,7 +297,7 @@ def open_session(
                 f"{device_label}: {_first_line(exc)}"
             ) from exc
         raise _not_appium(appium_url, device_label) from exc
-    driver = AppiumDriver(remote, where=where)
+    driver = driver_class(remote, where=where)
     try:
         yield driver
     finally:

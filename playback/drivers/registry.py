@@ -28,6 +28,7 @@ OPENERS: dict[Platform, str] = {
     Platform.ANDROID: "playback.drivers.appium.open_device_session",
     Platform.IOS: "playback.drivers.appium.open_device_session",
     Platform.SIM: "playback.drivers.appium.open_device_session",
+    Platform.WEB: "playback.drivers.web.open_device_session",
 }
 
 

@@ -118,7 +118,7 @@ def test_add_device_creates_then_updates():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--platform", "tv"], "--platform must be one of android, ios, sim (got 'tv')"),
+        (["--platform", "tv"], "--platform must be one of android, ios, sim, web (got 'tv')"),
         (["--appium-url", "ftp://x"], "--appium-url must be an http(s) URL"),
         (["--appium-url", "not a url"], "--appium-url must be an http(s) URL"),
         (["--capabilities", "{bad"], "--capabilities is not valid JSON"),

@@ -41,7 +41,7 @@ class Command(BaseCommand):
         # A SIGTERM (from a supervisor or `timeout`) stops the stack like Ctrl-C does.
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         out = StringIO()
-        call_command("seed_demo", stdout=out)
+        call_command("seed_demo", web_url=f"http://{addr}", stdout=out)
         seeded = json.loads(out.getvalue())
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         children: list[subprocess.Popen[bytes]] = []
@@ -74,18 +74,23 @@ class Command(BaseCommand):
             stop(children, appium)
 
     def play_demo(self, addr: str, demo: dict[str, Any]) -> None:
-        """Queue the demo flow like the API does and show how the worker plays it."""
+        """Queue the demo flows like the API does and show how the worker plays them."""
+        self.play_one(addr, demo["flow_id"], demo["device_id"])
+        if "web_flow_id" in demo:  # signed out first: the flow starts at the sign-in form
+            self.play_one(addr, demo["web_flow_id"], demo["web_device_id"], clear_data=True)
+
+    def play_one(self, addr: str, flow_id: int, device_id: str, **settings: Any) -> None:
         from flows.models import Flow
         from playback import services
         from playback.models import Device
+        from playback.words import RunSettings
 
         run = services.start_run(
-            flow=Flow.objects.get(pk=demo["flow_id"]),
-            device=Device.objects.get(device_id=demo["device_id"]),
+            flow=Flow.objects.get(pk=flow_id),
+            device=Device.objects.get(device_id=device_id),
+            settings=RunSettings(**settings),
         )
-        self.stdout.write(
-            f"Demo run {run.pk} queued; the worker plays it on {demo['device_id']}..."
-        )
+        self.stdout.write(f"Demo run {run.pk} queued; the worker plays it on {device_id}...")
         run = services.wait_for_run(run_id=run.pk, timeout_s=120)
         for result in run.step_results.all():
             self.stdout.write(f"  step {result.step_number} {result.action}: {result.status}")
@@ -104,6 +109,13 @@ class Command(BaseCommand):
             f"  API token {demo['token']}",
             f"  API docs  http://{addr}/api/docs/",
             f"  Device    {demo['device_id']} via {demo['appium_url']}",
+            *(
+                [
+                    f"  Device    {demo['web_device_id']} (the demo web app at http://{addr}/demo-app/)"
+                ]
+                if "web_device_id" in demo
+                else []
+            ),
             "",
             "Ctrl-C stops everything.",
         ]

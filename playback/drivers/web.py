@@ -1,0 +1,224 @@
+"""The web device: a mobile web app in headless Chromium, through Appium's Chromium
+driver (npm `appium-chromium-driver`, Debian `chromium` + `chromium-driver`).
+
+The app's id is its start URL. The lifecycle a phone has is played on the page:
+terminate = leave the app (about:blank), activate = open the start URL, clear =
+the origin's cookies (through WebDriver) and its storage (from the page: the
+driver has no CDP pass-through), state 4 = the app's page is loaded. `id` and
+`accessibility id` locators become CSS (the driver knows only WebDriver's own
+strategies). Taps and swipes are the W3C touch pointer actions of `AppiumDriver`,
+in CSS pixels of the emulated phone; a swipe really scrolls.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from playback.drivers.appium import (
+    NEW_COMMAND_TIMEOUT_S,
+    AppiumDriver,
+    CommandFailed,
+    open_session,
+)
+from playback.engine import DeviceError, Locator
+from playback.network import free_local_port, is_loopback_url
+
+if TYPE_CHECKING:
+    from playback.models import Device
+
+# The phone a web device is, unless its capabilities say otherwise
+# (`goog:chromeOptions.mobileEmulation`): a Pixel 8's viewport.
+DEFAULT_PHONE = {
+    "deviceMetrics": {"width": 412, "height": 915, "pixelRatio": 2.625, "touch": True},
+    "userAgent": (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36 PlaybackWebDevice"
+    ),
+}
+# Headless, as root, on a machine without a display or an open network: no
+# background connections, no first-run or update work.
+CHROMIUM_ARGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+    "--hide-scrollbars",
+)
+STATE_NOT_RUNNING, STATE_LOADING, STATE_LOADED = 1, 2, 4
+
+# The origin's storage, cleared from one of its pages (IndexedDB and the Cache API
+# are asynchronous; service workers are unregistered so none serves old files).
+CLEAR_STORAGE = """
+const done = arguments[arguments.length - 1];
+const quiet = (p) => Promise.resolve(p).catch(() => undefined);
+(async () => {
+  try { localStorage.clear(); } catch (e) {}
+  try { sessionStorage.clear(); } catch (e) {}
+  if (indexedDB && indexedDB.databases) {
+    for (const db of await quiet(indexedDB.databases()) || []) {
+      await quiet(new Promise((ok) => {
+        const req = indexedDB.deleteDatabase(db.name);
+        req.onsuccess = req.onerror = req.onblocked = ok;
+      }));
+    }
+  }
+  if (self.caches) {
+    for (const key of await quiet(caches.keys()) || []) { await quiet(caches.delete(key)); }
+  }
+  if (navigator.serviceWorker) {
+    for (const reg of await quiet(navigator.serviceWorker.getRegistrations()) || []) {
+      await quiet(reg.unregister());
+    }
+  }
+})().then(() => done(true), (e) => done(String(e)));
+"""
+PAGE_STATE = "return [document.readyState, location.href]"
+# How open_session words a server that answered but would not start the session.
+SESSION_REFUSED = ("refused a session", "could not start a session")
+
+
+def css_string(value: str) -> str:
+    """`value` as a CSS string literal (for an attribute selector)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ")
+    return f'"{escaped}"'
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class WebDriver(AppiumDriver):
+    """The engine's `Driver` on a Chromium session (a page is the app)."""
+
+    def locate(self, locator: Locator) -> tuple[str, str]:
+        if locator.using == "id":
+            return "css selector", f"[id={css_string(locator.value)}]"
+        if locator.using == "accessibility id":
+            return "css selector", f"[aria-label={css_string(locator.value)}]"
+        return locator.using, locator.value
+
+    def _page(self) -> tuple[str, str]:
+        ready, href = self._call(
+            "reading the page's state", lambda: self.remote.execute_script(PAGE_STATE)
+        )
+        return str(ready), str(href)
+
+    def terminate_app(self, app_id: str) -> None:
+        self._call(f"leaving {app_id}", lambda: self.remote.get("about:blank"))
+
+    def activate_app(self, app_id: str) -> None:
+        self._call(f"opening {app_id}", lambda: self.remote.get(app_id))
+
+    def clear_app(self, app_id: str) -> None:
+        what = f"clearing the data of {app_id}"
+        if origin(self._page()[1]) != origin(app_id):
+            self._call(what, lambda: self.remote.get(app_id))  # storage is per origin
+        self._call(what, self.remote.delete_all_cookies)
+        result = self._call(what, lambda: self.remote.execute_async_script(CLEAR_STORAGE))
+        if result is not True:
+            raise CommandFailed(f"{what} failed: {result}")
+        # Clearing stops the app, as `pm clear` does on a phone.
+        self.terminate_app(app_id)
+
+    def query_app_state(self, app_id: str) -> int:
+        ready, href = self._page()
+        if origin(href) != origin(app_id):
+            return STATE_NOT_RUNNING
+        return STATE_LOADED if ready == "complete" else STATE_LOADING
+
+
+def build_web_capabilities(
+    *, device_id: str, extra: Mapping[str, Any] | None, chromedriver_port: int
+) -> dict[str, Any]:
+    """Capabilities for a Chromium session; the device's own win, and its
+    `goog:chromeOptions` are merged into ours (its `args` added to ours). The
+    device's profile persists, so its app data outlives a session as on a phone."""
+    extra = dict(extra or {})
+    profile = Path(settings.PLAYBACK_WEB_PROFILES_DIR) / device_id
+    chrome: dict[str, Any] = {
+        "binary": settings.PLAYBACK_WEB_CHROMIUM,
+        "args": [*CHROMIUM_ARGS, f"--user-data-dir={profile}"],
+        "mobileEmulation": copy.deepcopy(DEFAULT_PHONE),
+    }
+    own = extra.pop("goog:chromeOptions", None)
+    if isinstance(own, Mapping):
+        for key, value in own.items():
+            if key == "args" and isinstance(value, list):
+                chrome["args"] += [arg for arg in value if arg not in chrome["args"]]
+            else:
+                chrome[key] = value
+    caps: dict[str, Any] = {
+        "platformName": "linux",
+        "browserName": "chrome",
+        "appium:automationName": "Chromium",
+        "appium:executable": settings.PLAYBACK_WEB_CHROMEDRIVER,
+        "appium:autodownloadEnabled": False,  # nothing downloads at run time
+        # Each session its own chromedriver: the driver kills any other on its port.
+        "appium:chromedriverPort": chromedriver_port,
+        "appium:newCommandTimeout": NEW_COMMAND_TIMEOUT_S,
+        "goog:chromeOptions": chrome,
+    }
+    caps.update(extra)
+    return caps
+
+
+def missing_browser(capabilities: Mapping[str, Any]) -> str | None:
+    """The path of Chromium or its chromedriver when either is not installed here."""
+    chrome = capabilities.get("goog:chromeOptions") or {}
+    for path in (chrome.get("binary"), capabilities.get("appium:executable")):
+        if isinstance(path, str) and path and not os.access(path, os.X_OK):
+            return path
+    return None
+
+
+@contextmanager
+def open_web_session(device: Device, app_id: str) -> Iterator[WebDriver]:
+    capabilities = build_web_capabilities(
+        device_id=device.device_id, extra=device.capabilities, chromedriver_port=free_local_port()
+    )
+    if is_loopback_url(device.appium_url):
+        missing = missing_browser(capabilities)
+        if missing:
+            raise DeviceError(
+                f"Chromium not found ({missing} is missing) for web device "
+                f"{device.device_id}: run make install"
+            )
+    with ExitStack() as stack:
+        try:
+            driver = stack.enter_context(
+                open_session(
+                    appium_url=device.appium_url,
+                    capabilities=capabilities,
+                    device_label=device.device_id,
+                    connect_timeout_s=settings.APPIUM_CONNECT_TIMEOUT_S,
+                    command_timeout_s=settings.APPIUM_COMMAND_TIMEOUT_S,
+                    driver_class=WebDriver,
+                )
+            )
+        except DeviceError as exc:
+            if any(words in str(exc) for words in SESSION_REFUSED):
+                raise DeviceError(
+                    f"{exc} (Chromium not found or would not start on the Appium "
+                    "server's host: run make install there)"
+                ) from exc
+            raise
+        yield driver
+
+
+def open_device_session(device: Device, app_id: str) -> AbstractContextManager[WebDriver]:
+    """The registry's opener for `web` devices."""
+    return open_web_session(device, app_id)
