@@ -102,6 +102,35 @@ def test_a_strategy_the_flows_platform_cannot_use_is_400_and_nothing_is_stored(a
 
 
 @pytest.mark.parametrize(
+    "using", ["-android uiautomator", "class name", "-ios predicate string", "-ios class chain"]
+)
+def test_a_native_only_locator_on_a_web_flow_is_400(api, using):
+    step = {"action": "tap", "locator": {"using": using, "value": "x"}}
+    flow = {"name": "web", "platform": "web", "app_id": "https://shop.example/", "steps": [step]}
+    response = api.post("/api/flows/", flow, format="json")
+    assert response.status_code == 400
+    (message,) = response.json()["steps[0].locator.using"]
+    assert message == (
+        f"A web flow cannot find elements by {using!r}: "
+        "use one of css selector, xpath, id, accessibility id."
+    )
+    assert not Flow.objects.filter(name="web").exists()
+
+
+@pytest.mark.parametrize(
+    "app_id",
+    ["com.playback.demo", "file:///etc/passwd", "javascript:alert(1)", "https://", "ftp://x/"],
+)
+def test_a_web_flows_app_id_must_be_an_http_start_url(api, app_id):
+    flow = {"name": "web", "platform": "web", "app_id": app_id, "steps": [TAP]}
+    response = api.post("/api/flows/", flow, format="json")
+    assert response.status_code == 400
+    (message,) = response.json()["app_id"]
+    assert message.startswith("A web flow's app_id is its start URL: http:// or https://")
+    assert not Flow.objects.filter(name="web").exists()
+
+
+@pytest.mark.parametrize(
     ("content", "content_type", "code"),
     [
         ("flow_id=1&device_id=d1", "application/x-www-form-urlencoded", 415),
