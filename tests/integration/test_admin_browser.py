@@ -189,3 +189,56 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
     look(page, "10-device")
     page.goto(f"{live_server.url}/admin/playback/device/")
     look(page, "11-devices")
+
+
+# What a step's image shows: its size and the colour of its top-left corner (the demo
+# web shop's blue header bar, or whatever the simulated device's picture has there).
+PICTURE = """img => new Promise(done => {
+  const read = () => {
+    const c = document.createElement('canvas');
+    [c.width, c.height] = [img.naturalWidth, img.naturalHeight];
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    done({width: c.width, height: c.height, corner: [...g.getImageData(8, 8, 1, 1).data],
+          pixels: c.toDataURL().length});
+  };
+  img.complete && img.naturalWidth ? read() : (img.onload = read);
+})"""
+
+
+@pytest.mark.web
+def test_a_web_runs_page_shows_the_apps_real_screens_step_by_step(
+    play, browser_page, live_server, django_user_model, make_flow, make_device, appium_server,
+    settings, tmp_path,
+):  # fmt: skip
+    settings.PLAYBACK_WEB_PROFILES_DIR = tmp_path / "profiles"
+    django_user_model.objects.create_superuser("lead", password="lead-password")
+    device = make_device(appium_server.url, platform="web", device_id="web-1", capabilities={})
+    steps = [
+        {"action": "type", "locator": {"using": "id", "value": "username"}, "text": "alice"},
+        {"action": "type", "locator": {"using": "id", "value": "password"}, "text": "pw"},
+        tap("sign-in", using="id"),
+        {"action": "assert", "locator": {"using": "id", "value": "welcome"}, "text": "alice"},
+    ]
+    flow = make_flow(steps, platform="web", app_id=f"{live_server.url}/demo-app/")
+    run = play(flow, device, {"clear_data": True})
+    assert run.status == "success"
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/playback/run/{run.pk}/change/")
+    page.fill("#id_username", "lead")
+    page.fill("#id_password", "lead-password")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**/admin/playback/run/{run.pk}/change/")
+    assert page.locator(".pb-simulated").count() == 0  # real screens, not the sim's picture
+    shots = [page.locator(f"img[alt='step {n} screenshot']").evaluate(PICTURE) for n in (1, 4)]
+    assert shots[0] != shots[1]  # the sign-in form, then the product list
+    for shot in shots:
+        assert shot["height"] > shot["width"] > 100  # a phone's portrait screen
+        red, green, blue = shot["corner"][:3]  # the shop's blue header bar (#2d5be3)
+        assert blue > 200 and red < 100 and green < 130, shot["corner"]
+    page.locator("#step-1").scroll_into_view_if_needed()
+    look(page, "12-web-run")
+    page.locator("a.pb-shot[href$='/steps/4/']").click()
+    page.wait_for_url(f"**/admin/playback/run/{run.pk}/steps/4/")
+    page.locator(".pb-viewer-shot img").screenshot(path=ARTIFACTS / "13-web-step-4.png")
+    look(page, "13-web-step-viewer")
