@@ -133,20 +133,26 @@ def placeholder_png(text: str = "no screenshot") -> bytes:
 
 
 def thumbnail_png(result: StepResult) -> bytes:
-    """The step's thumbnail, made on first use and stored beside its screenshot."""
+    """The step's thumbnail (see `thumbnail_of`)."""
     if not result.screenshot:
         return placeholder_png()
-    name = thumbnail_name(result.screenshot.name)
+    return thumbnail_of(result.screenshot.name)
+
+
+def thumbnail_of(screenshot_name: str) -> bytes:
+    """A stored screenshot's thumbnail (a step's, or a failed attempt's), made on
+    first use and stored beside it (pruned with it)."""
+    name = thumbnail_name(screenshot_name)
     if default_storage.exists(name):
         with default_storage.open(name, "rb") as handle:
             return handle.read()
     try:
-        with result.screenshot.open("rb") as handle, Image.open(handle) as image:
+        with default_storage.open(screenshot_name, "rb") as handle, Image.open(handle) as image:
             image.thumbnail(THUMBNAIL_BOX)
             out = io.BytesIO()
             image.convert("RGB").save(out, format="PNG", optimize=True)
     except (FileNotFoundError, UnidentifiedImageError, OSError) as exc:
-        log.info("No thumbnail for %s: %s", result.screenshot.name, exc)
+        log.info("No thumbnail for %s: %s", screenshot_name, exc)
         return placeholder_png("screenshot missing")
     data = out.getvalue()
     try:

@@ -110,15 +110,21 @@ class StepPages:
     def attempt_view(
         self, request: HttpRequest, run_id: int, step: int, attempt: int, kind: str
     ) -> HttpResponse:
-        """A failed attempt's screenshot, or its UI source as plain text."""
+        """A failed attempt's screenshot (or its thumbnail), or its UI source as plain
+        text."""
         if not self.has_view_permission(request):
             raise PermissionDenied("You may not see run history.")
         result = get_object_or_404(
             StepResult.objects.select_related("run"), run_id=run_id, step_number=step
         )
-        name = evidence.attempt_file(result, attempt, kind)
+        thumbnail = kind == "thumbnail"
+        name = evidence.attempt_file(result, attempt, "screenshot" if thumbnail else kind)
         if not name or result.run.media_pruned_at is not None:
             raise Http404(f"Run {run_id} step {step} has no {kind} of attempt {attempt}.")
+        if thumbnail:
+            response = HttpResponse(evidence.thumbnail_of(name), content_type="image/png")
+            response["Cache-Control"] = "private, max-age=3600"
+            return response
         try:
             with default_storage.open(name, "rb") as handle:
                 data = handle.read()

@@ -78,17 +78,23 @@ def test_the_run_page_shows_each_failed_attempts_screen_beside_the_final_one(
 ):
     run = play(make_flow([tap("find-once", timeout_ms=0)]), sim_device, {"retry_per_step": 1})
     page = admin_client.get(reverse("admin:playback_run_change", args=[run.pk])).content.decode()
-    shot, source = (
+    shot, source, thumbnail = (
         reverse("admin:playback_run_attempt", args=[run.pk, 1, 1, kind])
-        for kind in ("screenshot", "source")
+        for kind in ("screenshot", "source", "thumbnail")
     )
-    assert f'src="{shot}"' in page
+    assert f'href="{shot}" class="pb-shot"><img src="{thumbnail}"' in page
     assert f'href="{source}"' in page
     assert "attempt 1 failed" in page
     assert "simulated screen" in page
     image = admin_client.get(shot)
     assert image["Content-Type"] == "image/png"
     assert image.content.startswith(PNG_MAGIC)
+    small = admin_client.get(thumbnail)  # made once, kept beside the screenshot
+    assert small["Content-Type"] == "image/png" and small.content.startswith(PNG_MAGIC)
+    assert len(small.content) < len(image.content)
+    assert default_storage.exists(
+        run.step_results.get().attempt_log[0]["screenshot"][:-4] + ".thumb.png"
+    )
     text = admin_client.get(source)
     assert (text["Content-Type"], text["X-Content-Type-Options"]) == (
         "text/plain; charset=utf-8",
