@@ -51,8 +51,11 @@ STEPS += [
 def serve_demo_app() -> str:
     from simulator.views import DEMO_APP_DIR
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=DEMO_APP_DIR)
-    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=DEMO_APP_DIR)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}/?list_delay=0"
@@ -163,9 +166,10 @@ def main() -> None:
         parse_flow({"name": "bench web 20", "platform": "web", "app_id": app, "steps": STEPS})
     )
     quiet = RunSettings(clear_data=True, capture_screenshots=False)
+    shots = RunSettings(clear_data=True, capture_screenshots=True)
 
-    def play(device: Device) -> float:
-        run = services.start_run(flow=flow, device=device, settings=quiet, foreground=True)
+    def play(device: Device, settings: RunSettings = quiet) -> float:
+        run = services.start_run(flow=flow, device=device, settings=settings, foreground=True)
         started = time.perf_counter()
         services.play_in_foreground(run=run)
         took = (time.perf_counter() - started) * 1000
@@ -181,33 +185,45 @@ def main() -> None:
         ]  # fmt: skip
         play(devices[0])  # warm up: Chromium's profile, the page cache of the OS
         plain_script(server.url, app, "bench-plain")
-        service_ms, plain_ms = [], []
+        service_ms, plain_ms, shots_ms = [], [], []
         for _ in range(args.runs):
             service_ms.append(play(devices[0]))
             plain_ms.append(plain_script(server.url, app, "bench-plain"))
+            shots_ms.append(play(devices[0], shots))
         service, plain = statistics.median(service_ms), statistics.median(plain_ms)
         print(f"20-step web flow: service {service:.0f} ms, plain Appium client {plain:.0f} ms "
               f"(medians of {args.runs}, alternating); service/plain {service / plain:.3f}; "
               f"added per step {(service - plain) / 20:.1f} ms")  # fmt: skip
+        paired = statistics.median(s - p for s, p in zip(service_ms, plain_ms, strict=True))
+        print(f"median of the paired differences: {paired:.0f} ms per run, "
+              f"{paired / 20:.1f} ms per step")  # fmt: skip
+        with_shots = statistics.median(shots_ms)
+        print(f"the same with a screenshot of every step: {with_shots:.0f} ms "
+              f"({(with_shots - service) / 20:.1f} ms per step)")  # fmt: skip
 
-        shot_ms, source_ms = [], []
-        with open_session(devices[1], app) as driver:
-            driver.activate_app(app)
-            for _ in range(args.runs * 4):
-                t0 = time.perf_counter()
-                png = driver.screenshot()
-                t1 = time.perf_counter()
-                html = driver.page_source()
-                t2 = time.perf_counter()
-                shot_ms.append((t1 - t0) * 1000)
-                source_ms.append((t2 - t1) * 1000)
-            pss = process_tree_pss_mb(
-                str(Path(django_settings.PLAYBACK_WEB_PROFILES_DIR) / devices[1].device_id)
-            )
-        print(f"a failed attempt's capture: screenshot {statistics.median(shot_ms):.1f} ms "
-              f"({len(png) // 1024} KB), page HTML {statistics.median(source_ms):.1f} ms "
-              f"({len(html) // 1024} KB) (medians of {len(shot_ms)})")  # fmt: skip
-        print(f"memory of one web session (chromedriver + Chromium, PSS): {pss:.0f} MB")
+        for ratio in (1.0, 2.625):  # the default phone's, and a Pixel 8's real density
+            device = devices[1]
+            device.capabilities = {"goog:chromeOptions": {"mobileEmulation": {
+                "deviceMetrics": {"width": 412, "height": 915, "pixelRatio": ratio, "touch": True}
+            }}}  # fmt: skip
+            shot_ms, source_ms = [], []
+            with open_session(device, app) as driver:
+                driver.activate_app(app)
+                for _ in range(args.runs * 4):
+                    t0 = time.perf_counter()
+                    png = driver.screenshot()
+                    t1 = time.perf_counter()
+                    html = driver.page_source()
+                    t2 = time.perf_counter()
+                    shot_ms.append((t1 - t0) * 1000)
+                    source_ms.append((t2 - t1) * 1000)
+                pss = process_tree_pss_mb(
+                    str(Path(django_settings.PLAYBACK_WEB_PROFILES_DIR) / device.device_id)
+                )
+            print(f"pixel ratio {ratio}: a screenshot {statistics.median(shot_ms):.1f} ms "
+                  f"({len(png) // 1024} KB), the page's HTML {statistics.median(source_ms):.1f} "
+                  f"ms ({len(html) // 1024} KB) (medians of {len(shot_ms)}); memory of the "
+                  f"session (chromedriver + Chromium, PSS) {pss:.0f} MB")  # fmt: skip
 
         rate: dict[int, float] = {}
         for n in [int(k) for k in args.parallel.split(",")]:
@@ -220,7 +236,7 @@ def main() -> None:
                 finally:
                     connection.close()
 
-            laps = 3
+            laps = 4
             threads = [threading.Thread(target=worker, args=(d, laps)) for d in devices[:n]]
             started = time.perf_counter()
             for thread in threads:

@@ -364,6 +364,19 @@ def test_bad_steps_in_the_admin_are_refused_like_the_api(admin_client, row, mess
     assert not Step.objects.exists()
 
 
+def test_a_web_flow_in_the_admin_needs_a_start_url_and_may_use_css(admin_client):
+    row = {"number": "1", "action": "tap", "params": "{}",
+           "locator": '{"using": "css selector", "value": "#sign-in"}'}  # fmt: skip
+    data = {**step_formset([row]), "platform": "web"}
+    response = admin_client.post(reverse("admin:flows_flow_add"), data)
+    assert response.status_code == 200
+    assert "A web flow&#x27;s app_id is its start URL" in response.content.decode()
+    assert not Flow.objects.exists()
+    data["app_id"] = "https://shop.example/m/"
+    assert admin_client.post(reverse("admin:flows_flow_add"), data).status_code == 302
+    assert Flow.objects.get().steps.get().locator["using"] == "css selector"
+
+
 def test_playing_a_flow_on_a_device_from_the_admin(admin_client, flow, device):
     url = reverse("admin:flows_flow_play", args=[flow.pk])
     page = admin_client.get(url).content.decode()
