@@ -155,6 +155,7 @@ def main() -> None:
     from flows.models import Flow
     from playback import services
     from playback.drivers.registry import open_session
+    from playback.drivers.web import profile_of
     from playback.models import Device, Run
     from playback.words import RunSettings
     from simulator.server import AppiumServer
@@ -217,9 +218,7 @@ def main() -> None:
                     t2 = time.perf_counter()
                     shot_ms.append((t1 - t0) * 1000)
                     source_ms.append((t2 - t1) * 1000)
-                pss = process_tree_pss_mb(
-                    str(Path(django_settings.PLAYBACK_WEB_PROFILES_DIR) / device.device_id)
-                )
+                pss = process_tree_pss_mb(str(profile_of(device.device_id)))
             print(f"pixel ratio {ratio}: a screenshot {statistics.median(shot_ms):.1f} ms "
                   f"({len(png) // 1024} KB), the page's HTML {statistics.median(source_ms):.1f} "
                   f"ms ({len(html) // 1024} KB) (medians of {len(shot_ms)}); memory of the "

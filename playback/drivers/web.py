@@ -12,8 +12,15 @@ in CSS pixels of the emulated phone; a swipe really scrolls.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import hashlib
+import logging
 import os
+import re
+import signal
+import socket
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
@@ -33,6 +40,8 @@ from playback.network import free_local_port, is_loopback_url
 
 if TYPE_CHECKING:
     from playback.models import Device
+
+log = logging.getLogger("playback.web")
 
 # The phone a web device is, unless its capabilities say otherwise
 # (`goog:chromeOptions.mobileEmulation`): a Pixel 8's viewport and touch screen, at
@@ -143,6 +152,14 @@ class WebDriver(AppiumDriver):
         return STATE_LOADED if ready == "complete" else STATE_LOADING
 
 
+def profile_of(device_id: str) -> Path:
+    """The folder of a web device's browser profile (its app data): its id made safe
+    for a file name (an id is free text: "../x" stays inside), and a hash of it."""
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", device_id)[:60]
+    digest = hashlib.sha256(device_id.encode()).hexdigest()[:10]
+    return Path(settings.PLAYBACK_WEB_PROFILES_DIR) / f"{safe}-{digest}"
+
+
 def build_web_capabilities(
     *, device_id: str, extra: Mapping[str, Any] | None, chromedriver_port: int
 ) -> dict[str, Any]:
@@ -150,7 +167,7 @@ def build_web_capabilities(
     `goog:chromeOptions` are merged into ours (its `args` added to ours). The
     device's profile persists, so its app data outlives a session as on a phone."""
     extra = dict(extra or {})
-    profile = Path(settings.PLAYBACK_WEB_PROFILES_DIR) / device_id
+    profile = profile_of(device_id)
     chrome: dict[str, Any] = {
         "binary": settings.PLAYBACK_WEB_CHROMIUM,
         "args": [*CHROMIUM_ARGS, f"--user-data-dir={profile}"],
@@ -187,6 +204,34 @@ def missing_browser(capabilities: Mapping[str, Any]) -> str | None:
     return None
 
 
+def stop_stale_browser(profile: Path, *, wait_s: float = 3.0) -> bool:
+    """Stop a Chromium left running on this profile (by a run whose worker was killed):
+    a new Chromium on a profile in use hands over to the old one and exits, so the
+    device could not play until Appium drops the abandoned session. A device plays one
+    run at a time, so any Chromium on its profile is stale. Local processes only."""
+    try:
+        owner = os.readlink(profile / "SingletonLock")  # "<host>-<pid>"
+    except OSError:
+        return False
+    host, _, pid = owner.rpartition("-")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    if f"--user-data-dir={profile}".encode() not in command:
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(int(pid), signal.SIGTERM)
+        deadline = time.monotonic() + wait_s
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if Path(f"/proc/{pid}").exists():
+            os.kill(int(pid), signal.SIGKILL)
+    return True
+
+
 @contextmanager
 def open_web_session(device: Device, app_id: str) -> Iterator[WebDriver]:
     capabilities = build_web_capabilities(
@@ -199,6 +244,8 @@ def open_web_session(device: Device, app_id: str) -> Iterator[WebDriver]:
                 f"Chromium not found ({missing} is missing) for web device "
                 f"{device.device_id}: run make install"
             )
+        if stop_stale_browser(profile_of(device.device_id)):
+            log.warning("Stopped a stale Chromium on web device %s's profile", device.device_id)
     with ExitStack() as stack:
         try:
             driver = stack.enter_context(

@@ -240,3 +240,16 @@ def test_two_web_devices_play_at_once_on_one_appium_server(web_flow, web_device,
     assert [run.status for run in finished] == ["success", "success"], [
         run.error for run in finished
     ]
+
+
+def test_a_chromium_left_by_a_killed_worker_does_not_keep_the_device_from_playing(
+    play, web_flow, web_device, demo_app
+):
+    """A worker killed mid-run leaves its session (and Chromium, on the device's
+    profile) open until Appium drops it; the next run stops that Chromium and plays."""
+    from playback.drivers import registry
+
+    abandoned = registry.open_session(web_device, demo_app)
+    abandoned.__enter__().activate_app(demo_app)  # never closed: the worker died
+    run = play(web_flow(SIGN_IN), web_device, {"clear_data": True})
+    assert run.status == "success", errors(run)

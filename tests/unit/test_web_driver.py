@@ -43,7 +43,8 @@ def test_a_web_session_is_headless_chromium_phone_sized_with_nothing_downloaded(
     chrome = got["goog:chromeOptions"]
     assert chrome["binary"] == "/usr/bin/chromium"
     assert "--headless=new" in chrome["args"] and "--no-sandbox" in chrome["args"]
-    assert "--user-data-dir=/var/profiles/web-1" in chrome["args"]
+    assert f"--user-data-dir={web.profile_of('web-1')}" in chrome["args"]
+    assert str(web.profile_of("web-1")).startswith("/var/profiles/web-1-")
     assert chrome["mobileEmulation"]["deviceMetrics"]["width"] == 412
 
 
@@ -56,6 +57,15 @@ def test_a_device_may_choose_another_phone_and_add_arguments():
     assert caps({"appium:chromedriverPort": 9600})["appium:chromedriverPort"] == 9600
     # The defaults are not changed by a device that chose its own.
     assert caps()["goog:chromeOptions"]["mobileEmulation"]["deviceMetrics"]["width"] == 412
+
+
+@pytest.mark.parametrize("device_id", ["../../etc", "/abs/path", "a b/c", "..", "é"])
+def test_a_devices_profile_stays_in_the_profiles_folder_whatever_its_id(device_id, settings):
+    settings.PLAYBACK_WEB_PROFILES_DIR = "/var/profiles"
+    profile = web.profile_of(device_id)
+    assert profile.parent.as_posix() == "/var/profiles"
+    assert profile.name not in (".", "..") and "/" not in profile.name
+    assert web.profile_of(device_id) != web.profile_of(device_id + "x")
 
 
 def test_a_missing_chromium_or_chromedriver_is_named(settings, tmp_path):
