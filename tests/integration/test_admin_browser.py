@@ -74,6 +74,15 @@ def look(page, name: str) -> None:
     assert low == [], f"{name}: below WCAG AA 4.5:1: {low}"
 
 
+def sign_in(page, live_server, then: str) -> None:
+    """Sign in as the lead (password "lead-password") and land on `then`."""
+    page.goto(f"{live_server.url}/admin/login/?next={then}")
+    page.fill("#id_username", "lead")
+    page.fill("#id_password", "lead-password")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**{then}")
+
+
 def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
     play, browser_page, live_server, django_user_model, make_flow, sim_device
 ):
@@ -87,11 +96,7 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
     assert failed.status == "partial_success"
     page = browser_page
 
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", "lead")
-    page.fill("#id_password", "lead-password")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
+    sign_in(page, live_server, "/admin/")
     sections = page.locator("#content-main .module caption").all_inner_texts()
     assert sections[0].lower().startswith("run history")
     first = page.locator("#content-main .module").first.locator("th a").all_inner_texts()
@@ -224,11 +229,7 @@ def test_a_web_runs_page_shows_the_apps_real_screens_step_by_step(
     run = play(flow, device, {"clear_data": True})
     assert run.status == "success"
     page = browser_page
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/playback/run/{run.pk}/change/")
-    page.fill("#id_username", "lead")
-    page.fill("#id_password", "lead-password")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"**/admin/playback/run/{run.pk}/change/")
+    sign_in(page, live_server, f"/admin/playback/run/{run.pk}/change/")
     assert page.locator(".pb-simulated").count() == 0  # real screens, not the sim's picture
     shots = [page.locator(f"img[alt='step {n} screenshot']").evaluate(PICTURE) for n in (1, 4)]
     assert shots[0] != shots[1]  # the sign-in form, then the product list
