@@ -31,6 +31,8 @@ from django.utils import timezone
 from flows.models import Flow
 from playback import evidence, queue, recording, search, words
 from playback.engine import StepOutcome
+from playback.insights import windows
+from playback.insights.identity import step_key
 from playback.models import Device, Run, StepResult
 from playback.words import RunSettings, RunStatus, StepStatus
 
@@ -219,6 +221,7 @@ def record_step(
             "step_number": outcome.step,
             "action": outcome.action,
             "definition": definition,
+            "step_key": step_key(definition),
             "status": str(outcome.status),
             "attempts": outcome.attempts,
             "attempt_errors": [recording.stored_text(e) for e in outcome.attempt_errors],
@@ -355,6 +358,8 @@ def _end(
         _record_not_played(run, *not_played, steps=steps)
         run.error = error
         search.index_run(run)
+        run.status, run.finished_at = status, finished_at
+        windows.record_run(run)
     run.status, run.error = status, error
     run.duration_ms, run.finished_at = duration_ms, finished_at
     return True
@@ -381,6 +386,7 @@ def _record_not_played(
                 step_number=step["step"],
                 action=step["action"],
                 definition=step,
+                step_key=step_key(step),
                 status=status,
                 error=reason,
             )

@@ -169,6 +169,14 @@ class Run(models.Model):
     rerun_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
     )
+    # Markers (playback/insights/windows.py), set when the run ends, against the
+    # previous finished run of its flow on its platform.
+    new_failure = models.BooleanField(
+        default=False, help_text="A step failed that passed in the previous finished run."
+    )
+    fixed = models.BooleanField(
+        default=False, help_text="A step passed that failed in the previous finished run."
+    )
 
     class Meta:
         ordering = ["-queued_at", "-id"]
@@ -219,6 +227,19 @@ class StepResult(models.Model):
     definition = models.JSONField(
         default=dict, blank=True, help_text="The step as it was played (the flow JSON's shape)."
     )
+    step_key = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        help_text="What the step does, hashed (its history survives flow edits).",
+    )
+    failure_key = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        db_default="",  # the per-step insert (playback/recording.py) leaves it out
+        help_text="Its failure group (a failed or flaky step's failure signature, hashed).",
+    )
     status = models.CharField(max_length=16, choices=words.choices(StepStatus))
     attempts = models.PositiveIntegerField(default=0)
     attempt_errors = models.JSONField(default=list, blank=True)
@@ -240,6 +261,14 @@ class StepResult(models.Model):
         ordering = ["run", "step_number"]
         constraints = [
             models.UniqueConstraint(fields=["run", "step_number"], name="unique_step_per_run"),
+        ]
+        indexes = [
+            # The runs of a failure group; only failed and flaky steps have a key.
+            models.Index(
+                fields=["failure_key", "run"],
+                name="step_failure_key",
+                condition=~models.Q(failure_key=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -268,3 +297,7 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} -> run {self.run_id}"
+
+
+# The insights' rollups belong to this app; their models live beside their code.
+from playback.insights.models import FailureGroup, FlowWindow  # noqa: E402, F401

@@ -25,6 +25,7 @@ STEP_FIELDS = (
     "step_number",
     "action",
     "definition",
+    "step_key",
     "status",
     "attempts",
     "attempt_errors",

@@ -8,7 +8,7 @@ from django_filters.fields import IsoDateTimeField
 
 from config.api import MAX_ID
 from playback import words
-from playback.models import Run
+from playback.models import Run, StepResult
 
 
 class UTCDateTimeField(IsoDateTimeField):
@@ -49,6 +49,19 @@ class RunFilter(django_filters.FilterSet):
         field_name="flow_id", min_value=1, max_value=MAX_ID, help_text="A flow id."
     )
     device = django_filters.CharFilter(field_name="device__device_id", help_text="A device id.")
+    marker = django_filters.ChoiceFilter(
+        choices=[("new_failure", "new_failure"), ("fixed", "fixed"), ("flaky", "flaky")],
+        method="filter_marker",
+        help_text=(
+            "new_failure: a step failed that passed in the previous finished run of the flow "
+            "on its platform; fixed: the reverse; flaky: a step passed on a retry."
+        ),
+    )
+    failure_group = django_filters.CharFilter(
+        method="filter_failure_group",
+        max_length=16,
+        help_text="A failure group's key (GET /api/insights/failure-groups/).",
+    )
     queued_after = UTCDateTimeFilter(
         field_name="queued_at", lookup_expr="gte", help_text="ISO 8601, inclusive."
     )
@@ -58,7 +71,19 @@ class RunFilter(django_filters.FilterSet):
 
     class Meta:
         model = Run
-        fields = ["status", "flow", "device", "queued_after", "queued_before", "flaky", "ordering"]
+        fields = [
+            "status", "flow", "device", "queued_after", "queued_before", "flaky", "marker",
+            "failure_group", "ordering",
+        ]  # fmt: skip
+
+    def filter_marker(self, queryset, name: str, value: str):
+        if value == "flaky":
+            return queryset.filter(flaky_steps__gt=0)
+        return queryset.filter(**{value: True})
+
+    def filter_failure_group(self, queryset, name: str, value: str):
+        runs = StepResult.objects.filter(failure_key=value).values("run_id")
+        return queryset.filter(pk__in=runs)
 
     def filter_flaky(self, queryset, name: str, value: str):
         return (

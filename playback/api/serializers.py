@@ -68,6 +68,8 @@ class StepResultSerializer(serializers.ModelSerializer):
             "action",
             "summary",
             "definition",
+            "step_key",
+            "failure_key",
             "status",
             "attempts",
             "duration_ms",
@@ -152,6 +154,7 @@ class RunSummarySerializer(serializers.ModelSerializer):
     device_name = serializers.CharField(source="device.name", read_only=True)
     settings = SettingsSerializer(read_only=True)
     error = serializers.SerializerMethodField()
+    markers = serializers.SerializerMethodField()
 
     class Meta:
         model = Run
@@ -178,8 +181,22 @@ class RunSummarySerializer(serializers.ModelSerializer):
             "rerun_of",
             "media_bytes",
             "media_pruned_at",
+            "markers",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(["new_failure", "fixed", "flaky"]))
+    )
+    def get_markers(self, run: Run) -> list[str]:
+        """new_failure / fixed (against the previous finished run of the flow on its
+        platform), flaky (a step passed on a retry)."""
+        return [
+            name
+            for name, on in (("new_failure", run.new_failure), ("fixed", run.fixed),
+                             ("flaky", run.flaky_steps > 0))
+            if on
+        ]  # fmt: skip
 
     def get_error(self, run: Run) -> str | None:
         return run.error or None

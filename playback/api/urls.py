@@ -2,7 +2,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from config.api import ID_PATTERN
-from playback.api import media_views, views
+from playback.api import insights_views, media_views, views
 
 app_name = "playback"
 
@@ -30,6 +30,17 @@ urlpatterns = [
         r"/attempts/(?P<attempt>[0-9]{1,2})/source$",
         media_views.AttemptSourceView.as_view(),
         name="attempt-source",
+    ),
+    re_path(
+        rf"^flows/(?P<id>{ID_PATTERN})/stats/?$",
+        insights_views.FlowStatsView.as_view(),
+        name="flow-stats",
+    ),
+    re_path(r"^insights/flaky-steps/?$", insights_views.FlakyStepsView.as_view(), name="flaky"),
+    re_path(
+        r"^insights/failure-groups/?$",
+        insights_views.FailureGroupsView.as_view(),
+        name="failure-groups",
     ),
     *router.urls,
 ]

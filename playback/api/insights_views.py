@@ -1,0 +1,216 @@
+"""What the history says, over the API: a flow's rates, the flakiest steps, the
+failure groups (playback/insights: read from the rollups, never the whole history)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from flows.definitions import PLATFORMS
+from flows.models import Flow
+from playback.api.filters import UTCDateTimeField
+from playback.insights import rates
+from playback.insights.models import FailureGroup, FlowWindow
+from playback.models import Device, Run
+
+NEW_FOR = timedelta(hours=24)
+TOP = 50
+
+
+class ScopeForm(forms.Form):
+    window = forms.IntegerField(
+        required=False, min_value=rates.MIN_WINDOW, max_value=rates.MAX_WINDOW
+    )
+    platform = forms.ChoiceField(required=False, choices=[(p, p) for p in PLATFORMS])
+    device = forms.CharField(required=False, max_length=200)
+    flow = forms.IntegerField(required=False, min_value=1)
+    since = UTCDateTimeField(required=False)
+
+
+def checked(request: Request, *allowed: str) -> dict[str, Any]:
+    """The query's parameters, checked (400 with what to fix)."""
+    unknown = sorted(set(request.query_params) - set(allowed))
+    if unknown:
+        raise ValidationError({name: [f"Unknown parameter; allowed: {', '.join(allowed)}."]
+                               for name in unknown})  # fmt: skip
+    form = ScopeForm(request.query_params)
+    if not form.is_valid():
+        raise ValidationError(form.errors)
+    data = {k: v for k, v in form.cleaned_data.items() if k in allowed}
+    if data.get("platform") and data.get("device"):
+        raise ValidationError({"device": ["Give a platform or a device, not both."]})
+    data["window"] = data.get("window") or rates.DEFAULT_WINDOW
+    return data
+
+
+def scope_of(data: dict[str, Any]) -> str:
+    if data.get("device"):
+        device = Device.objects.filter(device_id=data["device"]).first()
+        if device is None:
+            raise ValidationError({"device": [f"No device {data['device']!r}."]})
+        return f"device:{device.pk}"
+    return f"platform:{data['platform']}" if data.get("platform") else ""
+
+
+class LastFailureSerializer(serializers.Serializer):
+    run_id = serializers.IntegerField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField()
+
+
+class StepStatsSerializer(serializers.Serializer):
+    step_key = serializers.CharField()
+    summary = serializers.CharField()
+    executed = serializers.IntegerField(help_text="pass + flaky + fail in the window")
+    passed = serializers.IntegerField()
+    flaky = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    flake_rate = serializers.FloatField(help_text="flaky / executed")
+    fail_rate = serializers.FloatField(help_text="fail / executed")
+    usual_passing_attempt = serializers.IntegerField(allow_null=True)
+    attempts = serializers.ListField(
+        child=serializers.IntegerField(allow_null=True),
+        help_text="Its attempts in each run of the window, oldest first (null: not executed).",
+    )
+    last_failure = LastFailureSerializer(allow_null=True)
+
+
+class FlowStatsSerializer(serializers.Serializer):
+    flow_id = serializers.IntegerField()
+    flow_name = serializers.CharField()
+    scope = serializers.CharField(help_text='"" (every device), "platform:…" or "device:<pk>"')
+    window = serializers.IntegerField(help_text="The last N finished runs asked for.")
+    runs = serializers.IntegerField(help_text="success + failed + partial_success in it")
+    success = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    partial_success = serializers.IntegerField()
+    error = serializers.IntegerField(help_text="Counted apart, over the same period.")
+    cancelled = serializers.IntegerField(help_text="Counted apart, over the same period.")
+    pass_rate = serializers.FloatField(allow_null=True, help_text="success / runs")
+    flip_rate = serializers.FloatField(
+        allow_null=True, help_text="changes success <-> not success / (runs - 1)"
+    )
+    health = serializers.ChoiceField(["passing", "flaky", "failing", "no runs"])
+    results = serializers.ListField(child=serializers.CharField(), help_text="oldest first")
+    run_ids = serializers.ListField(child=serializers.IntegerField())
+    steps = StepStatsSerializer(many=True)
+
+
+class FlakyStepSerializer(StepStatsSerializer):
+    flow_id = serializers.IntegerField()
+    flow_name = serializers.CharField()
+
+
+class FailureGroupSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="Filter runs by it: ?failure_group=<key>")
+    signature = serializers.CharField()
+    count = serializers.IntegerField(help_text="Failed and flaky steps in the group")
+    first_seen = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField()
+    new = serializers.BooleanField(help_text="First seen in the last 24 h")
+    flows = serializers.ListField(child=serializers.DictField())
+    devices = serializers.ListField(child=serializers.DictField())
+    example_runs = serializers.ListField(child=serializers.IntegerField())
+
+
+WINDOW = OpenApiParameter("window", int, description="The last N finished runs (10-200, 30).")
+PLATFORM = OpenApiParameter("platform", str, enum=list(PLATFORMS))
+
+
+class FlowStatsView(APIView):
+    queryset = Run.objects.none()  # its permission: playback.view_run
+
+    @extend_schema(
+        summary="A flow's rates over its last N finished runs",
+        parameters=[WINDOW, PLATFORM, OpenApiParameter("device", str, description="A device id.")],
+        responses={200: FlowStatsSerializer},
+    )
+    def get(self, request: Request, id: int) -> Response:
+        flow = get_object_or_404(Flow, pk=id)
+        data = checked(request, "window", "platform", "device")
+        scope = scope_of(data)
+        stats = rates.flow_stats(rates.window_of(flow.pk, scope), data["window"])
+        return Response({"flow_id": flow.pk, "flow_name": flow.name, "scope": scope,
+                         **stats.as_json()})  # fmt: skip
+
+
+class FlakyStepsView(APIView):
+    queryset = Run.objects.none()
+
+    @extend_schema(
+        summary="The flakiest steps (by flake rate, then runs affected), top 50",
+        parameters=[WINDOW, PLATFORM, OpenApiParameter("flow", int)],
+        responses={200: FlakyStepSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        data = checked(request, "window", "platform", "flow")
+        return Response(flaky_steps(data))
+
+
+def flaky_steps(data: dict[str, Any]) -> list[dict[str, Any]]:
+    scope = f"platform:{data['platform']}" if data.get("platform") else ""
+    windows = FlowWindow.objects.filter(scope=scope).select_related("flow")
+    if data.get("flow"):
+        windows = windows.filter(flow_id=data["flow"])
+    found = []
+    for window in windows:
+        stats = rates.flow_stats(window, data["window"])
+        for step in stats.steps:
+            if step.flaky:
+                found.append({"flow_id": window.flow_id, "flow_name": window.flow.name,
+                              **rates.asdict(step)})  # fmt: skip
+    found.sort(key=lambda s: (-s["flake_rate"], -s["flaky"], s["flow_name"], s["summary"]))
+    return found[:TOP]
+
+
+class FailureGroupsView(APIView):
+    queryset = Run.objects.none()
+
+    @extend_schema(
+        summary="Failed and flaky steps grouped by failure signature, latest first",
+        parameters=[OpenApiParameter("since", str, description="ISO 8601: last seen since.")],
+        responses={200: FailureGroupSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        data = checked(request, "since")
+        return Response(failure_groups(since=data.get("since")))
+
+
+def failure_groups(*, since: Any = None, limit: int = 200) -> list[dict[str, Any]]:
+    groups = FailureGroup.objects.order_by("-last_seen")
+    if since is not None:
+        groups = groups.filter(last_seen__gte=since)
+    groups = list(groups[:limit])
+    flows = dict(
+        Flow.objects.filter(pk__in={f for g in groups for f in g.flows}).values_list("pk", "name")
+    )
+    devices = dict(
+        Device.objects.filter(pk__in={d for g in groups for d in g.devices}).values_list(
+            "pk", "device_id"
+        )
+    )
+    new_since = timezone.now() - NEW_FOR
+    return [
+        {
+            "key": g.key,
+            "signature": g.signature,
+            "count": g.count,
+            "first_seen": g.first_seen,
+            "last_seen": g.last_seen,
+            "new": g.first_seen >= new_since,
+            "flows": [{"id": f, "name": flows.get(f, "")} for f in g.flows],
+            "devices": [{"id": d, "device_id": devices.get(d, "")} for d in g.devices],
+            "example_runs": g.example_runs,
+        }
+        for g in groups
+    ]

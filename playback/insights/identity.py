@@ -1,0 +1,38 @@
+"""A step's identity across flow edits, and a failure's signature (SPEC "Wave 2").
+
+`step_key` hashes what a step does (action, locator or coordinates, text), not its
+number: a step keeps its history when steps are inserted before it or renumbered.
+`failure_signature` is an error with every run of digits outside quotes replaced by
+N, so "waited 300 ms" and "waited 5000 ms" are one failure while id='ff1' and
+id='ff2' stay two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+KEY_FIELDS = ("action", "locator", "x", "y", "start_x", "start_y", "end_x", "end_y", "text")
+# A quoted value ('…' or "…", as Python's repr and our messages write them), or digits.
+_QUOTED_OR_DIGITS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\d+")
+
+
+def step_key(definition: Mapping[str, Any]) -> str:
+    """16 hex digits naming what the step does (its JSON shape, as played)."""
+    what = {field: definition[field] for field in KEY_FIELDS if definition.get(field) is not None}
+    canonical = json.dumps(what, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def failure_signature(error: str) -> str:
+    """The error with each run of digits outside quotes replaced by N."""
+    return _QUOTED_OR_DIGITS.sub(
+        lambda m: m.group(0) if m.group(0)[0] in "'\"" else "N", error.strip()
+    )
+
+
+def signature_key(signature: str) -> str:
+    return hashlib.sha256(signature.encode()).hexdigest()[:16]

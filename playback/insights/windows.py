@@ -1,0 +1,194 @@
+"""The rollups behind every insight, kept current as runs end.
+
+`record_run(run)` is called by `playback.lifecycle` in the transaction that ends a
+run: it appends the run to its flow's windows (all devices, its platform, its
+device), sets its markers (new failure, fixed) against the previous finished run of
+the flow on its platform, and counts its failed and flaky steps into their failure
+groups. `rebuild()` recomputes all of it from the history (`rebuild_insights`);
+`record_run` over the same runs in the same order gives the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+
+from playback.insights.identity import failure_signature, signature_key
+from playback.insights.models import KEEP_RUNS, FailureGroup, FlowWindow
+from playback.words import RunStatus, StepStatus
+
+WINDOW_STATUSES = (RunStatus.SUCCESS, RunStatus.FAILED, RunStatus.PARTIAL_SUCCESS)
+LETTERS = {
+    StepStatus.PASS: "P",
+    StepStatus.FLAKY: "K",
+    StepStatus.FAIL: "F",
+    StepStatus.SKIPPED: "S",
+    StepStatus.BLOCKED: "B",
+}
+PASSED = "PK"
+EXAMPLES = 5
+STEP_FIELDS = ("step_number", "step_key", "status", "attempts", "error", "attempt_errors",
+               "definition")  # fmt: skip
+
+
+def scopes(run: Any) -> list[str]:
+    return ["", f"platform:{run.device.platform}", f"device:{run.device_id}"]
+
+
+def record_run(run: Any) -> None:
+    """Count an ended run in the rollups (inside the transaction that ended it)."""
+    results = list(run.step_results.order_by("step_number").values(*STEP_FIELDS))
+    markers = {"new_failure": False, "fixed": False}
+    for scope in scopes(run):
+        window, _ = FlowWindow.objects.select_for_update().get_or_create(
+            flow_id=run.flow_id, scope=scope
+        )
+        if scope.startswith("platform:") and run.status in WINDOW_STATUSES:
+            markers = compare_with_previous(window, results)
+        add_run(window, run, results)
+        window.save(update_fields=["runs", "others", "steps"])
+    if any(markers.values()):
+        type(run).objects.filter(pk=run.pk).update(**markers)
+    for name, value in markers.items():
+        setattr(run, name, value)
+    count_failures(run, results)
+
+
+def add_run(window: FlowWindow, run: Any, results: Iterable[dict[str, Any]]) -> None:
+    finished = run.finished_at.isoformat() if run.finished_at else None
+    entry = [run.pk, str(run.status), finished]
+    if run.status not in WINDOW_STATUSES:  # error, cancelled: counted apart
+        window.others = [*window.others, entry][-KEEP_RUNS:]
+        return
+    window.runs = [*window.runs, entry][-KEEP_RUNS:]
+    seen = set()
+    for result in results:
+        key = result["step_key"]
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        step = window.steps.get(key) or {"s": "", "a": "", "last_failure": None}
+        pad = len(window.runs) - 1 - len(step["s"])
+        letter = LETTERS.get(result["status"], "-")
+        attempts = str(min(result["attempts"], 9)) if letter in "PKF" else "-"
+        step["s"] = ("-" * pad + step["s"] + letter)[-KEEP_RUNS:]
+        step["a"] = ("-" * pad + step["a"] + attempts)[-KEEP_RUNS:]
+        step["summary"] = summary_of(result)
+        if letter == "F":
+            step["last_failure"] = [run.pk, finished, result["error"][:500]]
+        window.steps[key] = step
+    for key, step in list(window.steps.items()):
+        if key not in seen:  # not in this run (edited out, or a run of an older version)
+            step["s"], step["a"] = (step["s"] + "-")[-KEEP_RUNS:], (step["a"] + "-")[-KEEP_RUNS:]
+            if set(step["s"]) == {"-"}:
+                del window.steps[key]
+
+
+def summary_of(result: dict[str, Any]) -> str:
+    from flows.definitions import summary
+
+    return summary(result["definition"]) if result["definition"] else str(result["status"])
+
+
+def compare_with_previous(window: FlowWindow, results: list[dict[str, Any]]) -> dict[str, bool]:
+    """The markers of a run against the last run in the window (its platform's)."""
+    if not window.runs:
+        return {"new_failure": False, "fixed": False}
+    before = {key: step["s"][-1] for key, step in window.steps.items() if step["s"]}
+    new_failure = fixed = False
+    for result in results:
+        letter, was = LETTERS.get(result["status"], "-"), before.get(result["step_key"])
+        new_failure |= letter == "F" and was is not None and was in PASSED
+        fixed |= letter in PASSED and was == "F"
+    return {"new_failure": new_failure, "fixed": fixed}
+
+
+def failure_of(result: dict[str, Any]) -> str | None:
+    """What a failed attempt said: a failed step's last attempt, a flaky step's first
+    (so a step that fails the same way flaky or failed is one group)."""
+    errors = result["attempt_errors"] or [result["error"]]
+    if result["status"] == StepStatus.FAIL:
+        return errors[-1]
+    if result["status"] == StepStatus.FLAKY:
+        return errors[0]
+    return None
+
+
+def count_failures(run: Any, results: list[dict[str, Any]]) -> None:
+    from playback.models import StepResult
+
+    when = run.finished_at
+    for result in results:
+        error = failure_of(result)
+        if not error:
+            continue
+        signature = failure_signature(error)[:2000]
+        key = signature_key(signature)
+        StepResult.objects.filter(run_id=run.pk, step_number=result["step_number"]).update(
+            failure_key=key
+        )
+        group, _ = FailureGroup.objects.select_for_update().get_or_create(
+            key=key,
+            defaults={"signature": signature, "first_seen": when, "last_seen": when, "count": 0},
+        )
+        group.count = F("count") + 1
+        group.last_seen = max(group.last_seen, when)
+        group.first_seen = min(group.first_seen, when)
+        group.flows = sorted({*group.flows, run.flow_id})
+        group.devices = sorted({*group.devices, run.device_id})
+        group.example_runs = ([run.pk] + [r for r in group.example_runs if r != run.pk])[:EXAMPLES]
+        group.save()
+
+
+def backfill_step_keys(*, batch: int) -> None:
+    """Step results recorded before step keys existed get theirs (from their snapshot)."""
+    from playback.insights.identity import step_key
+    from playback.models import StepResult
+
+    while True:
+        rows = list(StepResult.objects.filter(step_key="").exclude(definition={})
+                    .only("pk", "definition")[:batch])  # fmt: skip
+        if not rows:
+            return
+        for row in rows:
+            row.step_key = step_key(row.definition)
+        StepResult.objects.bulk_update(rows, ["step_key"])
+
+
+def rebuild(*, batch: int = 2000) -> int:
+    """Every rollup again from the history, runs in the order they ended. Idempotent."""
+    from playback.models import Run, StepResult
+
+    backfill_step_keys(batch=batch)
+    with transaction.atomic():
+        FlowWindow.objects.all().delete()
+        FailureGroup.objects.all().delete()
+        StepResult.objects.exclude(failure_key="").update(failure_key="")
+        Run.objects.filter(Q(new_failure=True) | Q(fixed=True)).update(
+            new_failure=False, fixed=False
+        )
+    ended = (
+        Run.objects.filter(finished_at__isnull=False, status__in=[*WINDOW_STATUSES,
+                                                                   RunStatus.ERROR,
+                                                                   RunStatus.CANCELLED])
+        .exclude(started_at__isnull=True)
+        .select_related("device")
+        .order_by("finished_at", "pk")
+    )  # fmt: skip
+    count = 0
+    last = None
+    while True:
+        page = ended
+        if last is not None:
+            page = ended.filter(Q(finished_at__gt=last[0]) | Q(finished_at=last[0], pk__gt=last[1]))
+        runs = list(page[:batch])
+        if not runs:
+            return count
+        with transaction.atomic():
+            for run in runs:
+                record_run(run)
+        count += len(runs)
+        last = (runs[-1].finished_at, runs[-1].pk)
