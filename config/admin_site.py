@@ -9,7 +9,13 @@ from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest
 
 # What a QA lead comes for, first and in this order.
-HISTORY = [("playback", "Run"), ("flows", "Flow"), ("playback", "Device")]
+HISTORY = [
+    ("playback", "Run"),
+    ("playback", "FlakyStep"),
+    ("playback", "FailureGroup"),
+    ("flows", "Flow"),
+    ("playback", "Device"),
+]
 # The machinery (task queue, API tokens): its own section, for superusers only.
 MACHINERY = {"django_q", "authtoken"}
 

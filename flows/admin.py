@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -19,7 +19,11 @@ from flows.definitions import PLATFORMS, DefinitionError, parse_step, strategy_p
 from flows.models import Flow, Step
 from playback import display, services, words
 from playback.forms import RunSettingsForm
+from playback.insights import charts, trends
+from playback.insights.models import FlowWindow
 from playback.models import Device, Run
+
+SPARK_RUNS = 20  # results in a flow's sparkline in the flows list
 
 
 class StepForm(forms.ModelForm):
@@ -100,12 +104,14 @@ class PlayForm(RunSettingsForm):
 
 @admin.register(Flow)
 class FlowAdmin(admin.ModelAdmin):
-    list_display = ["name", "platform", "app_id", "step_count", "last_run", "pass_rate"]
+    list_display = [
+        "name", "platform", "app_id", "step_count", "last_run", "pass_rate", "recent_results",
+    ]  # fmt: skip
     list_filter = ["platform"]
     search_fields = ["name", "app_id"]
     inlines = [StepInline]
-    readonly_fields = ["recent_runs", "created_at", "updated_at"]
-    fields = ["name", "platform", "app_id", "recent_runs", "created_at", "updated_at"]
+    readonly_fields = ["recent_runs", "trends", "created_at", "updated_at"]
+    fields = ["name", "platform", "app_id", "recent_runs", "trends", "created_at", "updated_at"]
     actions = ["play_on_device"]
 
     class Media:
@@ -121,8 +127,24 @@ class FlowAdmin(admin.ModelAdmin):
                 n_finished=count_of(runs.filter(status__in=words.FINISHED_RUN_STATUSES)),
                 n_success=count_of(runs.filter(status=words.RunStatus.SUCCESS)),
                 last_status=Subquery(runs.order_by("-queued_at", "-pk").values("status")[:1]),
+                window_runs=Subquery(
+                    FlowWindow.objects.filter(flow=OuterRef("pk"), scope="").values("runs")[:1],
+                    output_field=JSONField(),
+                ),
             )
         )
+
+    @admin.display(description="recent results")
+    def recent_results(self, flow: Flow) -> str:
+        runs = (flow.window_runs or [])[-SPARK_RUNS:]
+        if not runs:
+            return "-"
+        return charts.sparkline([(run_id, status) for run_id, status, _ in runs],
+                                label=f"{flow.name}: the last {len(runs)} results")  # fmt: skip
+
+    @admin.display(description="trends")
+    def trends(self, flow: Flow) -> str:
+        return trends.flow_trends(flow) if flow.pk else "-"
 
     @admin.display(description="steps", ordering="n_steps")
     def step_count(self, flow: Flow) -> int:

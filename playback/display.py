@@ -42,6 +42,21 @@ def badge(status: str, text: str | None = None) -> SafeString:
     return part("badge", status=status, text=words.label(status) if text is None else text)
 
 
+MARKERS = (("new_failure", "new failure"), ("fixed", "fixed"), ("flaky", "flaky"))
+
+
+def markers(run: Run) -> SafeString:
+    """The run's markers as small badges (see playback/insights/windows.py)."""
+    on = (run.new_failure, run.fixed, run.flaky_steps > 0)
+    return _markers(tuple(key for (key, _), yes in zip(MARKERS, on, strict=True) if yes))
+
+
+@lru_cache(maxsize=16)
+def _markers(keys: tuple[str, ...]) -> SafeString:
+    labels = dict(MARKERS)
+    return part("markers", markers=[(key, labels[key]) for key in keys]) if keys else SafeString("")
+
+
 def step_counts(run: Run) -> SafeString:
     tally = run.step_tally()
     return _step_counts(tuple(tally[status] for status in STEP_SYMBOLS))

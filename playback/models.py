@@ -300,4 +300,4 @@ class IdempotencyKey(models.Model):
 
 
 # The insights' rollups belong to this app; their models live beside their code.
-from playback.insights.models import FailureGroup, FlowWindow  # noqa: E402, F401
+from playback.insights.models import FailureGroup, FlakyStep, FlowWindow  # noqa: E402, F401

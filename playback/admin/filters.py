@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from playback import words
-from playback.models import Run
+from playback.models import FailureGroup, Run, StepResult
 from playback.words import RunStatus
 
 
@@ -49,4 +49,44 @@ class HasFlakyStepsFilter(admin.SimpleListFilter):
             return queryset.filter(flaky_steps__gt=0)
         if self.value() == "no":
             return queryset.filter(flaky_steps=0)
+        return queryset
+
+
+class MarkerFilter(admin.SimpleListFilter):
+    """Allure's markers: what changed since the previous run of the flow."""
+
+    title = "markers"
+    parameter_name = "marker"
+    LOOKUPS = {
+        "new_failure": ("New failure", {"new_failure": True}),
+        "fixed": ("Fixed", {"fixed": True}),
+        "flaky": ("Flaky", {"flaky_steps__gt": 0}),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(key, label) for key, (label, _) in self.LOOKUPS.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
+        if self.value() in self.LOOKUPS:
+            return queryset.filter(**self.LOOKUPS[self.value()][1])
+        return queryset
+
+
+class FailureGroupFilter(admin.SimpleListFilter):
+    """Runs with a step in one failure group (the latest groups are offered)."""
+
+    title = "failure group"
+    parameter_name = "failure_group"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        latest = FailureGroup.objects.order_by("-last_seen").values_list("key", "signature")[:8]
+        offered = [(key, signature[:60]) for key, signature in latest]
+        if self.value() and self.value() not in dict(offered):
+            offered.append((self.value(), f"group {self.value()}"))
+        return offered
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
+        if self.value():
+            runs = StepResult.objects.filter(failure_key=self.value()).values("run_id")
+            return queryset.filter(pk__in=runs)
         return queryset

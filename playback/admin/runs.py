@@ -23,7 +23,13 @@ from django.views.decorators.http import require_POST
 
 from flows.models import Flow
 from playback import display, evidence, search, services, words
-from playback.admin.filters import HasFlakyStepsFilter, OutcomeFilter
+from playback.admin.filters import (
+    FailureGroupFilter,
+    HasFlakyStepsFilter,
+    MarkerFilter,
+    OutcomeFilter,
+)
+from playback.admin.insights import ComparePages, last_passing_run
 from playback.admin.steps import StepPages, StepResultInline
 from playback.models import Device, Run
 
@@ -47,7 +53,7 @@ def waited_s(run: Run) -> float | None:
 
 
 @admin.register(Run)
-class RunAdmin(StepPages, admin.ModelAdmin):
+class RunAdmin(StepPages, ComparePages, admin.ModelAdmin):
     list_display = [
         "id",
         "flow",
@@ -68,6 +74,8 @@ class RunAdmin(StepPages, admin.ModelAdmin):
         OutcomeFilter,
         "status",
         HasFlakyStepsFilter,
+        MarkerFilter,
+        FailureGroupFilter,
         # Every flow and device (small tables), not "those with runs": that is a
         # DISTINCT over every run on each load (35 ms each at 100,000 runs on PostgreSQL).
         "flow",
@@ -167,7 +175,7 @@ class RunAdmin(StepPages, admin.ModelAdmin):
     # --- columns ----------------------------------------------------------------------
     @admin.display(description="status", ordering="status")
     def status_badge(self, run: Run) -> str:
-        return display.badge(run.status)
+        return display.badge(run.status) + display.markers(run)
 
     @admin.display(description=display.COUNTS_HEADER)
     def steps(self, run: Run) -> str:
@@ -190,7 +198,7 @@ class RunAdmin(StepPages, admin.ModelAdmin):
         return display.part(
             "run_state",
             run=run,
-            badge=display.badge(run.status),
+            badge=display.badge(run.status) + display.markers(run),
             done=done,
             waiting=services.why_waiting(run),
         )
@@ -227,7 +235,10 @@ class RunAdmin(StepPages, admin.ModelAdmin):
 
     @admin.display(description="see also")
     def links(self, run: Run) -> str:
-        return display.part("api_link", run_id=run.pk)
+        passing = None
+        if run.status in words.NOT_PASSED_RUN_STATUSES or run.flaky_steps:
+            passing = last_passing_run(run)
+        return display.part("api_link", run_id=run.pk, compare=passing)
 
     @admin.display(description="settings")
     def settings_table(self, run: Run) -> str:
@@ -328,6 +339,11 @@ class RunAdmin(StepPages, admin.ModelAdmin):
                 "<int:run_id>/steps/<int:step>/attempts/<int:attempt>/<str:kind>/",
                 view(self.attempt_view),
                 name="playback_run_attempt",
+            ),
+            path(
+                "<int:run_id>/compare/<int:other_id>/",
+                view(self.compare_view),
+                name="playback_run_compare",
             ),
             *super().get_urls(),
         ]

@@ -82,6 +82,10 @@ class StepStatsSerializer(serializers.Serializer):
         child=serializers.IntegerField(allow_null=True),
         help_text="Its attempts in each run of the window, oldest first (null: not executed).",
     )
+    statuses = serializers.ListField(
+        child=serializers.CharField(allow_null=True),
+        help_text="pass / flaky / fail per run of the window, oldest first (null: not run).",
+    )
     last_failure = LastFailureSerializer(allow_null=True)
 
 

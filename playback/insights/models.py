@@ -51,3 +51,12 @@ class FailureGroup(models.Model):
 
     def __str__(self) -> str:
         return self.signature[:80]
+
+
+class FlakyStep(FlowWindow):
+    """The admin's "Flaky steps" page (a view of the flows' windows)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "flaky step"
+        verbose_name_plural = "flaky steps"

@@ -19,6 +19,7 @@ from typing import Any
 
 from playback.insights.models import KEEP_RUNS, FlowWindow
 
+NAMES = {"P": "pass", "K": "flaky", "F": "fail"}
 DEFAULT_WINDOW = 30
 MIN_WINDOW, MAX_WINDOW = 10, KEEP_RUNS
 
@@ -35,6 +36,7 @@ class StepStats:
     fail_rate: float
     usual_passing_attempt: int | None
     attempts: list[int | None]  # per run of the window, oldest first (None: not executed)
+    statuses: list[str | None]  # pass / flaky / fail per run of the window, oldest first
     last_failure: dict[str, Any] | None
 
 
@@ -127,6 +129,7 @@ def step_stats(key: str, step: dict[str, Any], count: int) -> StepStats:
         fail_rate=ratio(tally["F"], executed) or 0.0,
         usual_passing_attempt=passing.most_common(1)[0][0] if passing else None,
         attempts=[int(a) if a.isdigit() else None for a in attempts],
+        statuses=[NAMES.get(letter) for letter in letters],
         last_failure=(
             {"run_id": last[0], "finished_at": last[1], "error": last[2]} if in_window else None
         ),

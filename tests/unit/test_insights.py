@@ -11,6 +11,7 @@ from playback.insights import rates
 from playback.insights.identity import failure_signature, step_key
 from playback.models import FailureGroup, FlowWindow
 from tests.helpers import tap
+from tests.insights_history import SEQUENCE, play_history
 from tests.scripted_driver import ScriptedDriver
 
 pytestmark = pytest.mark.django_db
@@ -40,24 +41,9 @@ def test_a_steps_key_is_what_it_does_not_its_number_or_description():
     assert step_key({"action": "type", "text": "a"}) != step_key({"action": "type", "text": "b"})
 
 
-SEQUENCE = [  # (what fails, retries, run status, step letters a b c, markers)
-    ({}, 0, "success", "PPP", (False, False)),
-    ({"b": 1}, 0, "partial_success", "PFP", (True, False)),
-    ({"b": 1}, 1, "success", "PKP", (False, True)),
-    ({"c": 5}, 1, "partial_success", "PPF", (True, False)),
-    ({}, 0, "success", "PPP", (False, True)),
-]
-
-
 @pytest.fixture
 def history(play, flow, device):
-    runs = []
-    for failures, retries, status, _, _ in SEQUENCE:
-        run = play(flow, device, {"retry_per_step": retries, "failure_behaviour": "continue"},
-                   driver=ScriptedDriver(find_failures=dict(failures)))  # fmt: skip
-        assert run.status == status
-        runs.append(run)
-    return runs
+    return play_history(play, flow, device)
 
 
 def test_rates_over_a_known_sequence_of_runs_are_the_specs(history, flow, device):

@@ -1,0 +1,123 @@
+"""The history's insights in the admin: the flaky steps, the failure groups, and a
+failed run compared with the last passing one (playback/insights). Whoever may see
+runs may see these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+
+from flows.definitions import PLATFORMS
+from playback import display, words
+from playback.api.insights_views import failure_groups, flaky_steps
+from playback.insights import charts, rates
+from playback.insights.models import FailureGroup, FlakyStep
+from playback.models import Run, StepResult
+
+
+class ReadOnlyInsight(admin.ModelAdmin):
+    """A page, not a table to edit: seen by whoever may see runs."""
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("playback.view_run")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def page(self, request: HttpRequest, template: str, **context: Any) -> TemplateResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied("You may not see run history.")
+        return TemplateResponse(request, template, {
+            **self.admin_site.each_context(request), "opts": self.model._meta, **context,
+        })  # fmt: skip
+
+
+class WindowForm(forms.Form):
+    window = forms.IntegerField(
+        min_value=rates.MIN_WINDOW, max_value=rates.MAX_WINDOW, initial=rates.DEFAULT_WINDOW,
+        required=False, label="Last runs",
+    )  # fmt: skip
+    platform = forms.ChoiceField(
+        choices=[("", "every platform"), *[(p, words.label(p)) for p in PLATFORMS]],
+        required=False,
+    )
+
+
+@admin.register(FlakyStep)
+class FlakyStepAdmin(ReadOnlyInsight):
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        form = WindowForm(request.GET or None)
+        data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+        query = {"window": data.get("window") or rates.DEFAULT_WINDOW,
+                 "platform": data.get("platform") or ""}  # fmt: skip
+        steps = flaky_steps(query)
+        for step in steps:
+            step["chart"] = charts.attempt_bars(
+                step["attempts"], step["statuses"], [None] * len(step["attempts"]),
+                label=f"{step['summary']}: attempts in each of the last runs",
+            )  # fmt: skip
+        return self.page(request, "admin/playback/flaky_steps.html", title="Flaky steps",
+                         form=form, steps=steps, query=query)  # fmt: skip
+
+
+@admin.register(FailureGroup)
+class FailureGroupAdmin(ReadOnlyInsight):
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        groups = failure_groups(limit=100)
+        return self.page(request, "admin/playback/failure_groups.html",
+                         title="Failure groups", groups=groups)  # fmt: skip
+
+
+def last_passing_run(run: Run) -> Run | None:
+    """The last success of the run's flow on its platform, other than the run."""
+    return (
+        Run.objects.filter(flow_id=run.flow_id, status=words.RunStatus.SUCCESS,
+                           device__platform=run.device.platform)
+        .exclude(pk=run.pk)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )  # fmt: skip
+
+
+class ComparePages:
+    """Two runs of a flow step by step, side by side (RunAdmin's compare view)."""
+
+    def compare_view(self, request: HttpRequest, run_id: int, other_id: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied("You may not see run history.")
+        runs = [get_object_or_404(Run.objects.select_related("flow", "device"), pk=pk)
+                for pk in (run_id, other_id)]  # fmt: skip
+        results = [
+            {r.step_key or f"#{r.step_number}": r for r in
+             StepResult.objects.filter(run=run).order_by("step_number")}
+            for run in runs
+        ]  # fmt: skip
+        keys = list(results[0]) + [k for k in results[1] if k not in results[0]]
+        rows = []
+        for key in keys:
+            pair = [side.get(key) for side in results]
+            facts = [(r.status, r.attempts) if r else None for r in pair]
+            rows.append({"pair": pair, "differs": facts[0] != facts[1],
+                         "summary": next(r.summary() for r in pair if r)})  # fmt: skip
+        return TemplateResponse(request, "admin/playback/run/compare.html", {
+            **self.admin_site.each_context(request), "opts": Run._meta,
+            "title": f"Run #{runs[0].pk} compared with run #{runs[1].pk}",
+            "runs": runs, "rows": rows,
+            "sides": [{"run": r, "badge": display.badge(r.status) + display.markers(r)}
+                      for r in runs],
+        })  # fmt: skip
