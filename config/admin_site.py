@@ -11,10 +11,10 @@ from django.http import HttpRequest
 # What a QA lead comes for, first and in this order.
 HISTORY = [
     ("playback", "Run"),
-    ("playback", "FlakyStep"),
-    ("playback", "FailureGroup"),
     ("flows", "Flow"),
     ("playback", "Device"),
+    ("playback", "FlakyStep"),
+    ("playback", "FailureGroup"),
 ]
 # The machinery (task queue, API tokens): its own section, for superusers only.
 MACHINERY = {"django_q", "authtoken"}

@@ -31,8 +31,7 @@ from django.utils import timezone
 from flows.models import Flow
 from playback import evidence, queue, recording, search, words
 from playback.engine import StepOutcome
-from playback.insights import windows
-from playback.insights.identity import step_key
+from playback.insights import identity, windows
 from playback.models import Device, Run, StepResult
 from playback.words import RunSettings, RunStatus, StepStatus
 
@@ -221,7 +220,7 @@ def record_step(
             "step_number": outcome.step,
             "action": outcome.action,
             "definition": definition,
-            "step_key": step_key(definition),
+            "step_key": identity.step_key(definition),
             "status": str(outcome.status),
             "attempts": outcome.attempts,
             "attempt_errors": [recording.stored_text(e) for e in outcome.attempt_errors],
@@ -356,12 +355,10 @@ def _end(
         if not ended:
             return False
         _record_not_played(run, *not_played, steps=steps)
-        run.error = error
+        run.status, run.error = status, error
+        run.duration_ms, run.finished_at = duration_ms, finished_at
         search.index_run(run)
-        run.status, run.finished_at = status, finished_at
-        windows.record_run(run)
-    run.status, run.error = status, error
-    run.duration_ms, run.finished_at = duration_ms, finished_at
+        windows.record_run(run)  # the insights' rollups, in the same transaction
     return True
 
 
@@ -386,7 +383,7 @@ def _record_not_played(
                 step_number=step["step"],
                 action=step["action"],
                 definition=step,
-                step_key=step_key(step),
+                step_key=identity.step_key(step),
                 status=status,
                 error=reason,
             )

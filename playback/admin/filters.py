@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from playback import words
-from playback.models import FailureGroup, Run, StepResult
+from playback.models import Run, StepResult
 from playback.words import RunStatus
 
 
@@ -73,17 +73,15 @@ class MarkerFilter(admin.SimpleListFilter):
 
 
 class FailureGroupFilter(admin.SimpleListFilter):
-    """Runs with a step in one failure group (the latest groups are offered)."""
+    """Runs with a step in one failure group, chosen on the Failure groups page (shown
+    only while one is chosen: offering groups here would cost every load a query)."""
 
     title = "failure group"
     parameter_name = "failure_group"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        latest = FailureGroup.objects.order_by("-last_seen").values_list("key", "signature")[:8]
-        offered = [(key, signature[:60]) for key, signature in latest]
-        if self.value() and self.value() not in dict(offered):
-            offered.append((self.value(), f"group {self.value()}"))
-        return offered
+        value = request.GET.get(self.parameter_name)
+        return [(value, f"group {value}")] if value else []
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
         if self.value():

@@ -136,6 +136,13 @@ class FlowStatsView(APIView):
 
     @extend_schema(
         summary="A flow's rates over its last N finished runs",
+        description=(
+            "Pass rate, flip rate and health of the flow over its last N finished runs "
+            "(success, failed, partial_success; error and cancelled counted apart), on "
+            "every device, one platform or one device; and each step's flake and fail "
+            "rates, usual passing attempt, attempts per run and last failure. Read from "
+            "the rollups kept as runs end."
+        ),
         parameters=[WINDOW, PLATFORM, OpenApiParameter("device", str, description="A device id.")],
         responses={200: FlowStatsSerializer},
     )
@@ -153,6 +160,11 @@ class FlakyStepsView(APIView):
 
     @extend_schema(
         summary="The flakiest steps (by flake rate, then runs affected), top 50",
+        description=(
+            "Steps that passed only on a retry in the last N finished runs of their flow, "
+            "over every flow (or one), on every platform or one; flake rate = flaky / "
+            "executed."
+        ),
         parameters=[WINDOW, PLATFORM, OpenApiParameter("flow", int)],
         responses={200: FlakyStepSerializer(many=True)},
     )
@@ -182,6 +194,12 @@ class FailureGroupsView(APIView):
 
     @extend_schema(
         summary="Failed and flaky steps grouped by failure signature, latest first",
+        description=(
+            "Each group: its signature (the error with digits outside quotes as N), how "
+            "many steps, first and last seen, new (first seen in the last 24 h), flows, "
+            "devices and example runs. Runs of a group: GET /api/playback/runs/"
+            "?failure_group=<key>."
+        ),
         parameters=[OpenApiParameter("since", str, description="ISO 8601: last seen since.")],
         responses={200: FailureGroupSerializer(many=True)},
     )

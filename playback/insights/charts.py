@@ -25,11 +25,11 @@ EMPTY = "#e0e0e0"
 
 def sparkline(results: Sequence[tuple[int, str]], *, label: str) -> SafeString:
     """One bar per run, oldest first: [(run id, status)], coloured by status."""
-    width, bar = 4 * len(results) + 2, 3
+    width, bar = 6 * len(results) + 2, 4
     bars = format_html_join(
         "",
         '<rect x="{}" y="1" width="{}" height="14" fill="{}"><title>run #{}: {}</title></rect>',
-        ((1 + 4 * i, bar, COLOURS.get(status, EMPTY), run_id, status.replace("_", " "))
+        ((1 + 6 * i, bar, COLOURS.get(status, EMPTY), run_id, status.replace("_", " "))
          for i, (run_id, status) in enumerate(results)),
     )  # fmt: skip
     return format_html(
@@ -91,22 +91,22 @@ def attempt_bars(
     executed."""
     parts = []
     for i, (n, status, run_id) in enumerate(zip(attempts, statuses, run_ids, strict=False)):
-        x = 1 + i * 5
+        x = 1 + i * 7
         if n is None:
             parts.append(format_html(
-                '<rect x="{}" y="17" width="4" height="1" fill="{}"><title>run #{}: not '
+                '<rect x="{}" y="22" width="5" height="2" fill="{}"><title>run #{}: not '
                 "executed</title></rect>", x, EMPTY, run_id,
             ))  # fmt: skip
             continue
-        h = min(n, 4) * 4
+        h = min(n, 4) * 6
         parts.append(format_html(
-            '<rect x="{}" y="{}" width="4" height="{}" fill="{}"><title>run #{}: {} after {} '
-            "attempt{}</title></rect>", x, 18 - h, h, COLOURS.get(status or "", EMPTY), run_id,
+            '<rect x="{}" y="{}" width="5" height="{}" fill="{}"><title>run #{}: {} after {} '
+            "attempt{}</title></rect>", x, 24 - h, h, COLOURS.get(status or "", EMPTY), run_id,
             status, n, "" if n == 1 else "s",
         ))  # fmt: skip
-    width = max(6, 5 * len(attempts) + 2)
+    width = max(8, 7 * len(attempts) + 2)
     return format_html(
-        '<svg class="pb-chart pb-attempts" role="img" aria-label="{}" width="{}" height="18" '
-        'viewBox="0 0 {} 18">{}</svg>',
+        '<svg class="pb-chart pb-attempts" role="img" aria-label="{}" width="{}" height="24" '
+        'viewBox="0 0 {} 24">{}</svg>',
         label, width, width, SafeString("".join(parts)),
     )  # fmt: skip

@@ -100,7 +100,7 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
     sections = page.locator("#content-main .module caption").all_inner_texts()
     assert sections[0].lower().startswith("run history")
     first = page.locator("#content-main .module").first.locator("th a").all_inner_texts()
-    assert first == ["Runs", "Flows", "Devices"]
+    assert first == ["Runs", "Flows", "Devices", "Flaky steps", "Failure groups"]
     look(page, "00-index")
 
     page.goto(f"{live_server.url}/admin/playback/run/")
@@ -243,3 +243,41 @@ def test_a_web_runs_page_shows_the_apps_real_screens_step_by_step(
     page.wait_for_url(f"**/admin/playback/run/{run.pk}/steps/4/")
     page.locator(".pb-viewer-shot img").screenshot(path=ARTIFACTS / "13-web-step-4.png")
     look(page, "13-web-step-viewer")
+
+
+def test_a_qa_lead_finds_the_flaky_step_its_failure_group_and_the_last_good_run(
+    play, browser_page, live_server, django_user_model, flow, device
+):
+    from tests.insights_history import play_history
+
+    django_user_model.objects.create_superuser("lead", password="lead-password")
+    history = play_history(play, flow, device)
+    page = browser_page
+    sign_in(page, live_server, "/admin/")
+    page.click("#content-main a:text-is('Flaky steps')")
+    page.wait_for_url("**/admin/playback/flakystep/")
+    assert page.locator("#pb-flaky-steps .pb-what").all_inner_texts() == ["tap id='b'"]
+    assert page.locator("#pb-flaky-steps svg rect").count() == len(history)
+    page.fill("#id_window", "10")
+    page.click("#pb-window-form button")
+    page.wait_for_url("**window=10**")
+    look(page, "14-flaky-steps")
+
+    page.goto(f"{live_server.url}/admin/playback/failuregroup/")
+    assert page.locator("#pb-failure-groups tbody tr").count() == 2
+    look(page, "15-failure-groups")
+    page.locator("#pb-failure-groups a.pb-group-runs").first.click()
+    page.wait_for_url("**failure_group=**")
+    assert page.locator("#result_list tbody tr").count() >= 1
+    look(page, "16-failure-group-runs")
+
+    page.goto(f"{live_server.url}/admin/playback/run/{history[3].pk}/change/")
+    assert page.locator(".pb-marker-new_failure").count() >= 1
+    page.click("#pb-compare")
+    page.wait_for_url(f"**/run/{history[3].pk}/compare/{history[4].pk}/")
+    assert page.locator("tr.pb-differs-row").count() == 1
+    look(page, "17-compare")
+    page.goto(f"{live_server.url}/admin/flows/flow/{flow.pk}/change/")
+    assert page.locator("#pb-trends svg.pb-days rect").count() >= 30
+    page.locator("#pb-trends").scroll_into_view_if_needed()
+    look(page, "18-flow-trends")

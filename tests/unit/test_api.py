@@ -509,6 +509,9 @@ def test_the_openapi_schema_validates_and_describes_every_endpoint(api):
         "/api/playback/runs/{run_id}/steps/{step}/attempts/{attempt}/source",
         "/api/flows/",
         "/api/flows/{id}/",
+        "/api/flows/{id}/stats/",
+        "/api/insights/flaky-steps/",
+        "/api/insights/failure-groups/",
         "/api/devices/",
         "/api/devices/{device_id}/",
     }
