@@ -30,6 +30,7 @@ def fill(runs: int, steps: int) -> None:
     from flows.definitions import parse_flow
     from flows.models import Flow
     from playback.insights.identity import step_key
+    from playback.insights.windows import failure_key_of
     from playback.models import Device, Run, StepResult
     from playback.words import RunSettings
 
@@ -82,11 +83,15 @@ def fill(runs: int, steps: int) -> None:
                         f"(waited {rng.randint(1, 9) * 100} ms)",
                         "flaky": f"element button-{run.pk % 313} is not clickable",
                     }.get(status, "")
+                    errors = [error] * ({"flaky": 1, "fail": 2}.get(status, 0))
+                    failure = failure_key_of(
+                        {"status": status, "attempt_errors": errors, "error": error}
+                    )
                     results.append(StepResult(
-                        run=run, step_number=n + 1, action="tap",
+                        run=run, step_number=n + 1, action="tap", failure_key=failure,
                         definition=definitions[run.flow_id][n], step_key=keys[run.flow_id][n],
                         status=status, attempts={"pass": 1, "flaky": 2, "fail": 2}.get(status, 0),
-                        attempt_errors=[error] * ({"flaky": 1, "fail": 2}.get(status, 0)),
+                        attempt_errors=errors,
                         error=error, duration_ms=40,
                     ))  # fmt: skip
             StepResult.objects.bulk_create(results, batch_size=5000)

@@ -139,7 +139,7 @@ class FlowAdmin(admin.ModelAdmin):
         runs = (flow.window_runs or [])[-SPARK_RUNS:]
         if not runs:
             return "-"
-        return charts.sparkline([(run_id, status) for run_id, status, _ in runs],
+        return charts.sparkline([(run_id, status) for run_id, status in runs],
                                 label=f"{flow.name}: the last {len(runs)} results")  # fmt: skip
 
     @admin.display(description="trends")

@@ -220,7 +220,7 @@ def record_step(
             "step_number": outcome.step,
             "action": outcome.action,
             "definition": definition,
-            "step_key": identity.step_key(definition),
+            **identity.step_keys(definition, vars(outcome)),
             "status": str(outcome.status),
             "attempts": outcome.attempts,
             "attempt_errors": [recording.stored_text(e) for e in outcome.attempt_errors],

@@ -26,6 +26,7 @@ STEP_FIELDS = (
     "action",
     "definition",
     "step_key",
+    "failure_key",
     "status",
     "attempts",
     "attempt_errors",

@@ -178,14 +178,23 @@ def flaky_steps(data: dict[str, Any]) -> list[dict[str, Any]]:
     windows = FlowWindow.objects.filter(scope=scope).select_related("flow")
     if data.get("flow"):
         windows = windows.filter(flow_id=data["flow"])
-    found = []
+    n = data["window"]
+    ranked = []  # (flake rate, flaky, ...) from letter counts; full stats for the top only
     for window in windows:
-        stats = rates.flow_stats(window, data["window"])
-        for step in stats.steps:
-            if step.flaky:
-                found.append({"flow_id": window.flow_id, "flow_name": window.flow.name,
-                              **rates.asdict(step)})  # fmt: skip
-    found.sort(key=lambda s: (-s["flake_rate"], -s["flaky"], s["flow_name"], s["summary"]))
+        count = len(window.runs[-n:])
+        for key, step in window.steps.items():
+            letters = step["s"][-count:] if count else ""
+            flaky = letters.count("K")
+            if flaky:
+                executed = flaky + letters.count("P") + letters.count("F")
+                rate = rates.ratio(flaky, executed) or 0.0
+                ranked.append((-rate, -flaky, window.flow.name, step.get("summary", ""),
+                               window, key, count))  # fmt: skip
+    ranked.sort(key=lambda r: r[:4])
+    found = []
+    for _, _, name, _, window, key, count in ranked[:TOP]:
+        stats = rates.step_stats(key, window.steps[key], count)
+        found.append({"flow_id": window.flow_id, "flow_name": name, **rates.asdict(stats)})
     return found[:TOP]
 
 

@@ -82,28 +82,24 @@ def daily_bars(days: Sequence[tuple[date, dict[str, int]]], *, label: str) -> Sa
 def attempt_bars(
     attempts: Sequence[int | None],
     statuses: Sequence[str | None],
-    run_ids: Sequence[int],
+    run_ids: Sequence[int | None],
     *,
     label: str,
 ) -> SafeString:
     """A step's attempts in each run (oldest first), coloured by how the step ended:
     a short green bar = passed at once; taller = more attempts; grey tick = not
-    executed."""
+    executed. (Plain f-strings: a page draws thousands of these marks; every value
+    in them is a number or one of our words, the label is escaped.)"""
     parts = []
     for i, (n, status, run_id) in enumerate(zip(attempts, statuses, run_ids, strict=False)):
-        x = 1 + i * 7
+        x, run = 1 + i * 7, f"run #{run_id}: " if run_id else ""
         if n is None:
-            parts.append(format_html(
-                '<rect x="{}" y="22" width="5" height="2" fill="{}"><title>run #{}: not '
-                "executed</title></rect>", x, EMPTY, run_id,
-            ))  # fmt: skip
+            parts.append(f'<rect x="{x}" y="22" width="5" height="2" fill="{EMPTY}">'
+                         f"<title>{run}not executed</title></rect>")  # fmt: skip
             continue
-        h = min(n, 4) * 6
-        parts.append(format_html(
-            '<rect x="{}" y="{}" width="5" height="{}" fill="{}"><title>run #{}: {} after {} '
-            "attempt{}</title></rect>", x, 24 - h, h, COLOURS.get(status or "", EMPTY), run_id,
-            status, n, "" if n == 1 else "s",
-        ))  # fmt: skip
+        h, colour, plural = min(n, 4) * 6, COLOURS.get(status or "", EMPTY), "s" * (n != 1)
+        parts.append(f'<rect x="{x}" y="{24 - h}" width="5" height="{h}" fill="{colour}">'
+                     f"<title>{run}{status} after {n} attempt{plural}</title></rect>")  # fmt: skip
     width = max(8, 7 * len(attempts) + 2)
     return format_html(
         '<svg class="pb-chart pb-attempts" role="img" aria-label="{}" width="{}" height="24" '

@@ -36,3 +36,11 @@ def failure_signature(error: str) -> str:
 
 def signature_key(signature: str) -> str:
     return hashlib.sha256(signature.encode()).hexdigest()[:16]
+
+
+def step_keys(definition: Mapping[str, Any], outcome: Mapping[str, Any]) -> dict[str, str]:
+    """A played step's `step_key` and `failure_key` (its failure group, "" when it
+    neither failed nor was flaky), as its row stores them."""
+    from playback.insights.windows import failure_key_of
+
+    return {"step_key": step_key(definition), "failure_key": failure_key_of(outcome)}

@@ -13,7 +13,7 @@ class FlowWindow(models.Model):
     """The last finished runs of a flow in one scope ("" = all devices,
     "platform:<p>", "device:<pk>") and what each step did in them.
 
-    `runs`: [[run id, status, finished at (ISO)], ...], oldest first, success /
+    `runs`: [[run id, status], ...] in the order they ended, oldest first, success /
     failed / partial_success only (at most KEEP_RUNS); `others`: the same for runs
     that ended error or cancelled (counted apart). `steps`: {step_key: {"s": one
     status letter per run of `runs` ("P" pass, "K" flaky, "F" fail, "S" skipped, "B"

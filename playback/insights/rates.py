@@ -76,13 +76,13 @@ def health(pass_rate: float | None, flip_rate: float | None, last: str | None) -
 
 def flow_stats(window: FlowWindow | None, n: int = DEFAULT_WINDOW) -> FlowStats:
     runs = (window.runs if window else [])[-n:]
-    statuses = [status for _, status, _ in runs]
+    statuses = [status for _, status in runs]
     tally = Counter(statuses)
-    first_in = runs[0][2] if runs else None
+    first_in = runs[0][0] if runs else None  # error and cancelled runs since the window began
     others = Counter(
         status
-        for _, status, at in (window.others if window else [])
-        if first_in and at and at >= first_in
+        for run_id, status in (window.others if window else [])
+        if first_in and run_id > first_in
     )
     count = len(runs)
     flips = sum((a == "success") != (b == "success") for a, b in pairwise(statuses))
@@ -100,7 +100,7 @@ def flow_stats(window: FlowWindow | None, n: int = DEFAULT_WINDOW) -> FlowStats:
         flip_rate=flip_rate,
         health=health(pass_rate, flip_rate, statuses[-1] if statuses else None),
         results=statuses,
-        run_ids=[run_id for run_id, _, _ in runs],
+        run_ids=[run_id for run_id, _ in runs],
     )
     for key, step in (window.steps if window else {}).items():
         stats.steps.append(step_stats(key, step, count))

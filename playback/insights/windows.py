@@ -11,10 +11,11 @@ groups. `rebuild()` recomputes all of it from the history (`rebuild_insights`);
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 
 from playback.insights.identity import failure_signature, signature_key
 from playback.insights.models import KEEP_RUNS, FailureGroup, FlowWindow
@@ -30,8 +31,11 @@ LETTERS = {
 }
 PASSED = "PK"
 EXAMPLES = 5
-STEP_FIELDS = ("step_number", "step_key", "status", "attempts", "error", "attempt_errors",
-               "definition")  # fmt: skip
+STEP_FIELDS = ("step_number", "step_key", "failure_key", "action", "status", "attempts",
+               "error", "attempt_errors")  # fmt: skip
+# What a row made by `locked` starts with (a failure group needs its times).
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DEFAULTS = {FailureGroup: {"signature": "", "first_seen": EPOCH, "last_seen": EPOCH}}
 
 
 def scopes(run: Any) -> list[str]:
@@ -39,17 +43,25 @@ def scopes(run: Any) -> list[str]:
 
 
 def record_run(run: Any) -> None:
-    """Count an ended run in the rollups (inside the transaction that ended it)."""
+    """Count an ended run in the rollups (inside the transaction that ended it): its
+    windows read and written in one query each, its failure groups likewise."""
     results = list(run.step_results.order_by("step_number").values(*STEP_FIELDS))
-    markers = {"new_failure": False, "fixed": False}
-    for scope in scopes(run):
-        window, _ = FlowWindow.objects.select_for_update().get_or_create(
-            flow_id=run.flow_id, scope=scope
+    wanted = scopes(run)
+    windows = locked(FlowWindow, {"flow_id": run.flow_id}, "scope", wanted)
+    known = {key: step.get("summary") for w in windows.values() for key, step in w.steps.items()}
+    new = [r["step_number"] for r in results if r["step_key"] and not known.get(r["step_key"])]
+    snapshots = dict(run.step_results.filter(step_number__in=new)
+                     .values_list("step_number", "definition")) if new else {}  # fmt: skip
+    for result in results:  # what a step does, read once per step the windows lack
+        result["summary"] = known.get(result["step_key"]) or summary_of(
+            result, snapshots.get(result["step_number"])
         )
-        if scope.startswith("platform:") and run.status in WINDOW_STATUSES:
-            markers = compare_with_previous(window, results)
+    markers = {"new_failure": False, "fixed": False}
+    if run.status in WINDOW_STATUSES:
+        markers = compare_with_previous(windows[wanted[1]], results)  # its platform's
+    for window in windows.values():
         add_run(window, run, results)
-        window.save(update_fields=["runs", "others", "steps"])
+    save_rows(FlowWindow, windows.values(), ["runs", "others", "steps"])
     if any(markers.values()):
         type(run).objects.filter(pk=run.pk).update(**markers)
     for name, value in markers.items():
@@ -57,9 +69,42 @@ def record_run(run: Any) -> None:
     count_failures(run, results)
 
 
+def save_rows(model: Any, rows: Iterable[Any], fields: list[str]) -> None:
+    """UPDATE each row's `fields` in one executemany (Django's bulk_update builds a CASE
+    per field: several times the cost for a handful of rows)."""
+    columns = [model._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(model._meta.db_table)} "
+           f"SET {', '.join(f'{quote(c.column)} = %s' for c in columns)} "
+           f"WHERE {quote(model._meta.pk.column)} = %s")  # fmt: skip
+    params = [
+        [c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns] + [row.pk]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def locked(model: Any, fixed: dict[str, Any], field: str, values: list[Any]) -> dict[Any, Any]:
+    """The rows of `model` with `fixed` and each of `values` in `field`, created when
+    missing (a concurrent creator wins quietly) and locked for this transaction."""
+
+    def fetch(keys: list[Any]) -> dict[Any, Any]:
+        found = model.objects.select_for_update().filter(**fixed, **{f"{field}__in": keys})
+        return {getattr(row, field): row for row in found}
+
+    rows = fetch(values)
+    missing = [v for v in values if v not in rows]
+    if missing:
+        made = [model(**fixed, **{field: v}, **DEFAULTS.get(model, {})) for v in missing]
+        model.objects.bulk_create(made, ignore_conflicts=True)
+        rows.update(fetch(missing))
+    return rows
+
+
 def add_run(window: FlowWindow, run: Any, results: Iterable[dict[str, Any]]) -> None:
     finished = run.finished_at.isoformat() if run.finished_at else None
-    entry = [run.pk, str(run.status), finished]
+    entry = [run.pk, str(run.status)]
     if run.status not in WINDOW_STATUSES:  # error, cancelled: counted apart
         window.others = [*window.others, entry][-KEEP_RUNS:]
         return
@@ -76,7 +121,7 @@ def add_run(window: FlowWindow, run: Any, results: Iterable[dict[str, Any]]) -> 
         attempts = str(min(result["attempts"], 9)) if letter in "PKF" else "-"
         step["s"] = ("-" * pad + step["s"] + letter)[-KEEP_RUNS:]
         step["a"] = ("-" * pad + step["a"] + attempts)[-KEEP_RUNS:]
-        step["summary"] = summary_of(result)
+        step["summary"] = result["summary"]
         if letter == "F":
             step["last_failure"] = [run.pk, finished, result["error"][:500]]
         window.steps[key] = step
@@ -87,10 +132,10 @@ def add_run(window: FlowWindow, run: Any, results: Iterable[dict[str, Any]]) -> 
                 del window.steps[key]
 
 
-def summary_of(result: dict[str, Any]) -> str:
+def summary_of(result: dict[str, Any], definition: dict[str, Any] | None) -> str:
     from flows.definitions import summary
 
-    return summary(result["definition"]) if result["definition"] else str(result["status"])
+    return summary(definition) if definition else str(result["action"])
 
 
 def compare_with_previous(window: FlowWindow, results: list[dict[str, Any]]) -> dict[str, bool]:
@@ -117,30 +162,46 @@ def failure_of(result: dict[str, Any]) -> str | None:
     return None
 
 
+def failure_key_of(result: dict[str, Any]) -> str:
+    """A failed or flaky step's failure group ("" for any other step)."""
+    error = failure_of(result)
+    return signature_key(failure_signature(error)[:2000]) if error else ""
+
+
 def count_failures(run: Any, results: list[dict[str, Any]]) -> None:
+    """Count the run's failed and flaky steps into their groups (each step's key was
+    written with the step, `lifecycle.record_step`; an older row gets it here)."""
     from playback.models import StepResult
 
-    when = run.finished_at
+    failing: dict[str, list[dict[str, Any]]] = {}  # failure key -> its steps
     for result in results:
-        error = failure_of(result)
-        if not error:
-            continue
-        signature = failure_signature(error)[:2000]
-        key = signature_key(signature)
-        StepResult.objects.filter(run_id=run.pk, step_number=result["step_number"]).update(
-            failure_key=key
-        )
-        group, _ = FailureGroup.objects.select_for_update().get_or_create(
-            key=key,
-            defaults={"signature": signature, "first_seen": when, "last_seen": when, "count": 0},
-        )
-        group.count = F("count") + 1
+        key = result["failure_key"]
+        if not key and (key := failure_key_of(result)):
+            StepResult.objects.filter(run_id=run.pk, step_number=result["step_number"]).update(
+                failure_key=key
+            )
+        if key:
+            failing.setdefault(key, []).append(result)
+    if not failing:
+        return
+    when = run.finished_at
+    groups = locked(FailureGroup, {}, "key", list(failing))
+    for key, steps in failing.items():
+        group = groups[key]
+        if not group.count:  # new: this run is its first
+            group.signature = failure_signature(failure_of(steps[0]) or "")[:2000]
+            group.first_seen = group.last_seen = when
+        group.count += len(steps)
         group.last_seen = max(group.last_seen, when)
         group.first_seen = min(group.first_seen, when)
         group.flows = sorted({*group.flows, run.flow_id})
         group.devices = sorted({*group.devices, run.device_id})
         group.example_runs = ([run.pk] + [r for r in group.example_runs if r != run.pk])[:EXAMPLES]
-        group.save()
+    save_rows(
+        FailureGroup,
+        groups.values(),
+        ["signature", "count", "first_seen", "last_seen", "flows", "devices", "example_runs"],
+    )
 
 
 def backfill_step_keys(*, batch: int) -> None:
@@ -160,13 +221,12 @@ def backfill_step_keys(*, batch: int) -> None:
 
 def rebuild(*, batch: int = 2000) -> int:
     """Every rollup again from the history, runs in the order they ended. Idempotent."""
-    from playback.models import Run, StepResult
+    from playback.models import Run
 
     backfill_step_keys(batch=batch)
     with transaction.atomic():
         FlowWindow.objects.all().delete()
         FailureGroup.objects.all().delete()
-        StepResult.objects.exclude(failure_key="").update(failure_key="")
         Run.objects.filter(Q(new_failure=True) | Q(fixed=True)).update(
             new_failure=False, fixed=False
         )
