@@ -15,6 +15,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from playback.words import StepStatus
+
 KEY_FIELDS = ("action", "locator", "x", "y", "start_x", "start_y", "end_x", "end_y", "text")
 # A quoted value ('…' or "…", as Python's repr and our messages write them), or digits.
 _QUOTED_OR_DIGITS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\d+")
@@ -35,12 +37,28 @@ def failure_signature(error: str) -> str:
 
 
 def signature_key(signature: str) -> str:
-    return hashlib.sha256(signature.encode()).hexdigest()[:16]
+    # surrogatepass: a device's text may hold a lone surrogate (stored cleaned, #10)
+    return hashlib.sha256(signature.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def step_keys(definition: Mapping[str, Any], outcome: Mapping[str, Any]) -> dict[str, str]:
     """A played step's `step_key` and `failure_key` (its failure group, "" when it
     neither failed nor was flaky), as its row stores them."""
-    from playback.insights.windows import failure_key_of
-
     return {"step_key": step_key(definition), "failure_key": failure_key_of(outcome)}
+
+
+def failure_of(result: Mapping[str, Any]) -> str | None:
+    """What a failed attempt said: a failed step's last attempt, a flaky step's first
+    (so a step that fails the same way flaky or failed is one group)."""
+    errors = result["attempt_errors"] or [result["error"]]
+    if result["status"] == StepStatus.FAIL:
+        return errors[-1]
+    if result["status"] == StepStatus.FLAKY:
+        return errors[0]
+    return None
+
+
+def failure_key_of(result: Mapping[str, Any]) -> str:
+    """A failed or flaky step's failure group ("" for any other step)."""
+    error = failure_of(result)
+    return signature_key(failure_signature(error)[:2000]) if error else ""

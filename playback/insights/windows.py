@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q
 
-from playback.insights.identity import failure_signature, signature_key
+from playback.insights.identity import failure_key_of, failure_of, failure_signature
 from playback.insights.models import KEEP_RUNS, FailureGroup, FlowWindow
 from playback.words import RunStatus, StepStatus
 
@@ -149,23 +149,6 @@ def compare_with_previous(window: FlowWindow, results: list[dict[str, Any]]) -> 
         new_failure |= letter == "F" and was is not None and was in PASSED
         fixed |= letter in PASSED and was == "F"
     return {"new_failure": new_failure, "fixed": fixed}
-
-
-def failure_of(result: dict[str, Any]) -> str | None:
-    """What a failed attempt said: a failed step's last attempt, a flaky step's first
-    (so a step that fails the same way flaky or failed is one group)."""
-    errors = result["attempt_errors"] or [result["error"]]
-    if result["status"] == StepStatus.FAIL:
-        return errors[-1]
-    if result["status"] == StepStatus.FLAKY:
-        return errors[0]
-    return None
-
-
-def failure_key_of(result: dict[str, Any]) -> str:
-    """A failed or flaky step's failure group ("" for any other step)."""
-    error = failure_of(result)
-    return signature_key(failure_signature(error)[:2000]) if error else ""
 
 
 def count_failures(run: Any, results: list[dict[str, Any]]) -> None:
