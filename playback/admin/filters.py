@@ -9,7 +9,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from playback import words
-from playback.models import Run, StepResult
+from playback.insights.windows import failure_group_runs
+from playback.models import Run
 from playback.words import RunStatus
 
 
@@ -85,6 +86,5 @@ class FailureGroupFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
         if self.value():
-            runs = StepResult.objects.filter(failure_key=self.value()).values("run_id")
-            return queryset.filter(pk__in=runs)
+            return failure_group_runs(queryset, self.value())
         return queryset

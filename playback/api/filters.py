@@ -8,7 +8,8 @@ from django_filters.fields import IsoDateTimeField
 
 from config.api import MAX_ID
 from playback import words
-from playback.models import Run, StepResult
+from playback.insights.windows import failure_group_runs
+from playback.models import Run
 
 
 class UTCDateTimeField(IsoDateTimeField):
@@ -82,8 +83,7 @@ class RunFilter(django_filters.FilterSet):
         return queryset.filter(**{value: True})
 
     def filter_failure_group(self, queryset, name: str, value: str):
-        runs = StepResult.objects.filter(failure_key=value).values("run_id")
-        return queryset.filter(pk__in=runs)
+        return failure_group_runs(queryset, value)
 
     def filter_flaky(self, queryset, name: str, value: str):
         return (

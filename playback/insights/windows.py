@@ -31,6 +31,7 @@ LETTERS = {
 }
 PASSED = "PK"
 EXAMPLES = 5
+MANY_STEPS = 5000  # a failure group this large is filtered by a subquery
 STEP_FIELDS = ("step_number", "step_key", "failure_key", "action", "status", "attempts",
                "error", "attempt_errors")  # fmt: skip
 # What a row made by `locked` starts with (a failure group needs its times).
@@ -90,7 +91,9 @@ def locked(model: Any, fixed: dict[str, Any], field: str, values: list[Any]) -> 
     missing (a concurrent creator wins quietly) and locked for this transaction."""
 
     def fetch(keys: list[Any]) -> dict[Any, Any]:
-        found = model.objects.select_for_update().filter(**fixed, **{f"{field}__in": keys})
+        # In one order for every transaction: two runs ending at once cannot deadlock.
+        found = (model.objects.select_for_update()
+                 .filter(**fixed, **{f"{field}__in": keys}).order_by(field))  # fmt: skip
         return {getattr(row, field): row for row in found}
 
     rows = fetch(values)
@@ -235,3 +238,17 @@ def rebuild(*, batch: int = 2000) -> int:
                 record_run(run)
         count += len(runs)
         last = (runs[-1].finished_at, runs[-1].pk)
+
+
+def failure_group_runs(queryset: Any, key: str) -> Any:
+    """The runs of `queryset` with a step in the failure group `key`, found from the
+    group's steps (the partial index on failure_key; its "not empty" term is what lets
+    SQLite use it). A group of up to MANY_STEPS steps hands its run ids over as they
+    are, so the database does not walk every run to find them."""
+    from playback.models import StepResult
+
+    steps = StepResult.objects.filter(failure_key=key).exclude(failure_key="")
+    size = FailureGroup.objects.filter(key=key).values_list("count", flat=True).first() or 0
+    if size <= MANY_STEPS:
+        return queryset.filter(pk__in=list(steps.values_list("run_id", flat=True).distinct()))
+    return queryset.filter(pk__in=steps.values("run_id"))
