@@ -175,8 +175,6 @@ def play() -> Callable[..., Run]:
         )
         if driver is not None:
             execute["open_session"] = session_of(driver)
-        # A test's transaction never commits, so the device is given at the first poll.
-        execute.setdefault("poll_s", 0.005)
         services.play_in_foreground(run=run, **execute)
         return Run.objects.get(pk=run.pk)
 

@@ -42,8 +42,9 @@ def play_in_foreground(
         if on_wait is not None and not warned:
             on_wait(run)
             warned = True
-        lifecycle.dispatch_next(device_pk=run.device_id)
-        time.sleep(poll_s)
+        given = lifecycle.dispatch_next(device_pk=run.device_id)
+        if given is None or given.pk != run.pk:  # given to this run: no need to wait
+            time.sleep(poll_s)
     return execute_run(run_id=run.pk, **execute_kwargs)
 
 
