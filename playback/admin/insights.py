@@ -15,8 +15,8 @@ from django.template.response import TemplateResponse
 
 from flows.definitions import PLATFORMS
 from playback import display, words
-from playback.api.insights_views import failure_groups, flaky_steps
 from playback.insights import charts, rates
+from playback.insights.lists import failure_groups, flaky_steps
 from playback.insights.models import FailureGroup, FlakyStep
 from playback.models import Run, StepResult
 

@@ -3,12 +3,10 @@ failure groups (playback/insights: read from the rollups, never the whole histor
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -20,11 +18,8 @@ from flows.definitions import PLATFORMS
 from flows.models import Flow
 from playback.api.filters import UTCDateTimeField
 from playback.insights import rates
-from playback.insights.models import FailureGroup, FlowWindow
+from playback.insights.lists import failure_groups, flaky_steps
 from playback.models import Device, Run
-
-NEW_FOR = timedelta(hours=24)
-TOP = 50
 
 
 class ScopeForm(forms.Form):
@@ -173,31 +168,6 @@ class FlakyStepsView(APIView):
         return Response(flaky_steps(data))
 
 
-def flaky_steps(data: dict[str, Any]) -> list[dict[str, Any]]:
-    scope = f"platform:{data['platform']}" if data.get("platform") else ""
-    windows = FlowWindow.objects.filter(scope=scope).select_related("flow")
-    if data.get("flow"):
-        windows = windows.filter(flow_id=data["flow"])
-    n = data["window"]
-    ranked = []  # (flake rate, flaky, ...) from letter counts; full stats for the top only
-    for window in windows:
-        count = len(window.runs[-n:])
-        for key, step in window.steps.items():
-            letters = step["s"][-count:] if count else ""
-            flaky = letters.count("K")
-            if flaky:
-                executed = flaky + letters.count("P") + letters.count("F")
-                rate = rates.ratio(flaky, executed) or 0.0
-                ranked.append((-rate, -flaky, window.flow.name, step.get("summary", ""),
-                               window, key, count))  # fmt: skip
-    ranked.sort(key=lambda r: r[:4])
-    found = []
-    for _, _, name, _, window, key, count in ranked[:TOP]:
-        stats = rates.step_stats(key, window.steps[key], count)
-        found.append({"flow_id": window.flow_id, "flow_name": name, **rates.asdict(stats)})
-    return found[:TOP]
-
-
 class FailureGroupsView(APIView):
     queryset = Run.objects.none()
 
@@ -215,33 +185,3 @@ class FailureGroupsView(APIView):
     def get(self, request: Request) -> Response:
         data = checked(request, "since")
         return Response(failure_groups(since=data.get("since")))
-
-
-def failure_groups(*, since: Any = None, limit: int = 200) -> list[dict[str, Any]]:
-    groups = FailureGroup.objects.order_by("-last_seen")
-    if since is not None:
-        groups = groups.filter(last_seen__gte=since)
-    groups = list(groups[:limit])
-    flows = dict(
-        Flow.objects.filter(pk__in={f for g in groups for f in g.flows}).values_list("pk", "name")
-    )
-    devices = dict(
-        Device.objects.filter(pk__in={d for g in groups for d in g.devices}).values_list(
-            "pk", "device_id"
-        )
-    )
-    new_since = timezone.now() - NEW_FOR
-    return [
-        {
-            "key": g.key,
-            "signature": g.signature,
-            "count": g.count,
-            "first_seen": g.first_seen,
-            "last_seen": g.last_seen,
-            "new": g.first_seen >= new_since,
-            "flows": [{"id": f, "name": flows.get(f, "")} for f in g.flows],
-            "devices": [{"id": d, "device_id": devices.get(d, "")} for d in g.devices],
-            "example_runs": g.example_runs,
-        }
-        for g in groups
-    ]

@@ -108,25 +108,51 @@ def flow_stats(window: FlowWindow | None, n: int = DEFAULT_WINDOW) -> FlowStats:
     return stats
 
 
+@dataclass(frozen=True)
+class Tally:
+    """A step's pass / flaky / fail letters over the last runs of a window."""
+
+    passed: int
+    flaky: int
+    failed: int
+
+    @property
+    def executed(self) -> int:
+        return self.passed + self.flaky + self.failed
+
+    @property
+    def flake_rate(self) -> float:
+        return ratio(self.flaky, self.executed) or 0.0
+
+    @property
+    def fail_rate(self) -> float:
+        return ratio(self.failed, self.executed) or 0.0
+
+
+def tally(letters: str, count: int) -> Tally:
+    """The tally of the last `count` letters (none when the window is empty)."""
+    last = letters[-count:] if count else ""
+    return Tally(passed=last.count("P"), flaky=last.count("K"), failed=last.count("F"))
+
+
 def step_stats(key: str, step: dict[str, Any], count: int) -> StepStats:
     letters = step["s"][-count:] if count else ""
     attempts = step["a"][-count:] if count else ""
-    tally = Counter(letters)
-    executed = tally["P"] + tally["K"] + tally["F"]
+    counts = tally(step["s"], count)
     passing = Counter(
         int(a) for s, a in zip(letters, attempts, strict=True) if s in "PK" and a.isdigit()
     )
     last = step.get("last_failure")
-    in_window = last and count and letters and "F" in letters
+    in_window = last and counts.failed  # its last failure is one of these runs
     return StepStats(
         step_key=key,
         summary=step.get("summary", ""),
-        executed=executed,
-        passed=tally["P"],
-        flaky=tally["K"],
-        failed=tally["F"],
-        flake_rate=ratio(tally["K"], executed) or 0.0,
-        fail_rate=ratio(tally["F"], executed) or 0.0,
+        executed=counts.executed,
+        passed=counts.passed,
+        flaky=counts.flaky,
+        failed=counts.failed,
+        flake_rate=counts.flake_rate,
+        fail_rate=counts.fail_rate,
         usual_passing_attempt=passing.most_common(1)[0][0] if passing else None,
         attempts=[int(a) if a.isdigit() else None for a in attempts],
         statuses=[NAMES.get(letter) for letter in letters],

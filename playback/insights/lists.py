@@ -1,0 +1,73 @@
+"""The insights' lists, for the API and the admin alike: the flakiest steps over
+every flow, and the failure groups."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from flows.models import Flow
+from playback.insights import rates
+from playback.insights.models import FailureGroup, FlowWindow
+from playback.models import Device
+
+NEW_FOR = timedelta(hours=24)  # a failure group is new when first seen this recently
+TOP = 50
+
+
+def flaky_steps(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The TOP flakiest steps over the flows' windows (`data`: window, platform, flow):
+    ranked from letter counts, full statistics worked out for the top only."""
+    scope = f"platform:{data['platform']}" if data.get("platform") else ""
+    windows = FlowWindow.objects.filter(scope=scope).select_related("flow")
+    if data.get("flow"):
+        windows = windows.filter(flow_id=data["flow"])
+    n = data["window"]
+    ranked = []
+    for window in windows:
+        count = len(window.runs[-n:])
+        for key, step in window.steps.items():
+            tally = rates.tally(step["s"], count)
+            if tally.flaky:
+                ranked.append((-tally.flake_rate, -tally.flaky, window.flow.name,
+                               step.get("summary", ""), window, key, count))  # fmt: skip
+    ranked.sort(key=lambda r: r[:4])
+    found = []
+    for _, _, name, _, window, key, count in ranked[:TOP]:
+        stats = rates.step_stats(key, window.steps[key], count)
+        found.append({"flow_id": window.flow_id, "flow_name": name, **rates.asdict(stats)})
+    return found
+
+
+def failure_groups(*, since: Any = None, limit: int = 200) -> list[dict[str, Any]]:
+    """The failure groups last seen since `since`, latest first, with their flows' and
+    devices' names."""
+    groups = FailureGroup.objects.order_by("-last_seen")
+    if since is not None:
+        groups = groups.filter(last_seen__gte=since)
+    groups = list(groups[:limit])
+    flows = dict(
+        Flow.objects.filter(pk__in={f for g in groups for f in g.flows}).values_list("pk", "name")
+    )
+    devices = dict(
+        Device.objects.filter(pk__in={d for g in groups for d in g.devices}).values_list(
+            "pk", "device_id"
+        )
+    )
+    new_since = timezone.now() - NEW_FOR
+    return [
+        {
+            "key": g.key,
+            "signature": g.signature,
+            "count": g.count,
+            "first_seen": g.first_seen,
+            "last_seen": g.last_seen,
+            "new": g.first_seen >= new_since,
+            "flows": [{"id": f, "name": flows.get(f, "")} for f in g.flows],
+            "devices": [{"id": d, "device_id": devices.get(d, "")} for d in g.devices],
+            "example_runs": g.example_runs,
+        }
+        for g in groups
+    ]
