@@ -9,22 +9,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from playback.network import free_local_port as free_port  # its users import it from here
+
 ROOT = Path(__file__).resolve().parent.parent
 APPIUM_BIN = ROOT / "node_modules" / ".bin" / "appium"
 APPS_DIR = Path(__file__).resolve().parent / "apps"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def appium_command(port: int, log_level: str = "warn") -> list[str]:
