@@ -8,20 +8,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
 from flows.definitions import PLATFORMS
 from playback import display, words
+from playback.admin.history import HistoryAdmin
 from playback.insights import charts, rates
 from playback.insights.lists import failure_groups, flaky_steps
 from playback.insights.models import FailureGroup, FlakyStep
 from playback.models import Run, StepResult
 
 
-class ReadOnlyInsight(admin.ModelAdmin):
+class ReadOnlyInsight(HistoryAdmin):
     """A page, not a table to edit: seen by whoever may see runs."""
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -30,18 +30,8 @@ class ReadOnlyInsight(admin.ModelAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def page(self, request: HttpRequest, template: str, **context: Any) -> TemplateResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied("You may not see run history.")
+        self.check_view(request)
         return TemplateResponse(request, template, {
             **self.admin_site.each_context(request), "opts": self.model._meta, **context,
         })  # fmt: skip
@@ -98,8 +88,7 @@ class ComparePages:
     """Two runs of a flow step by step, side by side (RunAdmin's compare view)."""
 
     def compare_view(self, request: HttpRequest, run_id: int, other_id: int) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied("You may not see run history.")
+        self.check_view(request)
         runs = [get_object_or_404(Run.objects.select_related("flow", "device"), pk=pk)
                 for pk in (run_id, other_id)]  # fmt: skip
         results = [

@@ -29,6 +29,7 @@ from playback.admin.filters import (
     MarkerFilter,
     OutcomeFilter,
 )
+from playback.admin.history import HistoryAdmin
 from playback.admin.insights import ComparePages, last_passing_run
 from playback.admin.steps import StepPages, StepResultInline
 from playback.models import Device, Run
@@ -53,7 +54,7 @@ def waited_s(run: Run) -> float | None:
 
 
 @admin.register(Run)
-class RunAdmin(StepPages, ComparePages, admin.ModelAdmin):
+class RunAdmin(StepPages, ComparePages, HistoryAdmin):
     list_display = [
         "id",
         "flow",
@@ -155,18 +156,7 @@ class RunAdmin(StepPages, ComparePages, admin.ModelAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return RunChangeList
 
-    # --- permissions: history is read-only ------------------------------------------
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Runs are history: a run's rows stay (media retention frees its files), and
-        # deleting a running run would free its device under its worker.
-        return False
-
+    # --- permissions: history is read-only (HistoryAdmin) ------------------------------
     def has_rerun_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(display.RUN_PERMISSION)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -63,8 +62,7 @@ class StepPages:
     def step_view(self, request: HttpRequest, run_id: int, step: int) -> HttpResponse:
         """A step's full screenshot with what the step did and how it ended, and the
         way to the steps before and after it."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied("You may not see run history.")
+        self.check_view(request)
         run = get_object_or_404(Run.objects.select_related("flow", "device"), pk=run_id)
         numbers = list(
             run.step_results.order_by("step_number").values_list("step_number", flat=True)
@@ -86,8 +84,7 @@ class StepPages:
         return TemplateResponse(request, "admin/playback/run/step.html", context)
 
     def _image(self, request: HttpRequest, run_id: int, step: int, make) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied("You may not see run history.")
+        self.check_view(request)
         result = (
             StepResult.objects.select_related("run").filter(run_id=run_id, step_number=step).first()
         )
@@ -112,8 +109,7 @@ class StepPages:
     ) -> HttpResponse:
         """A failed attempt's screenshot (or its thumbnail), or its UI source as plain
         text."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied("You may not see run history.")
+        self.check_view(request)
         result = get_object_or_404(
             StepResult.objects.select_related("run"), run_id=run_id, step_number=step
         )
