@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from playback import words
 from playback.insights.windows import failure_group_runs
-from playback.models import Run
+from playback.models import FailureGroup, Run
 from playback.words import RunStatus
 
 
@@ -82,7 +82,10 @@ class FailureGroupFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         value = request.GET.get(self.parameter_name)
-        return [(value, f"group {value}")] if value else []
+        if not value:
+            return []
+        group = FailureGroup.objects.filter(key=value).values_list("signature", flat=True)
+        return [(value, (group.first() or f"group {value}")[:80])]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
         if self.value():

@@ -65,6 +65,14 @@ CONTRASTS = """() => {
 }"""
 
 
+# An image's width once it has loaded (0 if it cannot be).
+IMAGE_WIDTH = (
+    "img => img.complete ? img.naturalWidth"
+    " : new Promise(done => { img.onload = () => done(img.naturalWidth);"
+    " img.onerror = () => done(0); })"
+)
+
+
 def look(page, name: str) -> None:
     """Save what the page shows; it fits 1366 px and every custom colour is AA."""
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
@@ -133,11 +141,7 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
     assert page.locator(".pb-attempt a:text-is('source')").count() == 3
     for i in range(images.count()):
         images.nth(i).scroll_into_view_if_needed()
-        width = images.nth(i).evaluate(
-            "img => img.complete ? img.naturalWidth"
-            " : new Promise(done => { img.onload = () => done(img.naturalWidth);"
-            " img.onerror = () => done(0); })"
-        )
+        width = images.nth(i).evaluate(IMAGE_WIDTH)
         assert width > 0
     page.click("#pb-first-failure")
     assert page.url.endswith("#step-3")
@@ -269,6 +273,7 @@ def test_a_qa_lead_finds_the_flaky_step_its_failure_group_and_the_last_good_run(
     page.locator("#pb-failure-groups a.pb-group-runs").first.click()
     page.wait_for_url("**failure_group=**")
     assert page.locator("#result_list tbody tr").count() >= 1
+    assert "Element not found: id='" in page.inner_text("#changelist-filter")  # not a hash
     look(page, "16-failure-group-runs")
 
     page.goto(f"{live_server.url}/admin/playback/run/{history[3].pk}/change/")
@@ -276,6 +281,10 @@ def test_a_qa_lead_finds_the_flaky_step_its_failure_group_and_the_last_good_run(
     page.click("#pb-compare")
     page.wait_for_url(f"**/run/{history[3].pk}/compare/{history[4].pk}/")
     assert page.locator("tr.pb-differs-row").count() == 1
+    shots = page.locator("#pb-compare-table img")
+    assert shots.count() == 2 * 3  # each step's screen, on both sides
+    for i in range(shots.count()):
+        assert shots.nth(i).evaluate(IMAGE_WIDTH) > 0
     look(page, "17-compare")
     page.goto(f"{live_server.url}/admin/flows/flow/{flow.pk}/change/")
     assert page.locator("#pb-trends svg.pb-days rect").count() >= 30
