@@ -48,7 +48,7 @@ def fill(runs: int, steps: int) -> None:
         Device.objects.create(device_id=f"lab-{i}", platform="sim", appium_url="http://x:4723")
         for i in range(16)
     ]
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    start = datetime.now(UTC) - timedelta(seconds=runs * 90)  # the last run ends now
     made = 0
     while made < runs:
         with transaction.atomic():
@@ -116,7 +116,7 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from playback.insights import windows
+    from playback.insights import rebuild, windows
     from playback.models import FailureGroup, Run, StepResult
 
     if not reused:
@@ -124,7 +124,7 @@ def main() -> None:
         fill(args.runs, args.steps)
         print(f"filled in {time.perf_counter() - started:.0f} s")
         started = time.perf_counter()
-        count = windows.rebuild()
+        count = rebuild.rebuild()
         took = time.perf_counter() - started
         print(f"rebuild_insights: {count} runs in {took:.0f} s = {count / took:.0f} runs/s")
     print(f"{Run.objects.count()} runs, {StepResult.objects.count()} step results, "

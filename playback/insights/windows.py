@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import connection
 
 from playback.insights.identity import failure_key_of, failure_of, failure_signature
 from playback.insights.models import KEEP_RUNS, FailureGroup, FlowWindow
@@ -36,19 +35,37 @@ STEP_FIELDS = ("step_number", "step_key", "failure_key", "action", "status", "at
                "error", "attempt_errors")  # fmt: skip
 # What a row made by `locked` starts with (a failure group needs its times).
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+GROUP_FIELDS = ["signature", "count", "first_seen", "last_seen", "flows", "devices",
+                "example_runs"]  # fmt: skip
 DEFAULTS = {FailureGroup: {"signature": "", "first_seen": EPOCH, "last_seen": EPOCH}}
 
 
-def scopes(run: Any) -> list[str]:
-    return ["", f"platform:{run.device.platform}", f"device:{run.device_id}"]
+class Ended(NamedTuple):
+    """What the rollups read of an ended run."""
+
+    pk: int
+    flow_id: int
+    device_id: int
+    platform: str
+    status: str
+    finished_at: datetime | None
+
+
+def ended(run: Any) -> Ended:
+    return Ended(run.pk, run.flow_id, run.device_id, str(run.device.platform),
+                 str(run.status), run.finished_at)  # fmt: skip
+
+
+def scopes(run: Ended) -> list[str]:
+    return ["", f"platform:{run.platform}", f"device:{run.device_id}"]
 
 
 def record_run(run: Any) -> None:
     """Count an ended run in the rollups (inside the transaction that ended it): its
     windows read and written in one query each, its failure groups likewise."""
-    results = list(run.step_results.order_by("step_number").values(*STEP_FIELDS))
-    wanted = scopes(run)
-    windows = locked(FlowWindow, {"flow_id": run.flow_id}, "scope", wanted)
+    end = ended(run)
+    results = step_rows(run.pk)
+    windows = locked(FlowWindow, {"flow_id": end.flow_id}, "scope", scopes(end))
     known = {key: step.get("summary") for w in windows.values() for key, step in w.steps.items()}
     new = [r["step_number"] for r in results if r["step_key"] and not known.get(r["step_key"])]
     snapshots = dict(run.step_results.filter(step_number__in=new)
@@ -57,17 +74,49 @@ def record_run(run: Any) -> None:
         result["summary"] = known.get(result["step_key"]) or summary_of(
             result, snapshots.get(result["step_number"])
         )
-    markers = {"new_failure": False, "fixed": False}
-    if run.status in WINDOW_STATUSES:
-        markers = compare_with_previous(windows[wanted[1]], results)  # its platform's
-    for window in windows.values():
-        add_run(window, run, results)
+    markers = roll(end, results, windows)
     save_rows(FlowWindow, windows.values(), ["runs", "others", "steps"])
     if any(markers.values()):
         type(run).objects.filter(pk=run.pk).update(**markers)
     for name, value in markers.items():
         setattr(run, name, value)
-    count_failures(run, results)
+    backfill_failure_keys(end, results)
+    failing = failing_steps(results)
+    if failing:
+        groups = locked(FailureGroup, {}, "key", list(failing))
+        add_failures(groups, end, failing)
+        save_rows(FailureGroup, groups.values(), GROUP_FIELDS)
+
+
+def step_rows(run_id: int) -> list[dict[str, Any]]:
+    """The run's step results (STEP_FIELDS), in step order, read with plain SQL."""
+    from playback.models import StepResult
+
+    fields = [StepResult._meta.get_field(name) for name in STEP_FIELDS]
+    quote = connection.ops.quote_name
+    sql = (f"SELECT {', '.join(quote(f.column) for f in fields)} "
+           f"FROM {quote(StepResult._meta.db_table)} WHERE {quote('run_id')} = %s "
+           f"ORDER BY {quote('step_number')}")  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [run_id])
+        rows = cursor.fetchall()
+    loads = [getattr(f, "from_db_value", None) for f in fields]
+    return [
+        {f.name: load(value, None, connection) if load else value
+         for f, load, value in zip(fields, loads, row, strict=True)}
+        for row in rows
+    ]  # fmt: skip
+
+
+def roll(run: Ended, results: list[dict[str, Any]], windows: dict[str, Any]) -> dict[str, bool]:
+    """Append the run to its windows (by scope, as `scopes` names them) and give its
+    markers against the previous finished run of the flow on its platform."""
+    markers = {"new_failure": False, "fixed": False}
+    if run.status in WINDOW_STATUSES:
+        markers = compare_with_previous(windows[scopes(run)[1]], results)
+    for window in windows.values():
+        add_run(window, run, results)
+    return markers
 
 
 def save_rows(model: Any, rows: Iterable[Any], fields: list[str]) -> None:
@@ -90,10 +139,18 @@ def locked(model: Any, fixed: dict[str, Any], field: str, values: list[Any]) -> 
     """The rows of `model` with `fixed` and each of `values` in `field`, created when
     missing (a concurrent creator wins quietly) and locked for this transaction."""
 
+    quote = connection.ops.quote_name
+    column = quote(model._meta.get_field(field).column)
+    where = "".join(f"{quote(model._meta.get_field(name).column)} = %s AND " for name in fixed)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+
     def fetch(keys: list[Any]) -> dict[Any, Any]:
-        # In one order for every transaction: two runs ending at once cannot deadlock.
-        found = (model.objects.select_for_update()
-                 .filter(**fixed, **{f"{field}__in": keys}).order_by(field))  # fmt: skip
+        # Plain SQL: the ORM's query building cost more than the query (a run's end
+        # pays it). In one order for every transaction: two runs ending at once
+        # cannot deadlock.
+        sql = (f"SELECT * FROM {quote(model._meta.db_table)} WHERE {where}{column} IN "
+               f"({', '.join(['%s'] * len(keys))}) ORDER BY {column}{lock}")  # fmt: skip
+        found = model.objects.raw(sql, [*fixed.values(), *keys])
         return {getattr(row, field): row for row in found}
 
     rows = fetch(values)
@@ -105,7 +162,7 @@ def locked(model: Any, fixed: dict[str, Any], field: str, values: list[Any]) -> 
     return rows
 
 
-def add_run(window: FlowWindow, run: Any, results: Iterable[dict[str, Any]]) -> None:
+def add_run(window: FlowWindow, run: Ended, results: Iterable[dict[str, Any]]) -> None:
     finished = run.finished_at.isoformat() if run.finished_at else None
     entry = [run.pk, str(run.status)]
     if run.status not in WINDOW_STATUSES:  # error, cancelled: counted apart
@@ -154,24 +211,31 @@ def compare_with_previous(window: FlowWindow, results: list[dict[str, Any]]) -> 
     return {"new_failure": new_failure, "fixed": fixed}
 
 
-def count_failures(run: Any, results: list[dict[str, Any]]) -> None:
-    """Count the run's failed and flaky steps into their groups (each step's key was
-    written with the step, `lifecycle.record_step`; an older row gets it here)."""
+def backfill_failure_keys(run: Ended, results: list[dict[str, Any]]) -> None:
+    """Each failing step's key was written with the step (`lifecycle.record_step`); a
+    row from before failure keys existed gets its key here."""
     from playback.models import StepResult
 
-    failing: dict[str, list[dict[str, Any]]] = {}  # failure key -> its steps
     for result in results:
-        key = result["failure_key"]
-        if not key and (key := failure_key_of(result)):
+        if not result["failure_key"] and (key := failure_key_of(result)):
             StepResult.objects.filter(run_id=run.pk, step_number=result["step_number"]).update(
                 failure_key=key
             )
-        if key:
-            failing.setdefault(key, []).append(result)
-    if not failing:
-        return
+            result["failure_key"] = key
+
+
+def failing_steps(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The run's failed and flaky steps by failure key."""
+    failing: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        if result["failure_key"]:
+            failing.setdefault(result["failure_key"], []).append(result)
+    return failing
+
+
+def add_failures(groups: dict[str, Any], run: Ended, failing: dict[str, list[dict]]) -> None:
+    """Count the run's failing steps into their groups (`groups` holds each key)."""
     when = run.finished_at
-    groups = locked(FailureGroup, {}, "key", list(failing))
     for key, steps in failing.items():
         group = groups[key]
         if not group.count:  # new: this run is its first
@@ -183,61 +247,6 @@ def count_failures(run: Any, results: list[dict[str, Any]]) -> None:
         group.flows = sorted({*group.flows, run.flow_id})
         group.devices = sorted({*group.devices, run.device_id})
         group.example_runs = ([run.pk] + [r for r in group.example_runs if r != run.pk])[:EXAMPLES]
-    save_rows(
-        FailureGroup,
-        groups.values(),
-        ["signature", "count", "first_seen", "last_seen", "flows", "devices", "example_runs"],
-    )
-
-
-def backfill_step_keys(*, batch: int) -> None:
-    """Step results recorded before step keys existed get theirs (from their snapshot)."""
-    from playback.insights.identity import step_key
-    from playback.models import StepResult
-
-    while True:
-        rows = list(StepResult.objects.filter(step_key="").exclude(definition={})
-                    .only("pk", "definition")[:batch])  # fmt: skip
-        if not rows:
-            return
-        for row in rows:
-            row.step_key = step_key(row.definition)
-        StepResult.objects.bulk_update(rows, ["step_key"])
-
-
-def rebuild(*, batch: int = 2000) -> int:
-    """Every rollup again from the history, runs in the order they ended. Idempotent."""
-    from playback.models import Run
-
-    backfill_step_keys(batch=batch)
-    with transaction.atomic():
-        FlowWindow.objects.all().delete()
-        FailureGroup.objects.all().delete()
-        Run.objects.filter(Q(new_failure=True) | Q(fixed=True)).update(
-            new_failure=False, fixed=False
-        )
-    ended = (
-        Run.objects.filter(finished_at__isnull=False, status__in=[*WINDOW_STATUSES,
-                                                                   RunStatus.ERROR,
-                                                                   RunStatus.CANCELLED])
-        .exclude(started_at__isnull=True)
-        .select_related("device")
-        .order_by("finished_at", "pk")
-    )  # fmt: skip
-    count = 0
-    last = None
-    while True:
-        page = ended
-        if last is not None:
-            page = ended.filter(Q(finished_at__gt=last[0]) | Q(finished_at=last[0], pk__gt=last[1]))
-        runs = list(page[:batch])
-        if not runs:
-            return count
-        with transaction.atomic():
-            for run in runs:
-                record_run(run)
-        count += len(runs)
-        last = (runs[-1].finished_at, runs[-1].pk)
 
 
 def failure_group_runs(queryset: Any, key: str) -> Any:

@@ -140,7 +140,7 @@ def test_rollups_kept_as_runs_end_equal_a_recount_from_scratch(
 ):
     import random
 
-    from playback.insights import windows
+    from playback.insights import rebuild
 
     settings.PLAYBACK_RETRY_PAUSE_S = 0
     rng = random.Random(seed)
@@ -165,9 +165,9 @@ def test_rollups_kept_as_runs_end_equal_a_recount_from_scratch(
              driver=driver)  # fmt: skip
     kept = snapshot()
     assert kept["windows"] and kept["groups"]
-    windows.rebuild(batch=7)
+    rebuild.rebuild(batch=7)
     assert snapshot() == kept
-    windows.rebuild()  # idempotent
+    rebuild.rebuild()  # idempotent
     assert snapshot() == kept
 
 
@@ -224,3 +224,23 @@ def test_a_flow_without_runs_has_no_rates_and_an_unknown_flow_is_404(api, flow):
     stats = api.get(f"/api/flows/{flow.pk}/stats/").json()
     assert (stats["runs"], stats["pass_rate"], stats["health"]) == (0, None, "no runs")
     assert api.get("/api/flows/999999/stats/").status_code == 404
+
+
+def test_rebuild_insights_gives_old_step_results_their_keys_and_the_same_rollups(history):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from playback.models import StepResult
+
+    kept = snapshot()
+    keys = sorted(StepResult.objects.values_list("pk", "step_key", "failure_key"))
+    assert any(failure for _, _, failure in keys)
+    StepResult.objects.update(step_key="", failure_key="")  # rows from before the keys
+    FlowWindow.objects.all().delete()
+    out = StringIO()
+    call_command("rebuild_insights", "--batch", "2", stdout=out)
+    assert json.loads(out.getvalue())["runs"] == len(SEQUENCE)
+    assert sorted(StepResult.objects.values_list("pk", "step_key", "failure_key")) == keys
+    assert snapshot() == kept

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from playback.insights import windows
+from playback.insights import rebuild
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, batch: int, **options: Any) -> None:
         started = time.perf_counter()
-        runs = windows.rebuild(batch=max(1, batch))
+        runs = rebuild.rebuild(batch=max(1, batch))
         took = time.perf_counter() - started
         self.stdout.write(
             json.dumps({"runs": runs, "seconds": round(took, 2),
