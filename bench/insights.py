@@ -4,8 +4,7 @@ rollup's cost when a run ends.
     cd bench && ../.venv/bin/python insights.py [--runs 100000] [--steps 20] [--loads 15]
 
 Fills a throwaway database (SQLite, or DATABASE_URL) with runs of 40 flows on 16
-devices, 20 steps each, as the lifecycle writes them (step keys, snapshots; some
-steps flaky or failed with errors of ~1,300 distinct signatures), then:
+devices, 20 steps each (bench/_insights_data.py), then:
 1. `rebuild_insights` from scratch: runs per second;
 2. each page and endpoint, logged in as a superuser: median time, SQL queries;
 3. `record_run` (what ending a run adds) on 200 runs, each rolled back: median.
@@ -14,92 +13,11 @@ steps flaky or failed with errors of ~1,300 distinct signatures), then:
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
 
+from _insights_data import fill
 from _setup import django_on_bench_db
-
-STATUSES = ["success"] * 6 + ["failed", "partial_success", "partial_success", "error"]
-
-
-def fill(runs: int, steps: int) -> None:
-    from django.db import connection, transaction
-
-    from flows.definitions import parse_flow
-    from flows.models import Flow
-    from playback.insights.identity import step_key
-    from playback.insights.windows import failure_key_of
-    from playback.models import Device, Run, StepResult
-    from playback.words import RunSettings
-
-    rng = random.Random(7)
-    flows = []
-    for i in range(40):
-        flows.append(Flow.save_definition(parse_flow({
-            "name": f"flow {i}", "platform": "sim", "app_id": "com.example",
-            "steps": [{"action": "tap", "locator": {"using": "id", "value": f"f{i}-s{n}"}}
-                      for n in range(steps)],
-        })))  # fmt: skip
-    definitions = {f.pk: [s.definition().as_json() for s in f.steps.all()] for f in flows}
-    keys = {pk: [step_key(d) for d in defs] for pk, defs in definitions.items()}
-    devices = [
-        Device.objects.create(device_id=f"lab-{i}", platform="sim", appium_url="http://x:4723")
-        for i in range(16)
-    ]
-    start = datetime.now(UTC) - timedelta(seconds=runs * 90)  # the last run ends now
-    made = 0
-    while made < runs:
-        with transaction.atomic():
-            objs, plans = [], []
-            for i in range(made, min(made + 2000, runs)):
-                status = rng.choice(STATUSES)
-                flow = flows[i % len(flows)]
-                plan = ["pass"] * steps
-                if status == "error":
-                    plan = ["blocked"] * steps
-                for n in rng.sample(range(steps), rng.choice([0, 0, 1, 2])):
-                    plan[n] = "flaky"
-                if status in ("failed", "partial_success"):
-                    plan[rng.randrange(steps)] = "fail"
-                queued = start + timedelta(seconds=i * 90)
-                objs.append(Run(
-                    flow=flow, device=devices[i % len(devices)], status=status,
-                    settings=RunSettings(retry_per_step=1), total_steps=steps,
-                    successful_steps=plan.count("pass") + plan.count("flaky"),
-                    flaky_steps=plan.count("flaky"), failed_steps=plan.count("fail"),
-                    blocked_steps=plan.count("blocked"), duration_ms=rng.randint(800, 9000),
-                    queued_at=queued, started_at=queued, finished_at=queued + timedelta(seconds=9),
-                    error="Appium server is unreachable" if status == "error" else "",
-                ))  # fmt: skip
-                plans.append(plan)
-            created = Run.objects.bulk_create(objs)
-            results = []
-            for run, plan in zip(created, plans, strict=True):
-                for n, status in enumerate(plan):
-                    error = {
-                        "fail": f"Element not found: id='field-{run.pk % 997}' "
-                        f"(waited {rng.randint(1, 9) * 100} ms)",
-                        "flaky": f"element button-{run.pk % 313} is not clickable",
-                    }.get(status, "")
-                    errors = [error] * ({"flaky": 1, "fail": 2}.get(status, 0))
-                    failure = failure_key_of(
-                        {"status": status, "attempt_errors": errors, "error": error}
-                    )
-                    results.append(StepResult(
-                        run=run, step_number=n + 1, action="tap", failure_key=failure,
-                        definition=definitions[run.flow_id][n], step_key=keys[run.flow_id][n],
-                        status=status, attempts={"pass": 1, "flaky": 2, "fail": 2}.get(status, 0),
-                        attempt_errors=errors,
-                        error=error, duration_ms=40,
-                    ))  # fmt: skip
-            StepResult.objects.bulk_create(results, batch_size=5000)
-        made += len(objs)
-        print(f"\r{made} runs, {made * steps} step results", end="", flush=True)
-    print()
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
 
 
 def main() -> None:
@@ -137,11 +55,16 @@ def main() -> None:
     failed = Run.objects.filter(status="partial_success").order_by("-pk").first()
     passed = Run.objects.filter(flow=failed.flow, status="success").order_by("-pk").first()
     group = FailureGroup.objects.order_by("-last_seen").first()
+    largest = FailureGroup.objects.order_by("-count").first()
+    print(f"failure groups: the latest has {group.count} steps, the largest {largest.count}")
     pages = {
         "admin: flaky steps (window 30)": "/admin/playback/flakystep/",
         "admin: flaky steps (200, sim)": "/admin/playback/flakystep/?window=200&platform=sim",
         "admin: failure groups": "/admin/playback/failuregroup/",
         "admin: runs of a failure group": f"/admin/playback/run/?failure_group={group.key}",
+        "admin: runs of the largest failure group": (
+            f"/admin/playback/run/?failure_group={largest.key}"
+        ),
         "admin: runs marked new failure": "/admin/playback/run/?marker=new_failure",
         "admin: flow page (trends)": f"/admin/flows/flow/{failed.flow_id}/change/",
         "admin: flows list (sparklines)": "/admin/flows/flow/",
@@ -149,6 +72,10 @@ def main() -> None:
         "API: flow stats": f"/api/flows/{failed.flow_id}/stats/?window=200",
         "API: flaky steps": "/api/insights/flaky-steps/",
         "API: failure groups": "/api/insights/failure-groups/",
+        "API: runs of a failure group": f"/api/playback/runs/?failure_group={group.key}",
+        "API: runs of the largest failure group": (
+            f"/api/playback/runs/?failure_group={largest.key}"
+        ),
     }
     print("| page | median | queries |\n|---|---|---|")
     for label, url in pages.items():
