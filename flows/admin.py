@@ -17,6 +17,7 @@ from django.urls import path, reverse
 
 from flows.definitions import PLATFORMS, DefinitionError, parse_step, strategy_problems
 from flows.models import Flow, Step
+from flows.tags import parse_tags
 from playback import display, services, words
 from playback.forms import RunSettingsForm
 from playback.insights import charts, trends
@@ -69,6 +70,32 @@ class StepForm(forms.ModelForm):
         return data
 
 
+class FlowForm(forms.ModelForm):
+    """The flow's fields; its tags typed as words ("smoke, checkout")."""
+
+    tags_text = forms.CharField(
+        label="Tags",
+        required=False,
+        help_text="Separated by commas or spaces; lower case letters, digits, '-', '_', '.'. "
+        "Batches and schedules pick flows by tag.",
+    )
+
+    class Meta:
+        model = Flow
+        fields = ["name", "platform", "app_id"]
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["tags_text"] = ", ".join(self.instance.tag_names())
+
+    def clean_tags_text(self) -> tuple[str, ...]:
+        tags, problem = parse_tags(self.cleaned_data.get("tags_text", ""))
+        if problem:
+            raise ValidationError(problem)
+        return tags
+
+
 class StepInline(admin.TabularInline):
     model = Step
     form = StepForm
@@ -105,13 +132,16 @@ class PlayForm(RunSettingsForm):
 @admin.register(Flow)
 class FlowAdmin(admin.ModelAdmin):
     list_display = [
-        "name", "platform", "app_id", "step_count", "last_run", "pass_rate", "recent_results",
+        "name", "platform", "tag_list", "app_id", "step_count", "last_run", "pass_rate",
+        "recent_results",
     ]  # fmt: skip
-    list_filter = ["platform"]
+    list_filter = ["platform", ("tags", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "app_id"]
+    form = FlowForm
     inlines = [StepInline]
     readonly_fields = ["recent_runs", "trends", "created_at", "updated_at"]
-    fields = ["name", "platform", "app_id", "recent_runs", "trends", "created_at", "updated_at"]
+    fields = ["name", "platform", "app_id", "tags_text", "recent_runs", "trends", "created_at",
+              "updated_at"]  # fmt: skip
     actions = ["play_on_device"]
 
     class Media:
@@ -122,6 +152,7 @@ class FlowAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
+            .prefetch_related("tags")
             .annotate(
                 n_steps=count_of(Step.objects.filter(flow=OuterRef("pk"))),
                 n_finished=count_of(runs.filter(status__in=words.FINISHED_RUN_STATUSES)),
@@ -133,6 +164,14 @@ class FlowAdmin(admin.ModelAdmin):
                 ),
             )
         )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        form.instance.set_tags(form.cleaned_data["tags_text"])
+
+    @admin.display(description="tags")
+    def tag_list(self, flow: Flow) -> str:
+        return ", ".join(flow.tag_names()) or "-"
 
     @admin.display(description="recent results")
     def recent_results(self, flow: Flow) -> str:

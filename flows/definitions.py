@@ -3,6 +3,7 @@
 One shape serves `import_flow`/`export_flow` and the flows API:
 
     {"name": "Login", "platform": "sim", "app_id": "com.playback.demo",
+     "tags": ["smoke"],
      "steps": [
         {"step": 1, "action": "tap", "locator": {"using": "id", "value": "login"}},
         {"step": 2, "action": "tap", "x": 540, "y": 880},
@@ -11,7 +12,8 @@ One shape serves `import_flow`/`export_flow` and the flows API:
         {"step": 4, "action": "type", "text": "alice",
          "locator": {"using": "id", "value": "username"}, "timeout_ms": 2000}]}
 
-`step` is optional (the position is used); `description` is free text.
+`step` is optional (the position is used); `description` is free text; `tags` is
+optional (flows/tags.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from config.inputs import text_problem
+from flows.tags import parse_tags
 from playback.words import (
     LOCATOR_STRATEGIES,
     LOCATOR_STRATEGIES_BY_PLATFORM,
@@ -84,6 +87,7 @@ class FlowDefinition:
     platform: str
     app_id: str
     steps: tuple[StepDefinition, ...]
+    tags: tuple[str, ...] = ()
 
 
 def _is_int(value: Any) -> bool:
@@ -253,17 +257,20 @@ def parse_flow(data: Any) -> FlowDefinition:
     if not isinstance(data, Mapping):
         raise DefinitionError({"flow": "Must be an object with name, platform, app_id, steps."})
     errors: dict[str, str] = {}
-    unknown = set(data) - {"name", "platform", "app_id", "steps", "id"}
+    unknown = set(data) - {"name", "platform", "app_id", "steps", "tags", "id"}
     if unknown:
         errors["flow"] = (
             f"Unknown keys {', '.join(sorted(map(str, unknown)))}. "
-            "Allowed: name, platform, app_id, steps."
+            "Allowed: name, platform, app_id, tags, steps."
         )
     name = _text(errors, "name", data.get("name"), MAX_NAME)
     platform = data.get("platform")
     if platform not in PLATFORMS:
         errors["platform"] = f"Must be one of {', '.join(PLATFORMS)} (got {platform!r})."
     app_id = _text(errors, "app_id", data.get("app_id"), MAX_APP_ID)
+    tags, problem = parse_tags(data.get("tags"))
+    if problem:
+        errors["tags"] = problem
     steps: tuple[StepDefinition, ...] = ()
     try:
         steps = parse_steps(data.get("steps", []))
@@ -275,7 +282,7 @@ def parse_flow(data: Any) -> FlowDefinition:
             errors["app_id"] = problem
     if errors:
         raise DefinitionError(errors)
-    return FlowDefinition(name.strip(), platform, app_id.strip(), steps)
+    return FlowDefinition(name.strip(), platform, app_id.strip(), steps, tags)
 
 
 def app_id_problem(platform: str, app_id: str) -> str | None:

@@ -9,6 +9,18 @@ from flows.definitions import FlowDefinition, StepDefinition, app_id_problem, su
 from playback import words
 
 
+class Tag(models.Model):
+    """A word flows are picked by ("smoke"); the rules are flows/tags.py's."""
+
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Flow(models.Model):
     """A recorded test: what to play, on which kind of device, against which app."""
 
@@ -18,6 +30,9 @@ class Flow(models.Model):
         "app id",
         max_length=255,
         help_text="Android package, iOS bundle id, or a web app's start URL.",
+    )
+    tags = models.ManyToManyField(
+        Tag, blank=True, related_name="flows", help_text="What batches pick flows by."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -39,8 +54,17 @@ class Flow(models.Model):
             "name": self.name,
             "platform": self.platform,
             "app_id": self.app_id,
+            "tags": self.tag_names(),
             "steps": [step.definition().as_json() for step in self.steps.all()],
         }
+
+    def tag_names(self) -> list[str]:
+        return sorted(tag.name for tag in self.tags.all())  # prefetched where listed
+
+    def set_tags(self, names: tuple[str, ...] | list[str]) -> None:
+        """Give the flow exactly these tags (valid ones: flows/tags.py)."""
+        Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
+        self.tags.set(Tag.objects.filter(name__in=names))
 
     @classmethod
     def save_definition(
@@ -57,6 +81,7 @@ class Flow(models.Model):
             flow.platform = definition.platform
             flow.app_id = definition.app_id
             flow.save()
+            flow.set_tags(definition.tags)
             flow.steps.all().delete()
             Step.objects.bulk_create(
                 [Step.from_definition(flow, step) for step in definition.steps]

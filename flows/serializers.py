@@ -42,6 +42,12 @@ class FlowSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     platform = serializers.ChoiceField(words.choices(words.Platform))
     app_id = serializers.CharField(max_length=255)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        required=False,
+        help_text="What batches pick flows by: lower case letters, digits, '-', '_', '.' "
+        "(at most 20; kept sorted). Omitted on create: none; on PUT: none.",
+    )
     steps = StepSerializer(many=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)

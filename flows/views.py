@@ -26,6 +26,6 @@ from flows.serializers import FlowSerializer
 class FlowViewSet(viewsets.ModelViewSet):
     """Recorded flows with their ordered steps (the JSON import_flow reads)."""
 
-    queryset = Flow.objects.prefetch_related("steps").order_by("pk")
+    queryset = Flow.objects.prefetch_related("steps", "tags").order_by("pk")
     serializer_class = FlowSerializer
     lookup_value_regex = ID_PATTERN

@@ -338,6 +338,26 @@ def test_adding_a_flow_with_steps_in_the_admin(admin_client):
     assert flow.steps.get(number=2).params["duration"] == 500
 
 
+def test_a_flows_tags_are_edited_as_words_in_the_admin_and_filtered_by(admin_client, flow):
+    rows = [{"number": "1", "action": "tap", "locator": '{"using": "id", "value": "ok"}',
+             "params": "{}"}]  # fmt: skip
+    data = {**step_formset(rows), "tags_text": "Smoke, nightly smoke"}
+    response = admin_client.post(reverse("admin:flows_flow_add"), data)
+    assert response.status_code == 302
+    tagged = Flow.objects.get(name="Login")
+    assert tagged.tag_names() == ["nightly", "smoke"]
+    page = admin_client.get(reverse("admin:flows_flow_change", args=[tagged.pk])).content.decode()
+    assert 'value="nightly, smoke"' in page
+    listed = admin_client.get(
+        reverse("admin:flows_flow_changelist") + f"?tags__id__exact={tagged.tags.first().pk}"
+    ).content.decode()
+    assert "Login" in listed and flow.name not in listed
+    bad = admin_client.post(reverse("admin:flows_flow_add"), {**data, "name": "x",
+                                                              "tags_text": "no/slash"})  # fmt: skip
+    assert bad.status_code == 200 and "Tag &#x27;no/slash&#x27;" in bad.content.decode()
+    assert not Flow.objects.filter(name="x").exists()
+
+
 @pytest.mark.parametrize(
     ("row", "message"),
     [

@@ -387,6 +387,20 @@ def test_a_bad_step_is_400_with_its_path(api, steps, path, message):
     assert not Flow.objects.exists()
 
 
+def test_a_flows_tags_are_kept_patched_and_bad_ones_refused(api):
+    created = api.post("/api/flows/", {**FLOW, "tags": ["Smoke", "checkout"]}, format="json")
+    assert created.status_code == 201, created.json()
+    flow_id = created.json()["id"]
+    assert created.json()["tags"] == ["checkout", "smoke"]
+    patched = api.patch(f"/api/flows/{flow_id}/", {"steps": [TAP]}, format="json")
+    assert patched.json()["tags"] == ["checkout", "smoke"]  # a patch keeps what it omits
+    patched = api.patch(f"/api/flows/{flow_id}/", {"tags": ["nightly"]}, format="json")
+    assert patched.json()["tags"] == ["nightly"]
+    bad = api.patch(f"/api/flows/{flow_id}/", {"tags": ["no spaces"]}, format="json")
+    assert bad.status_code == 400 and "Tag 'no spaces'" in bad.json()["tags"][0]
+    assert Flow.objects.get().tag_names() == ["nightly"]
+
+
 def test_flow_names_are_unique(api):
     api.post("/api/flows/", FLOW, format="json")
     response = api.post("/api/flows/", FLOW, format="json")

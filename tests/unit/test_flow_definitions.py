@@ -202,3 +202,36 @@ def test_huge_step_lists_are_refused():
 def test_a_missing_coordinate_says_it_is_required_and_what_it_takes():
     errors = errors_of(flow({"action": "swipe", "start_x": 1, "start_y": 2, "end_x": 3}))
     assert errors["steps[0].end_y"] == "Required: a whole number from 0 to 100000."
+
+
+@pytest.mark.parametrize(
+    ("given", "tags", "problem"),
+    [
+        (None, (), None),
+        ([], (), None),
+        (["Smoke", " checkout ", "smoke"], ("checkout", "smoke"), None),  # trimmed, lower, once
+        ("smoke, nightly  v1.2", ("nightly", "smoke", "v1.2"), None),  # a form's words
+        (["a_b-c.d"], ("a_b-c.d",), None),
+        (["-lead"], (), "Tag '-lead': use lower case letters"),
+        (["two words"], (), "Tag 'two words': use lower case letters"),
+        (["x" * 51], (), "at most 50 characters"),
+        ([7], (), "A tag is a string"),
+        ({"smoke": 1}, (), "Must be a list of tags (got dict)."),
+        ([f"t{i}" for i in range(21)], (), "At most 20 tags (got 21)."),
+    ],
+)
+def test_tags_are_checked_trimmed_lower_cased_and_sorted(given, tags, problem):
+    from flows.tags import parse_tags
+
+    got, said = parse_tags(given)
+    assert got == tags
+    assert (said is None) if problem is None else problem in said
+
+
+def test_a_flow_with_bad_tags_is_refused_with_the_path():
+    data = {"name": "x", "platform": "sim", "app_id": "a", "tags": ["ok", "no way"],
+            "steps": [{"action": "tap", "x": 1, "y": 2}]}  # fmt: skip
+    with pytest.raises(DefinitionError) as caught:
+        parse_flow(data)
+    assert "Tag 'no way'" in caught.value.errors["tags"]
+    assert parse_flow({**data, "tags": ["ok"]}).tags == ("ok",)
