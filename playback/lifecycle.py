@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from flows.models import Flow
 from playback import evidence, queue, recording, search, words
+from playback.batches import progress
 from playback.engine import StepOutcome
 from playback.insights import identity, windows
 from playback.models import Device, Run, StepResult
@@ -55,18 +56,15 @@ def queue_run(
     requested_from: str = "",
     rerun_of: Run | None = None,
     foreground: bool = False,
+    batch: Any = None,
 ) -> Run:
     """A new run, queued; its device's queue is dispatched once the transaction commits."""
     run = Run.objects.create(
-        flow=flow,
-        device=device,
-        settings=settings,
-        total_steps=total_steps,
+        flow=flow, device=device, settings=settings, total_steps=total_steps,
         requested_by=requested_by if getattr(requested_by, "pk", None) else None,
-        requested_from=requested_from[:200],
-        rerun_of=rerun_of,
-        foreground=foreground,
-    )
+        requested_from=requested_from[:200], rerun_of=rerun_of, foreground=foreground,
+        batch=batch,
+    )  # fmt: skip
     device_pk = device.pk
     transaction.on_commit(lambda: dispatch_next(device_pk=device_pk))
     return run
@@ -132,8 +130,9 @@ def cancel_queued(run: Run, *, by: Any = None) -> bool:
         if not ended:
             return False
         _record_not_played(run, StepStatus.SKIPPED, "Run cancelled")
-        run.error = cancel_reason(by, "it started")
+        run.status, run.error = RunStatus.CANCELLED, cancel_reason(by, "it started")
         search.index_run(run)
+        progress.run_ended(run, queue_run)  # its batch's, if it has one
     release_device(run_id=run.pk, device_pk=run.device_id)
     return True
 
@@ -359,6 +358,7 @@ def _end(
         run.duration_ms, run.finished_at = duration_ms, finished_at
         search.index_run(run)
         windows.record_run(run)  # the insights' rollups, in the same transaction
+        progress.run_ended(run, queue_run)  # its batch's, if it has one
     return True
 
 

@@ -169,6 +169,9 @@ class Run(models.Model):
     rerun_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
     )
+    batch = models.ForeignKey(
+        "playback.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
     # Markers (playback/insights/windows.py), set when the run ends, against the
     # previous finished run of its flow on its platform.
     new_failure = models.BooleanField(
@@ -299,5 +302,7 @@ class IdempotencyKey(models.Model):
         return f"{self.key} -> run {self.run_id}"
 
 
-# The insights' rollups belong to this app; their models live beside their code.
+# Batches and the insights' rollups belong to this app; their models live beside
+# their code.
+from playback.batches.models import Batch  # noqa: E402, F401
 from playback.insights.models import FailureGroup, FlakyStep, FlowWindow  # noqa: E402, F401

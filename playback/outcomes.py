@@ -64,3 +64,28 @@ def overall_status(statuses: Sequence[str]) -> RunStatus:
     if not any(s in (StepStatus.PASS, StepStatus.FLAKY) for s in statuses):
         return RunStatus.FAILED
     return RunStatus.PARTIAL_SUCCESS
+
+
+def batch_status(statuses: Sequence[str], *, unplayable: int = 0, cancelled: bool = False,
+                 waiting: int = 0) -> RunStatus:  # fmt: skip
+    """A batch's status from its runs' (SPEC "overall rules", a run in a step's place):
+    queued until a run starts, running while a run or a flow is still to end
+    (`waiting`: flows not yet handed to a device); then cancelled when the batch was
+    cancelled; success when every run succeeded; error when every run (and flow that
+    found no device: `unplayable`) ended error; failed when none succeeded; else
+    partial_success."""
+    if waiting or any(s in (RunStatus.QUEUED, RunStatus.RUNNING) for s in statuses):
+        started = any(s != RunStatus.QUEUED for s in statuses)
+        return RunStatus.RUNNING if started else RunStatus.QUEUED
+    if cancelled:
+        return RunStatus.CANCELLED
+    ended = [*statuses, *[RunStatus.ERROR] * unplayable]
+    if not ended:
+        return RunStatus.ERROR
+    if all(s == RunStatus.SUCCESS for s in ended):
+        return RunStatus.SUCCESS
+    if all(s == RunStatus.ERROR for s in ended):
+        return RunStatus.ERROR
+    if not any(s == RunStatus.SUCCESS for s in ended):
+        return RunStatus.FAILED
+    return RunStatus.PARTIAL_SUCCESS

@@ -63,6 +63,11 @@ class Platform(StrEnum):
     WEB = "web"  # a mobile web app in Chromium, through Appium's Chromium driver
 
 
+class BatchMode(StrEnum):
+    SPLIT = "split"  # each flow once, on the next free device of the set
+    ALL = "all"  # each flow on every device of the set (of its platform)
+
+
 class FailureBehaviour(StrEnum):
     STOP = "stop"  # later steps are blocked
     SKIP = "skip"  # later steps are skipped

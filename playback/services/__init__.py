@@ -2,6 +2,7 @@
 the worker tasks call (`services.start_run(...)`). They orchestrate; every change of
 a run's state is a transition of `playback.lifecycle`."""
 
+from playback.services.batches import cancel_batch, rerun_failed, start_batch
 from playback.services.playing import (
     engine_step,
     engine_steps,
@@ -30,6 +31,7 @@ __all__ = [
     "IdempotencyConflict",
     "RunConflict",
     "RunRequestError",
+    "cancel_batch",
     "cancel_run",
     "effective_settings",
     "engine_step",
@@ -38,7 +40,9 @@ __all__ = [
     "execute_run",
     "play_in_foreground",
     "rerun",
+    "rerun_failed",
     "run_request_problems",
+    "start_batch",
     "start_run",
     "start_run_once",
     "wait_for_run",

@@ -1,0 +1,155 @@
+"""A batch's progress: its runs queued, its flows handed to devices, its status kept.
+
+`start` queues a new batch's runs. In `split` mode each device of the batch plays
+one of its flows at a time: `fill` hands each waiting flow to a free device of its
+platform (the device queues do the rest). `run_ended` is called by
+`playback.lifecycle` in the transaction that ends one of its runs: a run that ended
+`error` marks its device failed (no more of the batch's flows go to it) and its flow
+waits once more for another device; then the batch is filled again and its status
+recomputed (`playback.outcomes.batch_status`). Flows that no device of the batch
+can play any more (every device of their platform failed) are `unplayable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from playback.batches.models import Batch
+from playback.outcomes import batch_status
+from playback.words import ACTIVE_RUN_STATUSES, BatchMode, RunSettings, RunStatus
+
+QueueRun = Callable[..., Any]  # playback.lifecycle.queue_run (passed in: no circle)
+
+
+def start(batch: Batch, queue_run: QueueRun, *, requested_by: Any = None) -> None:
+    """Queue a new batch's runs (inside the transaction that created it)."""
+    from flows.models import Flow
+    from playback.models import Device
+
+    if batch.mode == BatchMode.ALL:
+        flows = Flow.objects.in_bulk(batch.flow_ids)
+        devices = Device.objects.in_bulk(batch.device_ids)
+        for flow_id, device_id in batch.pairs or all_pairs(batch, flows, devices):
+            queue(batch, flows[flow_id], devices[device_id], queue_run, requested_by=requested_by)
+    else:
+        batch.waiting = list(batch.flow_ids)
+        fill(batch, queue_run, requested_by=requested_by)
+    refresh(batch)
+
+
+def all_pairs(batch: Batch, flows: dict, devices: dict) -> list[tuple[int, int]]:
+    """Each flow with every device of the batch of its platform."""
+    return [
+        (flow_id, device_id)
+        for flow_id in batch.flow_ids
+        for device_id in batch.device_ids
+        if devices[device_id].platform == flows[flow_id].platform
+    ]
+
+
+def queue(batch: Batch, flow: Any, device: Any, queue_run: QueueRun, *,
+          requested_by: Any = None) -> Any:  # fmt: skip
+    return queue_run(
+        flow=flow,
+        device=device,
+        settings=RunSettings.from_stored(batch.settings),
+        total_steps=flow.steps.count(),
+        requested_by=requested_by if requested_by is not None else batch.requested_by,
+        requested_from=batch.requested_from or f"batch {batch.pk}",
+        batch=batch,
+    )
+
+
+def fill(batch: Batch, queue_run: QueueRun, *, requested_by: Any = None) -> None:
+    """Hand waiting flows to the batch's free devices, oldest waiting first; flows no
+    working device of their platform is left for become unplayable."""
+    from flows.models import Flow
+    from playback.models import Device, Run
+
+    working = [
+        device
+        for device in Device.objects.filter(pk__in=batch.device_ids, enabled=True).order_by("pk")
+        if device.pk not in batch.failed_devices
+    ]
+    busy = set(
+        Run.objects.filter(batch=batch, status__in=ACTIVE_RUN_STATUSES).values_list(
+            "device_id", flat=True
+        )
+    )
+    flows = Flow.objects.in_bulk(batch.waiting)
+    for device in working:
+        if device.pk in busy:
+            continue
+        flow_id = next(
+            (f for f in batch.waiting if f in flows and flows[f].platform == device.platform),
+            None,
+        )
+        if flow_id is not None:
+            batch.waiting.remove(flow_id)
+            queue(batch, flows[flow_id], device, queue_run, requested_by=requested_by)
+    platforms = {device.platform for device in working}
+    for flow_id in list(batch.waiting):
+        if flow_id not in flows or flows[flow_id].platform not in platforms:
+            batch.waiting.remove(flow_id)
+            if flow_id not in batch.requeued:  # a flow played once already keeps its run
+                batch.unplayable.append(flow_id)
+
+
+def run_ended(run: Any, queue_run: QueueRun) -> None:
+    """One of the batch's runs ended (or was cancelled before it started)."""
+    if not run.batch_id:
+        return
+    batch = Batch.objects.select_for_update().get(pk=run.batch_id)
+    if batch.mode == BatchMode.SPLIT and not batch.cancel_requested:
+        if run.status == RunStatus.ERROR:
+            if run.device_id not in batch.failed_devices:
+                batch.failed_devices.append(run.device_id)
+            if run.flow_id not in batch.requeued:  # its device died: once more elsewhere
+                batch.requeued.append(run.flow_id)
+                batch.waiting.insert(0, run.flow_id)
+        fill(batch, queue_run)
+    refresh(batch)
+
+
+def refresh(batch: Batch) -> None:
+    """Recompute and save the batch's status (and when it finished)."""
+    batch.status = batch_status(
+        list(final_runs(batch).values()),
+        unplayable=len(batch.unplayable),
+        cancelled=batch.cancel_requested,
+        waiting=len(batch.waiting),
+    )
+    if batch.status not in ACTIVE_RUN_STATUSES and batch.finished_at is None:
+        batch.finished_at = timezone.now()
+    batch.save()
+
+
+def final_runs(batch: Batch) -> dict[tuple[int, int | None], str]:
+    """The status of the last run of each flow (split) or flow and device (all): a
+    flow played again after its device died counts by its second run."""
+    from playback.models import Run
+
+    last: dict[tuple[int, int | None], str] = {}
+    for flow_id, device_id, status in (
+        Run.objects.filter(batch=batch).order_by("pk").values_list("flow_id", "device_id", "status")
+    ):
+        last[(flow_id, device_id if batch.mode == BatchMode.ALL else None)] = status
+    return last
+
+
+def request_cancel(batch: Batch) -> bool:
+    """Stop handing out flows and mark the batch cancelled (its runs are cancelled by
+    the caller, each in its own transaction). False if it already ended."""
+    with transaction.atomic():
+        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status not in ACTIVE_RUN_STATUSES:
+            return False
+        locked.cancel_requested = True
+        locked.waiting = []
+        refresh(locked)
+    batch.refresh_from_db()
+    return True
