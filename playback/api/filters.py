@@ -50,6 +50,9 @@ class RunFilter(django_filters.FilterSet):
         field_name="flow_id", min_value=1, max_value=MAX_ID, help_text="A flow id."
     )
     device = django_filters.CharFilter(field_name="device__device_id", help_text="A device id.")
+    batch = django_filters.NumberFilter(
+        field_name="batch_id", min_value=1, max_value=MAX_ID, help_text="A batch id."
+    )
     marker = django_filters.ChoiceFilter(
         choices=[("new_failure", "new_failure"), ("fixed", "fixed"), ("flaky", "flaky")],
         method="filter_marker",
@@ -73,7 +76,7 @@ class RunFilter(django_filters.FilterSet):
     class Meta:
         model = Run
         fields = [
-            "status", "flow", "device", "queued_after", "queued_before", "flaky", "marker",
+            "status", "flow", "device", "batch", "queued_after", "queued_before", "flaky", "marker",
             "failure_group", "ordering",
         ]  # fmt: skip
 

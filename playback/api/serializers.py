@@ -179,6 +179,7 @@ class RunSummarySerializer(serializers.ModelSerializer):
             "error",
             "cancel_requested",
             "rerun_of",
+            "batch",
             "media_bytes",
             "media_pruned_at",
             "markers",

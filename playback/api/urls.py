@@ -2,12 +2,13 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from config.api import ID_PATTERN
-from playback.api import insights_views, media_views, views
+from playback.api import batch_views, insights_views, media_views, views
 
 app_name = "playback"
 
 router = SimpleRouter()
 router.register("playback/runs", views.RunViewSet, basename="run")
+router.register("playback/batches", batch_views.BatchViewSet, basename="batch")
 router.register("devices", views.DeviceViewSet, basename="device")
 
 urlpatterns = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -32,6 +33,7 @@ from playback.api.serializers import (
     StartRunSerializer,
 )
 from playback.models import Device, Run
+from playback.reports import junit
 
 MAX_WAIT_S = 300
 WAIT_PARAMETER = OpenApiParameter(
@@ -266,6 +268,21 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         except services.RunConflict as exc:
             raise Conflict(str(exc)) from None
         return run_response(request, run, code=status.HTTP_200_OK)
+
+    @extend_schema(
+        responses={(200, "application/xml"): OpenApiTypes.STR},
+        summary="The run as JUnit XML",
+        description=(
+            'One Surefire 3.0 `<testsuite>` (SPEC "JUnit XML"): a testcase per step; a '
+            "flaky step passes with a `flakyFailure` per failed attempt."
+        ),
+    )
+    @action(detail=True, methods=["get"], url_path="junit.xml", url_name="junit")
+    def junit_xml(self, request: Request, pk: str) -> HttpResponse:
+        run = self.get_object()
+        response = HttpResponse(junit.run_xml(run), content_type="application/xml")
+        response["Content-Disposition"] = f'inline; filename="{junit.file_name(run)}"'
+        return response
 
 
 @extend_schema_view(

@@ -128,15 +128,21 @@ def refresh(batch: Batch) -> None:
     batch.save()
 
 
-def final_runs(batch: Batch) -> dict[tuple[int, int | None], str]:
+def final_runs(batch: Batch, runs: list[Any] | None = None) -> dict[tuple[int, int | None], str]:
     """The status of the last run of each flow (split) or flow and device (all): a
-    flow played again after its device died counts by its second run."""
+    flow played again after its device died counts by its second run. `runs`: the
+    batch's runs in order, when the caller has them."""
     from playback.models import Run
 
+    rows = (
+        [(run.flow_id, run.device_id, run.status) for run in runs]
+        if runs is not None
+        else Run.objects.filter(batch=batch)
+        .order_by("pk")
+        .values_list("flow_id", "device_id", "status")
+    )
     last: dict[tuple[int, int | None], str] = {}
-    for flow_id, device_id, status in (
-        Run.objects.filter(batch=batch).order_by("pk").values_list("flow_id", "device_id", "status")
-    ):
+    for flow_id, device_id, status in rows:
         last[(flow_id, device_id if batch.mode == BatchMode.ALL else None)] = status
     return last
 

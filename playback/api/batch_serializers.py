@@ -1,0 +1,193 @@
+"""Batches as the API speaks them: the start request, and the batch resource."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from playback.api import run_settings
+from playback.api.run_settings import SettingsSerializer
+from playback.api.serializers import RunSummarySerializer
+from playback.batches.models import Batch
+from playback.words import BatchMode, RunSettings, RunStatus, SettingsError
+
+
+def flow_ref(item: Any) -> bool:
+    """A flow named by its id (a JSON number, not true) or its name (a string)."""
+    return isinstance(item, str) or (isinstance(item, int) and not isinstance(item, bool))
+
+
+@extend_schema_serializer(component_name="StartBatch")
+class StartBatchSerializer(serializers.Serializer):
+    """Flows (ids or exact names) or a tag; devices (device ids) or a platform; a mode."""
+
+    flows = serializers.ListField(
+        child=serializers.JSONField(), required=False,
+        help_text="Flow ids (JSON numbers) or exact names (strings), 1 to 500; or give `tag`.",
+    )  # fmt: skip
+    tag = serializers.CharField(required=False, help_text="Every flow with this tag.")
+    devices = serializers.ListField(
+        child=serializers.CharField(), required=False,
+        help_text="Device ids, 1 to 100; or give `platform`.",
+    )  # fmt: skip
+    platform = serializers.CharField(
+        required=False, help_text="Every enabled device of this platform."
+    )
+    mode = serializers.ChoiceField(
+        [(m.value, m.value) for m in BatchMode], required=False, default=BatchMode.SPLIT,
+        help_text="split: each flow once, on the next free device; all: each flow on every "
+        "device of its platform.",
+    )  # fmt: skip
+    settings = SettingsSerializer(required=False, allow_null=True)
+
+    ALLOWED = ("flows", "tag", "devices", "platform", "mode", "settings")
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send a JSON object: flows or tag, devices or platform."]}
+            )
+        errors: dict[str, Any] = {
+            key: [f"Unknown field. Allowed: {', '.join(self.ALLOWED)}."]
+            for key in sorted(set(data) - set(self.ALLOWED))
+        }
+        value: dict[str, Any] = {}
+        flows = data.get("flows")
+        if flows is not None and not (isinstance(flows, list) and all(map(flow_ref, flows))):
+            errors["flows"] = ["Must be a list of flow ids (numbers) or names (strings)."]
+        devices = data.get("devices")
+        if devices is not None and (
+            not isinstance(devices, list) or not all(isinstance(d, str) for d in devices)
+        ):
+            errors["devices"] = ["Must be a list of device ids (strings)."]
+        for key in ("tag", "platform", "mode"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                errors[key] = [f"Must be a string (got {data[key]!r})."]
+        try:
+            value["settings"] = run_settings.from_request(data.get("settings"))
+        except SettingsError as exc:
+            errors["settings"] = {key: [message] for key, message in exc.errors.items()}
+        if errors:
+            raise serializers.ValidationError(errors)
+        value.update(
+            flows=flows, tag=data.get("tag"), devices=devices, platform=data.get("platform"),
+            mode=data.get("mode") or BatchMode.SPLIT,
+        )  # fmt: skip
+        return value
+
+
+class BatchCountsSerializer(serializers.Serializer):
+    flows = serializers.IntegerField(help_text="Flows in the batch.")
+    runs = serializers.IntegerField(help_text="Runs so far (a flow played again counts twice).")
+    finished = serializers.IntegerField(help_text="Flows (all: flow and device pairs) done.")
+    total = serializers.IntegerField(help_text="What `finished` counts up to.")
+    flaky = serializers.IntegerField(help_text="Runs that passed with a step on a retry.")
+    unplayable = serializers.IntegerField(help_text="Flows no device of the batch could play.")
+    queued = serializers.IntegerField()
+    running = serializers.IntegerField()
+    success = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    partial_success = serializers.IntegerField()
+    error = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+
+
+class BatchFlowSerializer(serializers.Serializer):
+    flow_id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    """A batch: its status by the overall rules over its runs, counts and runs."""
+
+    batch_id = serializers.IntegerField(source="pk", read_only=True)
+    settings = serializers.SerializerMethodField()
+    flows = serializers.SerializerMethodField()
+    devices = serializers.SerializerMethodField()
+    failed_devices = serializers.SerializerMethodField()
+    counts = serializers.SerializerMethodField()
+    runs = serializers.SerializerMethodField()
+    unplayable = serializers.ListField(
+        child=serializers.IntegerField(), read_only=True,
+        help_text="Flow ids no device of the batch could play (every one failed).",
+    )  # fmt: skip
+    junit_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Batch
+        fields = [
+            "batch_id", "status", "mode", "tag", "platform", "settings", "flows", "devices",
+            "failed_devices", "unplayable", "counts", "runs", "cancel_requested",
+            "created_at", "finished_at", "rerun_of", "requested_from", "junit_url",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def names(self, batch: Batch) -> dict[str, dict[int, Any]]:
+        """The batch's flows and devices, read once per batch shown."""
+        from flows.models import Flow
+        from playback.models import Device
+
+        cache = self.context.setdefault("batch_names", {})
+        if batch.pk not in cache:
+            cache[batch.pk] = {
+                "flows": Flow.objects.in_bulk(batch.flow_ids),
+                "devices": Device.objects.in_bulk(batch.device_ids),
+            }
+        return cache[batch.pk]
+
+    @extend_schema_field(SettingsSerializer)
+    def get_settings(self, batch: Batch) -> dict[str, Any]:
+        return run_settings.shown(RunSettings.from_stored(batch.settings))
+
+    @extend_schema_field(BatchFlowSerializer(many=True))
+    def get_flows(self, batch: Batch) -> list[dict[str, Any]]:
+        flows = self.names(batch)["flows"]
+        return [{"flow_id": pk, "name": flows[pk].name} for pk in batch.flow_ids if pk in flows]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_devices(self, batch: Batch) -> list[str]:
+        devices = self.names(batch)["devices"]
+        return [devices[pk].device_id for pk in batch.device_ids if pk in devices]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_failed_devices(self, batch: Batch) -> list[str]:
+        devices = self.names(batch)["devices"]
+        return [devices[pk].device_id for pk in batch.failed_devices if pk in devices]
+
+    def batch_runs(self, batch: Batch) -> list[Any]:
+        if not hasattr(batch, "_runs"):
+            batch._runs = list(batch.runs.select_related("flow", "device").order_by("pk"))
+        return batch._runs
+
+    @extend_schema_field(BatchCountsSerializer)
+    def get_counts(self, batch: Batch) -> dict[str, int]:
+        from playback.batches.progress import final_runs
+
+        runs = self.batch_runs(batch)
+        by_status = Counter(run.status for run in runs)
+        final = final_runs(batch, runs)
+        pending = len(batch.waiting)
+        total = len(final) + pending + len(batch.unplayable)
+        done = sum(1 for status in final.values() if status not in ("queued", "running"))
+        return {
+            "flows": len(batch.flow_ids),
+            "runs": len(runs),
+            "finished": done + len(batch.unplayable),
+            "total": total,
+            "flaky": sum(1 for run in runs if run.status == "success" and run.flaky_steps),
+            "unplayable": len(batch.unplayable),
+            **{status.value: by_status.get(status, 0) for status in RunStatus},
+        }
+
+    @extend_schema_field(RunSummarySerializer(many=True))
+    def get_runs(self, batch: Batch) -> list[dict[str, Any]]:
+        return RunSummarySerializer(self.batch_runs(batch), many=True, context=self.context).data
+
+    def get_junit_url(self, batch: Batch) -> str:
+        url = reverse("playback:batch-junit", kwargs={"pk": batch.pk}).rstrip("/")
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url

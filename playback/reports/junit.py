@@ -1,0 +1,136 @@
+"""A run as JUnit XML in the Surefire 3.0 report format (SPEC "Wave 2"; the schema is
+maven-surefire's surefire-test-report-3.0.xsd).
+
+A run is one `<testsuite name="<flow>">`; each step a `<testcase name="step NN:
+<action> <target>" classname="<flow>" time="s.sss">`. A flaky step passed: one
+`<flakyFailure>` per failed attempt. A failed step: `<failure>` (its last attempt)
+and one `<rerunFailure>` per earlier attempt. A skipped or blocked step:
+`<skipped message>`. A run that ended `error`: one more testcase `run` with
+`<error>`. Characters XML 1.0 cannot carry (control characters, lone surrogates)
+are written as `\\xNN` / `\\uNNNN`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from flows.definitions import summary
+from playback.words import RunStatus, StepStatus
+
+VERSION = "3.0"
+FAILED_STEP = "playback.StepFailed"
+FAILED_ATTEMPT = "playback.AttemptFailed"
+RUN_ERROR = "playback.RunError"
+# What XML 1.0 cannot hold: C0 controls but tab, newline and return; surrogates; U+FFFE/F.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean(text: Any) -> str:
+    """Text an XML 1.0 document can carry: each character it cannot, spelled out."""
+    return _NOT_XML.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        str(text or ""),
+    )
+
+
+def seconds(ms: int | None) -> str:
+    return f"{(ms or 0) / 1000:.3f}"
+
+
+def step_name(result: Any) -> str:
+    what = summary(result.definition) if result.definition else str(result.action)
+    return clean(f"step {result.step_number:02d}: {what}")
+
+
+def attempt_element(parent: ET.Element, tag: str, error: str, number: int) -> None:
+    """A `flakyFailure`/`rerunFailure`: message, type and its stackTrace (required)."""
+    element = ET.SubElement(parent, tag, {"message": clean(error)[:1000], "type": FAILED_ATTEMPT})
+    ET.SubElement(element, "stackTrace").text = clean(f"attempt {number}: {error}")
+
+
+def run_suite(run: Any) -> ET.Element:
+    """The `<testsuite>` of one run (its steps read once)."""
+    flow = run.flow.name
+    suite = ET.Element("testsuite", {"version": VERSION, "name": clean(flow)})
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (("run_id", run.pk), ("device_id", run.device.device_id),
+                        ("platform", run.device.platform), ("status", run.status),
+                        ("batch_id", run.batch_id or "")):  # fmt: skip
+        ET.SubElement(properties, "property", {"name": name, "value": clean(value)})
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for result in run.step_results.order_by("step_number"):
+        case = ET.SubElement(suite, "testcase", {
+            "name": step_name(result), "classname": clean(flow),
+            "time": seconds(result.duration_ms),
+        })  # fmt: skip
+        counts["tests"] += 1
+        errors = list(result.attempt_errors or [])
+        if result.status == StepStatus.FAIL:
+            last = errors[-1] if errors else result.error
+            failure = ET.SubElement(case, "failure", {"message": clean(last)[:1000],
+                                                      "type": FAILED_STEP})  # fmt: skip
+            failure.text = clean(result.error or last)
+            for number, error in enumerate(errors[:-1], 1):
+                attempt_element(case, "rerunFailure", error, number)
+            counts["failures"] += 1
+        elif result.status == StepStatus.FLAKY:
+            for number, error in enumerate(errors, 1):
+                attempt_element(case, "flakyFailure", error, number)
+        elif result.status in (StepStatus.SKIPPED, StepStatus.BLOCKED):
+            ET.SubElement(case, "skipped", {"message": clean(result.error or result.status)})
+            counts["skipped"] += 1
+    if run.status == RunStatus.ERROR:
+        case = ET.SubElement(suite, "testcase", {"name": "run", "classname": clean(flow),
+                                                 "time": seconds(run.duration_ms)})  # fmt: skip
+        error = ET.SubElement(case, "error", {"message": clean(run.error)[:1000],
+                                              "type": RUN_ERROR})  # fmt: skip
+        error.text = clean(run.error)
+        counts["tests"] += 1
+        counts["errors"] += 1
+    suite.set("time", seconds(run.duration_ms))
+    for name, value in counts.items():
+        suite.set(name, str(value))
+    return suite
+
+
+def run_xml(run: Any) -> bytes:
+    """One run's report file."""
+    return ET.tostring(run_suite(run), encoding="UTF-8", xml_declaration=True)
+
+
+def file_name(run: Any) -> str:
+    """`TEST-<flow>-<run>.xml`, the flow's name made safe for a file name."""
+    flow = re.sub(r"[^A-Za-z0-9._-]+", "_", run.flow.name).strip("._") or "flow"
+    return f"TEST-{flow[:100]}-{run.pk}.xml"
+
+
+def runs_of(batch: Any) -> Iterable[Any]:
+    return batch.runs.select_related("flow", "device").order_by("pk")
+
+
+def batch_zip(batch: Any) -> bytes:
+    """Every run of the batch as its own report file, zipped."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for run in runs_of(batch):
+            archive.writestr(file_name(run), run_xml(run))
+    return buffer.getvalue()
+
+
+def write_reports(runs: Iterable[Any], directory: Path) -> list[Path]:
+    """Each run's report file in `directory` (made if missing); the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for run in runs:
+        path = directory / file_name(run)
+        path.write_bytes(run_xml(run))
+        written.append(path)
+    return written
