@@ -188,6 +188,6 @@ class BatchSerializer(serializers.ModelSerializer):
         return RunSummarySerializer(self.batch_runs(batch), many=True, context=self.context).data
 
     def get_junit_url(self, batch: Batch) -> str:
-        url = reverse("playback:batch-junit", kwargs={"pk": batch.pk}).rstrip("/")
+        url = reverse("playback:batch-junit", kwargs={"pk": batch.pk})
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url

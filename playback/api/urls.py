@@ -32,6 +32,17 @@ urlpatterns = [
         media_views.AttemptSourceView.as_view(),
         name="attempt-source",
     ),
+    # Files: no trailing slash.
+    re_path(
+        rf"^playback/runs/(?P<pk>{ID_PATTERN})/junit\.xml$",
+        views.RunViewSet.as_view({"get": "junit_xml"}),
+        name="run-junit",
+    ),
+    re_path(
+        rf"^playback/batches/(?P<pk>{ID_PATTERN})/junit\.zip$",
+        batch_views.BatchViewSet.as_view({"get": "junit_zip"}),
+        name="batch-junit",
+    ),
     re_path(
         rf"^flows/(?P<id>{ID_PATTERN})/stats/?$",
         insights_views.FlowStatsView.as_view(),
