@@ -245,6 +245,8 @@ PLAYBACK_REDISPATCH_AFTER_S = env_float("PLAYBACK_REDISPATCH_AFTER_S", 300.0)
 # probe older than this is repeated before a run starts.
 PLAYBACK_PROBE_TIMEOUT_S = env_float("PLAYBACK_PROBE_TIMEOUT_S", 2.0)
 PLAYBACK_PROBE_MAX_AGE_S = env_float("PLAYBACK_PROBE_MAX_AGE_S", 30.0)
+# `play` (through the workers) asks the cluster to answer a ping within this long.
+PLAYBACK_WORKER_PING_S = env_float("PLAYBACK_WORKER_PING_S", 10.0)
 
 # Evidence retention (playback/evidence.py): screenshots of passing runs, and of the
 # rest (failed, partial, flaky, error), are removed after these many days; the last

@@ -19,3 +19,8 @@ def sweep_runs() -> dict[str, list[int]]:
 def prune_media() -> dict:
     """Retention, nightly (see the data migration): screenshots past their days go."""
     return evidence.prune_media()
+
+
+def ping() -> str:
+    """Answered by any worker: `play` asks it to know that the cluster runs."""
+    return "pong"

@@ -39,6 +39,9 @@ class Batch(models.Model):
         default=list, help_text="Flows no device of the batch could play (every one failed)."
     )
     cancel_requested = models.BooleanField(default=False)
+    local = models.BooleanField(
+        default=False, help_text="Played by the `play` command's own process (--local)."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     requested_by = models.ForeignKey(

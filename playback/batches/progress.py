@@ -60,6 +60,7 @@ def queue(batch: Batch, flow: Any, device: Any, queue_run: QueueRun, *,
         total_steps=flow.steps.count(),
         requested_by=requested_by if requested_by is not None else batch.requested_by,
         requested_from=batch.requested_from or f"batch {batch.pk}",
+        foreground=batch.local,
         batch=batch,
     )
 

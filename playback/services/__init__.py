@@ -2,12 +2,13 @@
 the worker tasks call (`services.start_run(...)`). They orchestrate; every change of
 a run's state is a transition of `playback.lifecycle`."""
 
-from playback.services.batches import cancel_batch, rerun_failed, start_batch
+from playback.services.batches import cancel_batch, check_batch, rerun_failed, start_batch
 from playback.services.playing import (
     engine_step,
     engine_steps,
     engine_timing,
     execute_run,
+    play_batch_here,
     play_in_foreground,
     worker_identity,
 )
@@ -33,11 +34,13 @@ __all__ = [
     "RunRequestError",
     "cancel_batch",
     "cancel_run",
+    "check_batch",
     "effective_settings",
     "engine_step",
     "engine_steps",
     "engine_timing",
     "execute_run",
+    "play_batch_here",
     "play_in_foreground",
     "rerun",
     "rerun_failed",

@@ -22,7 +22,7 @@ MAX_DEVICES = 100
 MAX_RUNS = 2000
 
 
-def start_batch(
+def check_batch(
     *,
     flows: list[Any] | None = None,
     tag: str | None = None,
@@ -30,18 +30,16 @@ def start_batch(
     platform: str | None = None,
     mode: str = BatchMode.SPLIT,
     settings: RunSettings | None = None,
-    requested_by: Any = None,
-    requested_from: str = "",
-    rerun_of: Batch | None = None,
     pairs: list[tuple[int, int]] | None = None,
-) -> Batch:
-    """Check a batch request and queue it; every problem is reported at once
-    (`RunRequestError`, {field: what to fix})."""
+) -> tuple[list[Any], list[Any], RunSettings]:
+    """The flows, devices and effective settings of a batch request, or every problem
+    at once (`RunRequestError`, {field: what to fix}). Writes nothing."""
     errors: dict[str, Any] = {}
     picked_flows = pick_flows(errors, flows, tag)
     picked_devices = pick_devices(errors, devices, platform)
     if mode not in tuple(BatchMode):
         errors["mode"] = f"Must be one of {', '.join(BatchMode)} (got {mode!r})."
+    effective = RunSettings()
     try:
         effective = effective_settings(settings)
     except SettingsError as exc:
@@ -60,6 +58,28 @@ def start_batch(
                 errors["devices"] = f"{count} runs; a batch plays at most {MAX_RUNS}."
     if errors:
         raise RunRequestError(errors)
+    return picked_flows, picked_devices, effective
+
+
+def start_batch(
+    *,
+    flows: list[Any] | None = None,
+    tag: str | None = None,
+    devices: list[Any] | None = None,
+    platform: str | None = None,
+    mode: str = BatchMode.SPLIT,
+    settings: RunSettings | None = None,
+    requested_by: Any = None,
+    requested_from: str = "",
+    rerun_of: Batch | None = None,
+    pairs: list[tuple[int, int]] | None = None,
+    local: bool = False,
+) -> Batch:
+    """Check a batch request (`check_batch`) and queue it."""
+    picked_flows, picked_devices, effective = check_batch(
+        flows=flows, tag=tag, devices=devices, platform=platform, mode=mode,
+        settings=settings, pairs=pairs,
+    )  # fmt: skip
     with transaction.atomic():
         batch = Batch.objects.create(
             mode=mode,
@@ -72,6 +92,7 @@ def start_batch(
             requested_by=requested_by if getattr(requested_by, "pk", None) else None,
             requested_from=requested_from[:200],
             rerun_of=rerun_of,
+            local=local,
         )
         progress.start(batch, lifecycle.queue_run, requested_by=requested_by)
     return batch

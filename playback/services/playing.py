@@ -22,6 +22,7 @@ from playback import engine, lifecycle
 from playback.drivers import registry
 from playback.drivers.registry import SessionOpener
 from playback.models import Device, Run
+from playback.words import ACTIVE_RUN_STATUSES as ACTIVE
 from playback.words import Action, RunStatus
 
 log = logging.getLogger("playback.services")
@@ -213,3 +214,34 @@ def _play(
         run, status=str(status), error=error, duration_ms=elapsed_ms(), steps=played_from
     )
     return run
+
+
+def play_batch_here(batch: Any, **execute_kwargs: Any) -> None:
+    """Play a local batch's runs in this process (`play --local`): one thread per
+    device, each playing the device's queued runs of the batch in turn (a split
+    batch queues a device's next flow as its run ends) until the batch has ended."""
+    from playback.batches.models import Batch
+
+    def play_on(device_pk: int) -> None:
+        try:
+            while True:
+                queued = Run.objects.filter(batch_id=batch.pk, device_id=device_pk,
+                                            status=RunStatus.QUEUED)  # fmt: skip
+                run = queued.order_by("pk").first()
+                if run is not None:
+                    play_in_foreground(run=run, poll_s=0.05, **execute_kwargs)
+                elif not Batch.objects.filter(pk=batch.pk, status__in=ACTIVE).exists():
+                    return
+                else:
+                    time.sleep(0.05)  # another device's run may hand this one a flow
+        except Exception:
+            log.exception("Playing batch %s on device %s here failed", batch.pk, device_pk)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=play_on, args=(pk,), daemon=True) for pk in batch.device_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.2)  # a Ctrl-C reaches the caller between joins

@@ -20,15 +20,19 @@ def test_play_prints_the_run_and_exits_0_on_success(appium_server, demo):
     Device.objects.filter(pk=device.pk).update(
         appium_url=appium_server.url, capabilities={"appium:app": str(APPS_DIR / "demo.xml")}
     )
-    code, out, err = run_command("play", str(flow.pk), "--device", "sim-x", "--retry", "1")
+    code, out, err = run_command(
+        "play", str(flow.pk), "--device", "sim-x", "--retry", "1", "--local"
+    )
     assert code == 0
-    run = json.loads(out)
+    run = json.loads(out)["runs"][0]
     assert run["status"] == "success"
     assert run["settings"]["retryPerStep"] == 1
     assert [s["status"] for s in run["steps"]] == ["pass"] * 7
     assert run["steps"][0]["screenshot"] == f"/api/playback/runs/{run['run_id']}/steps/1/screenshot"
-    assert err.splitlines()[0].startswith("[1/7] step 1 tap accessibility id='username': pass")
-    assert len(err.splitlines()) == 7
+    lines = err.splitlines()
+    assert lines[0] == f"[sim-x run {run['run_id']}] step 1 tap accessibility id='username': pass"
+    assert len([line for line in lines if "] step " in line]) == 7
+    assert lines[-1] == f"Batch {json.loads(out)['batch_id']}: success"
 
 
 @pytest.mark.appium
@@ -43,9 +47,9 @@ def test_play_exits_1_when_a_step_fails(appium_server, make_flow, make_device):
     make_device(appium_server.url, device_id="sim-f")
     code, out, err = run_command(
         "play", str(flow.pk), "--device", "sim-f", "--failure-behaviour", "continue",
-        "--no-screenshots", "--no-restart",
+        "--no-screenshots", "--no-restart", "--local",
     )  # fmt: skip
-    run = json.loads(out)
+    run = json.loads(out)["runs"][0]
     assert code == 1
     assert run["status"] == "partial_success"
     assert run["settings"] == {
@@ -56,7 +60,7 @@ def test_play_exits_1_when_a_step_fails(appium_server, make_flow, make_device):
         "captureScreenshots": False,
         "runTimeoutSeconds": 1800,
     }
-    assert "[2/2] step 2 tap id='hidden': fail" in err
+    assert "step 2 tap id='hidden': fail" in err
 
 
 @pytest.mark.appium
@@ -70,13 +74,15 @@ def test_play_takes_a_flow_by_name_says_who_started_it_and_fails_on_flaky(
         name="Flaky login",
     )  # fmt: skip
     make_device(appium_server.url, device_id="sim-n")
-    code, out, err = run_command("play", "Flaky login", "--device", "sim-n", "--retry", "1")
-    assert code == 0 and json.loads(out)["flaky_steps"] == 1
+    code, out, err = run_command(
+        "play", "Flaky login", "--device", "sim-n", "--retry", "1", "--local"
+    )
+    assert code == 0 and json.loads(out)["runs"][0]["flaky_steps"] == 1
     assert "step 1 tap accessibility id='find-once': flaky after 2 attempts" in err
-    run = Run.objects.get(pk=json.loads(out)["run_id"])
+    run = Run.objects.get(pk=json.loads(out)["runs"][0]["run_id"])
     assert run.requested_from.endswith(f"@{socket.gethostname()} (play)")
     code, _, err = run_command(
-        "play", str(flow.pk), "--device", "sim-n", "--retry", "1", "--fail-on-flaky"
+        "play", str(flow.pk), "--device", "sim-n", "--retry", "1", "--fail-on-flaky", "--local"
     )
     assert code == 1
-    assert "flaky step(s) (--fail-on-flaky)" in err
+    assert "1 run(s) with flaky step(s) (--fail-on-flaky)." in err

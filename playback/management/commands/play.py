@@ -1,18 +1,26 @@
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import socket
 import sys
+import threading
+from pathlib import Path
 from typing import Any
+
+from django.conf import settings as django_settings
 
 from config.commands import OneLineErrorsCommand
 from flows.models import Flow
-from playback import services
+from playback import queue, reachability, services
+from playback.api.batch_serializers import BatchSerializer
 from playback.api.serializers import RunSerializer
-from playback.engine import StepOutcome
-from playback.models import Device, Run
-from playback.words import SETTINGS_BY_NAME, FailureBehaviour, RunSettings, RunStatus
+from playback.batch_progress import BatchProgress
+from playback.batches.models import Batch
+from playback.models import Device
+from playback.reports import html, junit
+from playback.words import SETTINGS_BY_NAME, BatchMode, FailureBehaviour, RunSettings, RunStatus
 
 EXIT_CODES = {
     RunStatus.SUCCESS: 0,
@@ -29,48 +37,36 @@ OPTIONS = {
     "run_timeout_s": "--run-timeout",
 }
 EXIT_ERROR = 2
-BAR_WIDTH = 24
-
-
-class Progress:
-    """Live progress on stderr: a bar on a terminal, one line per step otherwise."""
-
-    def __init__(self, stream, total: int, summaries: dict[int, str]):
-        self.stream = stream
-        self.total = total
-        self.summaries = summaries  # step number -> what it does
-        self.tty = stream.isatty()
-
-    def __call__(self, run: Run, outcome: StepOutcome) -> None:
-        done = sum(run.step_tally().values())
-        what = self.summaries.get(outcome.step, outcome.action)
-        detail = f"step {outcome.step} {what}: {outcome.status}"
-        if outcome.attempts > 1:
-            detail += f" after {outcome.attempts} attempts"
-        if self.tty:
-            filled = BAR_WIDTH * done // max(self.total, 1)
-            bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-            self.stream.write(f"\r[{bar}] {done}/{self.total} {detail:<60.60}")
-            if done >= self.total:
-                self.stream.write("\n")
-        else:
-            line = f"[{done}/{self.total}] {detail} ({outcome.duration_ms} ms)"
-            if outcome.error and outcome.status != "pass":
-                line += f" - {outcome.error}"
-            self.stream.write(line + "\n")
-        self.stream.flush()
 
 
 class Command(OneLineErrorsCommand):
     help = (
-        "Play a flow on a device in the foreground; print the run as JSON. Exit code: "
-        "0 success, 1 failed or partial_success (or flaky with --fail-on-flaky), 2 error "
-        "(or bad arguments)."
+        "Play flows (ids or names, or --tag) on devices (--device, repeatable, or "
+        "--platform) as one batch, through the django-q2 workers (the cluster must run) "
+        "or in this process with --local; live progress on stderr, the batch with its "
+        "runs as JSON on stdout. Exit code: 0 success, 1 failed or partial_success (or "
+        "flaky with --fail-on-flaky), 2 error or cancelled (or bad arguments)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("flow", help="The flow's id, or its exact name.")
-        parser.add_argument("--device", required=True, help="The device's device id.")
+        parser.add_argument("flows", nargs="*", metavar="FLOW", help="Flow ids or exact names.")
+        parser.add_argument("--tag", help="Every flow with this tag (instead of FLOW).")
+        parser.add_argument(
+            "--device", action="append", dest="devices", metavar="DEVICE",
+            help="A device id; repeat for several.",
+        )  # fmt: skip
+        parser.add_argument("--platform", help="Every enabled device of this platform.")
+        parser.add_argument(
+            "--mode", choices=list(BatchMode), default=BatchMode.SPLIT,
+            help="split: each flow once, on the next free device (default); all: each flow "
+            "on every device of its platform.",
+        )  # fmt: skip
+        parser.add_argument("--junit", metavar="DIR", help="Write TEST-<flow>-<run>.xml here.")
+        parser.add_argument("--html", metavar="FILE", help="Write a self-contained report.")
+        parser.add_argument(
+            "--local", action="store_true",
+            help="Play in this process instead of the workers (no cluster needed).",
+        )  # fmt: skip
 
         def help_of(name: str) -> str:
             return SETTINGS_BY_NAME[name].help
@@ -92,8 +88,8 @@ class Command(OneLineErrorsCommand):
         parser.add_argument(
             "--queue-if-unreachable",
             action="store_true",
-            help="Play even if the device's Appium does not answer a probe now (it will "
-            "end as error if it still does not answer); else exit 2 at once.",
+            help="Play even if a device's Appium does not answer a probe now (its run ends "
+            "as error if it still does not answer); else exit 2 at once.",
         )
         parser.add_argument(
             "--fail-on-flaky",
@@ -102,11 +98,77 @@ class Command(OneLineErrorsCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        flow = self.find_flow(opts["flow"])
-        device = Device.objects.filter(device_id=opts["device"]).first()
-        if device is None:
-            self.fail(f"No device with device id {opts['device']!r} (see add_device).")
+        if not opts["flows"] and not opts["tag"]:
+            self.fail("Give flows (ids or names) or --tag.")
+        if not opts["devices"] and not opts["platform"]:
+            self.fail("Give --device (repeat for several) or --platform.")
+        settings = self.run_settings(opts)
+        request = {
+            "flows": [self.flow_ref(given) for given in opts["flows"]] or None,
+            "tag": opts["tag"], "devices": opts["devices"], "platform": opts["platform"],
+            "mode": opts["mode"], "settings": settings,
+        }  # fmt: skip
+        try:
+            services.check_batch(**request)
+        except services.RunRequestError as exc:
+            self.fail(_one_line(exc.errors))
+        if not opts["queue_if_unreachable"]:
+            self.check_devices(opts["devices"] or [])
+        if not opts["local"]:
+            wait = django_settings.PLAYBACK_WORKER_PING_S
+            if not queue.workers_answer(wait):
+                self.fail(
+                    f"No django-q2 worker answered within {wait:g} s: start the cluster "
+                    "(`make run`, or `manage.py qcluster`), or play in this process with --local."
+                )
+        try:
+            batch = services.start_batch(
+                **request, local=opts["local"],
+                requested_from=f"{getpass.getuser()}@{socket.gethostname()} (play)",
+            )  # fmt: skip
+        except services.RunRequestError as exc:  # changed since the check
+            self.fail(_one_line(exc.errors))
+        batch = self.follow(batch, local=opts["local"])
+        self.report(batch, opts)
 
+    def follow(self, batch: Batch, *, local: bool) -> Batch:
+        """Show the batch's progress until it ends (playing it here if `local`)."""
+        player = None
+        if local:
+            player = threading.Thread(target=services.play_batch_here, args=(batch,), daemon=True)
+            player.start()
+        progress = BatchProgress(batch, self.stderr._out)
+        try:
+            return progress.follow(keep_going=player.is_alive if player else None)
+        except KeyboardInterrupt:
+            self.stderr.write(f"\nInterrupted: cancelling batch {batch.pk} ...")
+            with contextlib.suppress(services.RunConflict):  # it ended meanwhile
+                services.cancel_batch(batch=batch)
+            return progress.follow(keep_going=player.is_alive if player else None)
+
+    def report(self, batch: Batch, opts: dict[str, Any]) -> None:
+        runs = list(batch.runs.select_related("flow", "device").prefetch_related("step_results"))
+        data = BatchSerializer(batch).data
+        data["runs"] = [RunSerializer(run).data for run in runs]
+        self.stdout.write(json.dumps(data, indent=2))
+        if opts["junit"]:
+            written = junit.write_reports(runs, Path(opts["junit"]))
+            self.stderr.write(f"JUnit: {len(written)} report(s) in {opts['junit']}")
+        if opts["html"]:
+            Path(opts["html"]).write_text(html.batch_report(batch), encoding="utf-8")
+            self.stderr.write(f"HTML report: {opts['html']}")
+        for run in runs:
+            if run.error and run.status != RunStatus.SUCCESS:
+                self.stderr.write(f"Run {run.pk} {run.status}: {run.error}")
+        self.stderr.write(f"Batch {batch.pk}: {batch.status}")
+        code = EXIT_CODES.get(batch.status, EXIT_ERROR)
+        flaky = sum(1 for run in runs if run.status == RunStatus.SUCCESS and run.flaky_steps)
+        if code == 0 and opts["fail_on_flaky"] and flaky:
+            self.stderr.write(f"{flaky} run(s) with flaky step(s) (--fail-on-flaky).")
+            code = 1
+        sys.exit(code)
+
+    def run_settings(self, opts: dict[str, Any]) -> RunSettings:
         values: dict[str, Any] = {
             "restart_app": not opts["no_restart"],
             "clear_data": opts["clear_data"],
@@ -117,53 +179,19 @@ class Command(OneLineErrorsCommand):
                 values[name] = self.whole_number(opts[option], OPTIONS[name])
         if opts["failure_behaviour"] is not None:
             values["failure_behaviour"] = opts["failure_behaviour"]
-        try:
-            run = services.start_run(
-                flow=flow,
-                device=device,
-                settings=RunSettings(**values),
-                foreground=True,
-                requested_from=f"{getpass.getuser()}@{socket.gethostname()} (play)",
-                if_unreachable="queue" if opts["queue_if_unreachable"] else "refuse",
-            )
-        except services.RunRequestError as exc:
-            self.fail(_one_line(exc.errors))
-        except services.DeviceUnreachable as exc:
-            self.fail(f"{exc.problem} Start it, or play with --queue-if-unreachable.")
+        return RunSettings(**values)
 
-        def waiting(run: Run) -> None:
-            self.stderr.write(f"Device {device.device_id} is busy; run {run.pk} waits its turn.")
+    def check_devices(self, device_ids: list[str]) -> None:
+        """A named device whose Appium does not answer is refused at once."""
+        for device in Device.objects.filter(device_id__in=device_ids, enabled=True):
+            if problem := reachability.unreachable(device):
+                self.fail(f"{problem} Start it, or play with --queue-if-unreachable.")
 
-        try:
-            summaries = {step.number: step.summary() for step in flow.steps.all()}
-            progress = Progress(self.stderr._out, run.total_steps, summaries)
-            run = services.play_in_foreground(run=run, on_wait=waiting, on_step=progress)
-        except KeyboardInterrupt:
-            self.stderr.write(f"\nInterrupted: run {run.pk} ended as cancelled.")
-        run = (
-            Run.objects.select_related("flow", "device")
-            .prefetch_related("step_results")
-            .get(pk=run.pk)
-        )
-        self.stdout.write(json.dumps(RunSerializer(run).data, indent=2))
-        if run.error:
-            self.stderr.write(f"Run {run.pk} {run.status}: {run.error}")
-        code = EXIT_CODES.get(run.status, EXIT_ERROR)
-        if code == 0 and opts["fail_on_flaky"] and run.flaky_steps:
-            self.stderr.write(f"Run {run.pk}: {run.flaky_steps} flaky step(s) (--fail-on-flaky).")
-            code = 1
-        sys.exit(code)
-
-    def find_flow(self, given: str) -> Flow:
+    def flow_ref(self, given: str) -> int | str:
         """A flow by its id, or by its exact name (a name that is a number too: the id wins)."""
-        if given.isdigit():
-            flow = Flow.objects.filter(pk=int(given)).first()
-            if flow is not None:
-                return flow
-        flow = Flow.objects.filter(name=given).first()
-        if flow is None:
-            self.fail(f"No flow with id or name {given!r}.")
-        return flow
+        if given.isdigit() and Flow.objects.filter(pk=int(given)).exists():
+            return int(given)
+        return given
 
     def whole_number(self, raw: str, option: str) -> int:
         try:
