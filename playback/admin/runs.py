@@ -32,6 +32,7 @@ from playback.admin.filters import (
 from playback.admin.history import HistoryAdmin
 from playback.admin.insights import ComparePages, last_passing_run
 from playback.admin.steps import StepPages, StepResultInline
+from playback.insights import windows
 from playback.models import Device, Run
 
 
@@ -155,6 +156,13 @@ class RunAdmin(StepPages, ComparePages, HistoryAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return RunChangeList
+
+    def get_paginator(self, request: HttpRequest, queryset: Any, per_page: int, *args, **kw):
+        if key := windows.only_failure_group(request.GET, {"p", "o"}):  # count from its index
+            return windows.KnownCountPaginator(
+                queryset, per_page, count=windows.failure_group_count(key)
+            )
+        return super().get_paginator(request, queryset, per_page, *args, **kw)
 
     # --- permissions: history is read-only (HistoryAdmin) ------------------------------
     def has_rerun_permission(self, request: HttpRequest) -> bool:

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import functools
 from datetime import UTC
+from typing import Any
 
 import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
 
 from config.api import MAX_ID
+from config.filters import Pagination
 from playback import words
+from playback.insights import windows
 from playback.insights.windows import failure_group_runs
 from playback.models import Run
 
@@ -94,3 +98,18 @@ class RunFilter(django_filters.FilterSet):
             if value == "true"
             else queryset.filter(flaky_steps=0)
         )
+
+
+class RunPagination(Pagination):
+    """The runs list's pages; a list narrowed by a failure group alone is counted from
+    the group's index (`windows.failure_group_count`)."""
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        key = windows.only_failure_group(request.query_params,
+                                         {"page", "page_size", "ordering", "format"})  # fmt: skip
+        if key:
+            count = windows.failure_group_count(key)
+            self.django_paginator_class = functools.partial(
+                windows.KnownCountPaginator, count=count
+            )
+        return super().paginate_queryset(queryset, request, view)

@@ -24,7 +24,7 @@ from config.api import ID_PATTERN, Conflict, validation_error
 from config.permissions import ViewPermission
 from playback import reachability, services
 from playback.api import run_settings
-from playback.api.filters import RunFilter
+from playback.api.filters import RunFilter, RunPagination
 from playback.api.serializers import (
     DeviceSerializer,
     RerunSerializer,
@@ -201,6 +201,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     queryset = Run.objects.select_related("flow", "device").order_by("-queued_at", "-pk")
     filterset_class = RunFilter
+    pagination_class = RunPagination
     lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):

@@ -14,7 +14,8 @@ from django.urls import reverse
 from PIL import Image
 
 from flows.models import Flow, Step
-from playback import lifecycle, search, services
+from playback import lifecycle, search, services, words
+from playback.insights import windows
 from playback.models import Device, Run, StepResult
 from playback.words import FailureBehaviour, RunSettings
 
@@ -38,6 +39,8 @@ def make_run(flow, device, status="failed", steps=("pass", "flaky", "fail"), **f
         "skipped_steps": steps.count("skipped"),
         "blocked_steps": steps.count("blocked"),
     }
+    if status not in words.ACTIVE_RUN_STATUSES:
+        fields.setdefault("finished_at", datetime.now(UTC))
     Run.objects.filter(pk=run.pk).update(status=status, **counts, **fields)
     image = png()
     for number, step_status in enumerate(steps, start=1):
@@ -57,6 +60,8 @@ def make_run(flow, device, status="failed", steps=("pass", "flaky", "fail"), **f
         result.save()
     run = Run.objects.get(pk=run.pk)
     search.index_run(run)  # as a run's end does
+    if run.status not in words.ACTIVE_RUN_STATUSES:
+        windows.record_run(run)
     return run
 
 

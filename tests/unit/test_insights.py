@@ -192,8 +192,12 @@ def test_the_api_gives_a_flows_stats_the_flaky_steps_and_the_failure_groups(
     }
     assert all(g["new"] for g in groups)
     b = next(g for g in groups if "'b'" in g["signature"])
-    runs = api.get(f"/api/playback/runs/?failure_group={b['key']}").json()["results"]
+    listed = api.get(f"/api/playback/runs/?failure_group={b['key']}").json()
+    runs = listed["results"]
     assert sorted(r["run_id"] for r in runs) == sorted(b["example_runs"])
+    assert listed["count"] == len(runs) == 2  # counted from the group's index
+    narrowed = api.get(f"/api/playback/runs/?failure_group={b['key']}&status=success").json()
+    assert narrowed["count"] == len(narrowed["results"])  # another filter: counted as listed
     marked = api.get("/api/playback/runs/?marker=new_failure").json()["results"]
     assert sorted(r["run_id"] for r in marked) == [history[1].pk, history[3].pk]
     assert "new_failure" in api.get(f"/api/playback/runs/{history[1].pk}/").json()["markers"]
