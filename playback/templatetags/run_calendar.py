@@ -2,7 +2,7 @@
 
 Django's own asks the database for the DISTINCT years/months/days of every
 matching row; on SQLite that calls a Python function per row (0.3 s for 100,000
-runs). This one reads only MIN and MAX (an index lookup) and lists the calendar
+runs). This one reads only the first and the last (index lookups) and lists the calendar
 between them, so it costs the same whatever the number of rows. A month with no
 runs may be listed; it shows an empty list when opened.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from django import template
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Max, Min
+from django.db.models import Subquery
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -40,11 +40,16 @@ def calendar_hierarchy(cl: ChangeList) -> dict[str, Any]:
     def link(filters: dict[str, Any]) -> str:
         return cl.get_query_string(filters, [f"{field}__"])
 
-    bounds = cl.queryset.aggregate(first=Min(field), last=Max(field))
-    if not (bounds["first"] and bounds["last"]):
+    # The first and the last by walking the index from each end (an aggregate would
+    # read every matching row: 600 ms for a failure group of 148,000 runs).
+    rows = cl.queryset.values_list(field, flat=True)
+    ends = cl.model.objects.annotate(
+        first=Subquery(rows.order_by(field)[:1]), last=Subquery(rows.order_by(f"-{field}")[:1])
+    )  # one query: SELECT (the first), (the last) FROM <its table> LIMIT 1
+    bounds = ends.values_list("first", "last").first() or (None, None)
+    if not all(bounds):
         return {"show": False}
-    first = timezone.localtime(bounds["first"]).date()
-    last = timezone.localtime(bounds["last"]).date()
+    first, last = (timezone.localtime(bound).date() for bound in bounds)
     if not (year or month or day) and first.year == last.year:
         year = first.year
         if first.month == last.month:
