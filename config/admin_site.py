@@ -11,6 +11,7 @@ from django.http import HttpRequest
 # What a QA lead comes for, first and in this order.
 HISTORY = [
     ("playback", "Run"),
+    ("playback", "Batch"),
     ("flows", "Flow"),
     ("playback", "Device"),
     ("playback", "FlakyStep"),

@@ -91,3 +91,20 @@ class FailureGroupFilter(admin.SimpleListFilter):
         if self.value():
             return failure_group_runs(queryset, self.value())
         return queryset
+
+
+class BatchFilter(admin.SimpleListFilter):
+    """The runs of one batch (from its page; shown only while one is chosen)."""
+
+    title = "batch"
+    parameter_name = "batch"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        value = request.GET.get(self.parameter_name)
+        return [(value, f"Batch #{value}")] if value and value.isdigit() else []
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
+        value = self.value()
+        if value and value.isdigit() and len(value) <= 18:
+            return queryset.filter(batch_id=int(value))
+        return queryset

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from flows.models import Flow
 from playback import display, evidence, search, services, words
 from playback.admin.filters import (
+    BatchFilter,
     FailureGroupFilter,
     HasFlakyStepsFilter,
     MarkerFilter,
@@ -78,6 +79,7 @@ class RunAdmin(StepPages, ComparePages, HistoryAdmin):
         HasFlakyStepsFilter,
         MarkerFilter,
         FailureGroupFilter,
+        BatchFilter,
         # Every flow and device (small tables), not "those with runs": that is a
         # DISTINCT over every run on each load (35 ms each at 100,000 runs on PostgreSQL).
         "flow",

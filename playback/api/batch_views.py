@@ -19,7 +19,7 @@ from playback.api.batch_serializers import BatchSerializer, StartBatchSerializer
 from playback.api.views import ERRORS, refused
 from playback.batches.models import Batch
 from playback.models import Run
-from playback.reports import junit
+from playback.reports import html, junit
 
 
 class BatchPermission(ModelPermissions):
@@ -135,3 +135,11 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         response = HttpResponse(junit.batch_zip(batch), content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-junit.zip"'
         return response
+
+    @extend_schema(
+        responses={(200, "text/html"): OpenApiTypes.STR},
+        summary="The batch as one self-contained HTML report",
+        description="A summary, each run's steps, errors and thumbnails embedded: opens offline.",
+    )
+    def report_html(self, request: Request, pk: str) -> HttpResponse:  # routed in urls.py
+        return HttpResponse(html.batch_report(self.get_object()), content_type="text/html")

@@ -44,6 +44,16 @@ urlpatterns = [
         name="batch-junit",
     ),
     re_path(
+        rf"^playback/runs/(?P<pk>{ID_PATTERN})/report\.html$",
+        views.RunViewSet.as_view({"get": "report_html"}),
+        name="run-report",
+    ),
+    re_path(
+        rf"^playback/batches/(?P<pk>{ID_PATTERN})/report\.html$",
+        batch_views.BatchViewSet.as_view({"get": "report_html"}),
+        name="batch-report",
+    ),
+    re_path(
         rf"^flows/(?P<id>{ID_PATTERN})/stats/?$",
         insights_views.FlowStatsView.as_view(),
         name="flow-stats",

@@ -33,7 +33,7 @@ from playback.api.serializers import (
     StartRunSerializer,
 )
 from playback.models import Device, Run
-from playback.reports import junit
+from playback.reports import html, junit
 
 MAX_WAIT_S = 300
 WAIT_PARAMETER = OpenApiParameter(
@@ -283,6 +283,14 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         response = HttpResponse(junit.run_xml(run), content_type="application/xml")
         response["Content-Disposition"] = f'inline; filename="{junit.file_name(run)}"'
         return response
+
+    @extend_schema(
+        responses={(200, "text/html"): OpenApiTypes.STR},
+        summary="The run as one self-contained HTML report",
+        description="Its steps, statuses, errors and thumbnails embedded: opens offline.",
+    )
+    def report_html(self, request: Request, pk: str) -> HttpResponse:  # routed in urls.py
+        return HttpResponse(html.run_report(self.get_object()), content_type="text/html")
 
 
 @extend_schema_view(

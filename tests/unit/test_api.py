@@ -529,6 +529,8 @@ def test_the_openapi_schema_validates_and_describes_every_endpoint(api):
         "/api/devices/",
         "/api/devices/{device_id}/",
         "/api/playback/runs/{id}/junit.xml",
+        "/api/playback/runs/{id}/report.html",
+        "/api/playback/batches/{id}/report.html",
         "/api/playback/batches/",
         "/api/playback/batches/{id}/",
         "/api/playback/batches/{id}/cancel/",
