@@ -12,6 +12,7 @@ from django.http import HttpRequest
 HISTORY = [
     ("playback", "Run"),
     ("playback", "Batch"),
+    ("playback", "BatchSchedule"),
     ("flows", "Flow"),
     ("playback", "Device"),
     ("playback", "FlakyStep"),

@@ -312,5 +312,5 @@ class IdempotencyKey(models.Model):
 
 # Batches and the insights' rollups belong to this app; their models live beside
 # their code.
-from playback.batches.models import Batch  # noqa: E402, F401
+from playback.batches.models import Batch, BatchSchedule  # noqa: E402, F401
 from playback.insights.models import FailureGroup, FlakyStep, FlowWindow  # noqa: E402, F401

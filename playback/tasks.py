@@ -21,6 +21,14 @@ def prune_media() -> dict:
     return evidence.prune_media()
 
 
+def fire_schedule(schedule_id: int) -> int | None:
+    """A batch schedule's time came (django-q2's scheduler): its batch's id, if any."""
+    from playback.batches import schedules
+
+    batch = schedules.fire(schedule_id)
+    return batch.pk if batch else None
+
+
 def ping() -> str:
     """Answered by any worker: `play` asks it to know that the cluster runs."""
     return "pong"

@@ -52,6 +52,10 @@ class Batch(models.Model):
     rerun_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
     )
+    schedule = models.ForeignKey(
+        "playback.BatchSchedule", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="batches",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -64,3 +68,40 @@ class Batch(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in words.ACTIVE_RUN_STATUSES
+
+
+class BatchSchedule(models.Model):
+    """A batch started on a cron schedule ("smoke on all Android devices at 02:00 on
+    weekdays"), by django-q2's scheduler (playback/batches/schedules.py keeps its
+    django-q2 schedule in step). Each firing starts a batch linked to it."""
+
+    name = models.CharField(max_length=200, unique=True)
+    tag = models.CharField(max_length=50, blank=True, help_text="Every flow with this tag…")
+    flows = models.ManyToManyField(
+        "flows.Flow", blank=True, related_name="+", help_text="…or these flows."
+    )
+    platform = models.CharField(
+        max_length=16, blank=True, help_text="Every enabled device of this platform…"
+    )
+    devices = models.ManyToManyField(
+        "playback.Device", blank=True, related_name="+", help_text="…or these devices."
+    )
+    mode = models.CharField(max_length=8, choices=words.choices(BatchMode), default=BatchMode.SPLIT)
+    settings = models.JSONField(default=dict, blank=True, help_text="Its runs' settings.")
+    cron = models.CharField(
+        max_length=100,
+        help_text='Minute hour day-of-month month day-of-week, in UTC: "0 2 * * 1-5" is 02:00 '
+        "on weekdays.",
+    )
+    active = models.BooleanField(default=True, help_text="Paused when not ticked.")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_fired_at = models.DateTimeField(null=True, blank=True)
+    last_problem = models.TextField(
+        blank=True, help_text="Why its last firing started no batch (a flow or device gone)."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -74,6 +74,7 @@ def start_batch(
     rerun_of: Batch | None = None,
     pairs: list[tuple[int, int]] | None = None,
     local: bool = False,
+    schedule: Any = None,
 ) -> Batch:
     """Check a batch request (`check_batch`) and queue it."""
     picked_flows, picked_devices, effective = check_batch(
@@ -93,6 +94,7 @@ def start_batch(
             requested_from=requested_from[:200],
             rerun_of=rerun_of,
             local=local,
+            schedule=schedule,
         )
         progress.start(batch, lifecycle.queue_run, requested_by=requested_by)
     return batch
