@@ -67,6 +67,7 @@ def test_the_readme_quick_starts_work_as_written(stack_env, tmp_path):
 
         play = shell_block("## Quick start without curl: `play`")
         assert play[0].startswith("make install") and play[2].startswith("make appium")
+        assert play[3].endswith("--local")
         python = f"cd {settings.BASE_DIR} && {sys.executable}"
         for command in (play[1], play[3]):  # seed_demo, play (Appium runs in the stack)
             answer = run(command.replace(".venv/bin/python", python), tmp_path, env)
@@ -82,3 +83,45 @@ def test_the_readme_quick_starts_work_as_written(stack_env, tmp_path):
         assert json.loads((tmp_path / "run.json").read_text())["status"] == "success"
     finally:
         assert stopped_within(stack, signal.SIGINT) < 5
+
+
+def yaml_commands(after: str) -> list[str]:
+    """The shell commands of the first ```yaml block after `after` (a `run: |` block's
+    lines, or a `script:` list's items)."""
+    block = re.search(r"```yaml\n(.*?)```", README.split(after, 1)[1], re.S).group(1)
+    if "run: |" in block:
+        lines = block.split("run: |", 1)[1].splitlines()[1:]
+        indent = len(lines[0]) - len(lines[0].lstrip())
+        return [line.strip() for line in lines if line.startswith(" " * indent) and line.strip()]
+    script = block.split("script:", 1)[1].split("artifacts:", 1)[0]
+    return [line.strip()[2:] for line in script.splitlines() if line.strip().startswith("- ")]
+
+
+def test_the_readme_ci_recipe_plays_the_smoke_batch_and_writes_junit(stack_env, tmp_path):
+    from tests.surefire import problems
+
+    commands = shell_block("### The commands a CI job runs")
+    assert yaml_commands("GitHub Actions") == commands == yaml_commands("GitLab CI")
+    assert commands[0] == "make install"  # done: the suite runs after it
+    web = free_port()
+    python = f"{sys.executable} {settings.BASE_DIR / 'manage.py'}"
+    here = [c.replace(".venv/bin/python manage.py", python).replace("127.0.0.1:8000",
+                                                                    f"127.0.0.1:{web}")
+            for c in commands[1:]]  # fmt: skip
+    for command in here[:2]:  # migrate, seed_demo
+        answer = run(command, tmp_path, stack_env)
+        assert answer.returncode == 0, answer.stderr[-2000:]
+    assert here[2].endswith("&")
+    stack = subprocess.Popen(["bash", "-c", here[2].rstrip("& ")], cwd=tmp_path, env=stack_env,
+                             start_new_session=True)  # fmt: skip
+    try:
+        played = run(here[3], tmp_path, stack_env)
+        assert played.returncode == 0, played.stdout[-1000:] + played.stderr[-3000:]
+        batch = json.loads(played.stdout)
+        assert batch["status"] == "success" and batch["tag"] == "smoke"
+        files = sorted((tmp_path / "reports").glob("TEST-*.xml"))
+        assert len(files) == len(batch["runs"]) >= 1
+        assert all(problems(path.read_bytes()) == [] for path in files)
+        assert (tmp_path / "reports" / "report.html").read_text().startswith("<!DOCTYPE html>")
+    finally:
+        assert stopped_within(stack, signal.SIGINT) < 10
