@@ -13,13 +13,14 @@ finish their flows at different times and the split's "next free device" matters
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 from _setup import django_on_bench_db
-from _stack import processes, qcluster, stack_env, tap_flow
+from _stack import REDIS_URL, processes, qcluster, stack_env, tap_flow
 
 FLOWS = 32
 
@@ -30,6 +31,11 @@ def main() -> None:
     parser.add_argument("--command-ms", type=int, default=50, help="Each tap on the device.")
     parser.add_argument("--broker", choices=["orm", "redis"], default="orm")
     args = parser.parse_args()
+    os.environ["PLAYBACK_Q_NAME"] = "bench-batches"  # this process enqueues, the cluster takes
+    if args.broker == "redis":
+        os.environ["REDIS_URL"] = REDIS_URL
+    else:
+        os.environ.pop("REDIS_URL", None)
     django_on_bench_db("batches")
 
     from django.conf import settings
@@ -56,7 +62,7 @@ def main() -> None:
                 )
                 for i in range(count)
             ]  # fmt: skip
-            env = stack_env(broker=args.broker, workers=count, queue_name=f"bench-batch-{count}")
+            env = stack_env(broker=args.broker, workers=count, queue_name="bench-batches")
             with processes(qcluster(env)):
                 time.sleep(3 + count * 0.3)  # let every worker start
                 started = time.time()

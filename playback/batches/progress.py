@@ -1,8 +1,8 @@
 """A batch's progress: its runs queued, its flows handed to devices, its status kept.
 
 `start` queues a new batch's runs. In `split` mode each device of the batch plays
-one of its flows at a time: `fill` hands each waiting flow to a free device of its
-platform (the device queues do the rest). `run_ended` is called by
+one of its flows at a time: `fill` hands each waiting flow (the longest first) to a
+free device of its platform (the device queues do the rest). `run_ended` is called by
 `playback.lifecycle` in the transaction that ends one of its runs: a run that ended
 `error` marks its device failed (no more of the batch's flows go to it) and its flow
 waits once more for another device; then the batch is filled again and its status
@@ -36,9 +36,21 @@ def start(batch: Batch, queue_run: QueueRun, *, requested_by: Any = None) -> Non
         for flow_id, device_id in batch.pairs or all_pairs(batch, flows, devices):
             queue(batch, flows[flow_id], devices[device_id], queue_run, requested_by=requested_by)
     else:
-        batch.waiting = list(batch.flow_ids)
+        batch.waiting = longest_first(batch.flow_ids)
         fill(batch, queue_run, requested_by=requested_by)
     refresh(batch)
+
+
+def longest_first(flow_ids: list[int]) -> list[int]:
+    """The flows with the most steps first (a stable sort: ties keep the order given),
+    so a long flow does not start last and leave the other devices idle at the end."""
+    from django.db.models import Count
+
+    from flows.models import Flow
+
+    steps = dict(Flow.objects.filter(pk__in=flow_ids).annotate(n=Count("steps"))
+                 .values_list("pk", "n"))  # fmt: skip
+    return sorted(flow_ids, key=lambda pk: -steps.get(pk, 0))
 
 
 def all_pairs(batch: Batch, flows: dict, devices: dict) -> list[tuple[int, int]]:

@@ -108,7 +108,8 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
     sections = page.locator("#content-main .module caption").all_inner_texts()
     assert sections[0].lower().startswith("run history")
     first = page.locator("#content-main .module").first.locator("th a").all_inner_texts()
-    assert first == ["Runs", "Flows", "Devices", "Flaky steps", "Failure groups"]
+    assert first == ["Runs", "Batches", "Batch schedules", "Flows", "Devices", "Flaky steps",
+                     "Failure groups"]  # fmt: skip
     look(page, "00-index")
 
     page.goto(f"{live_server.url}/admin/playback/run/")
@@ -290,3 +291,45 @@ def test_a_qa_lead_finds_the_flaky_step_its_failure_group_and_the_last_good_run(
     assert page.locator("#pb-trends svg.pb-days rect").count() >= 30
     page.locator("#pb-trends").scroll_into_view_if_needed()
     look(page, "18-flow-trends")
+
+
+def test_a_qa_lead_follows_a_batch_reruns_what_failed_and_schedules_the_suite(
+    browser_page, live_server, django_user_model, make_flow, make_device
+):
+    from playback import services
+    from tests.batches import drain
+    from tests.scripted_driver import ScriptedDriver
+
+    django_user_model.objects.create_superuser("lead", password="lead-password")
+    for i in range(4):
+        make_flow([tap("a", using="id"), tap("b", using="id")], name=f"smoke {i}").set_tags(
+            ["smoke"]
+        )
+    for name in ("pixel-1", "pixel-2"):
+        make_device("http://127.0.0.1:9", device_id=name)
+    batch = services.start_batch(tag="smoke", devices=["pixel-1", "pixel-2"])
+    drain(batch, {"pixel-1": ScriptedDriver(), "pixel-2": ScriptedDriver(find_failures={"b": 9})})
+    page = browser_page
+    sign_in(page, live_server, "/admin/playback/batch/")
+    assert page.locator("#result_list tbody tr").count() == 1
+    assert page.locator("#result_list progress").get_attribute("value") == "4"
+    look(page, "19-batches")
+    page.click(f"#result_list a:text-is('{batch.pk}')")
+    page.wait_for_url(f"**/admin/playback/batch/{batch.pk}/change/")
+    assert page.locator("#pb-batch-runs tbody tr").count() == 4
+    look(page, "20-batch")
+    page.click("#pb-rerun-failed")
+    page.wait_for_url("**/admin/playback/batch/*/change/")
+    assert "the failed runs of" in page.inner_text(".messagelist")
+    assert page.locator("#pb-batch-runs tbody tr").count() == 2  # pixel-2's flows again
+
+    page.goto(f"{live_server.url}/admin/playback/batchschedule/add/")
+    page.fill("#id_name", "Nightly smoke")
+    page.fill("#id_tag", "smoke")
+    page.fill("#id_platform", "sim")
+    page.fill("#id_cron", "0 2 * * 1-5")
+    page.click("input[name=_continue]")
+    page.wait_for_url("**/admin/playback/batchschedule/*/change/**")
+    preview = page.inner_text(".field-preview")
+    assert preview.count("02:00") == 5 and "Sat" not in preview and "Sun" not in preview
+    look(page, "21-schedule")

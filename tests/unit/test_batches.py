@@ -214,3 +214,11 @@ def test_a_bad_batch_request_is_refused_with_what_to_fix_and_writes_nothing(
         services.start_batch(**request_)
     assert message in str(caught.value.errors[key])
     assert not Batch.objects.exists() and not Run.objects.exists()
+
+
+def test_split_hands_out_the_longest_flows_first(make_flow, devices):
+    short, long_, middle = (make_flow([tap("a", using="id")] * n, name=f"n{n}") for n in (1, 3, 2))
+    batch = services.start_batch(flows=[short.pk, long_.pk, middle.pk], devices=["d0"])
+    assert Run.objects.get(batch=batch).flow == long_  # the first handed out
+    assert batch.waiting == [middle.pk, short.pk]
+    assert batch.flow_ids == [short.pk, long_.pk, middle.pk]  # as given
