@@ -34,7 +34,7 @@ class BatchAdmin(HistoryAdmin):
     list_filter = ["status", "mode"]
     ordering = ["-created_at", "-id"]
     list_per_page = 50
-    fields = ["state", "picked", "devices_used", "settings", "run_list", "links", "rerun_of",
+    fields = ["state", "picked", "devices_used", "settings_used", "run_list", "links", "rerun_of",
               "requested_from", "created_at", "finished_at"]  # fmt: skip
     readonly_fields = fields
 
@@ -84,7 +84,7 @@ class BatchAdmin(HistoryAdmin):
                          for name in names)  # fmt: skip
 
     @admin.display(description="settings")
-    def settings(self, batch: Batch) -> str:
+    def settings_used(self, batch: Batch) -> str:
         return ", ".join(f"{key}={value}" for key, value in batch.settings.items())
 
     @admin.display(description="runs")

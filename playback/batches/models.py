@@ -81,8 +81,9 @@ class BatchSchedule(models.Model):
         "flows.Flow", blank=True, related_name="+", help_text="…or these flows."
     )
     platform = models.CharField(
-        max_length=16, blank=True, help_text="Every enabled device of this platform…"
-    )
+        max_length=16, blank=True, choices=words.choices(words.Platform),
+        help_text="Every enabled device of this platform…",
+    )  # fmt: skip
     devices = models.ManyToManyField(
         "playback.Device", blank=True, related_name="+", help_text="…or these devices."
     )

@@ -326,7 +326,7 @@ def test_a_qa_lead_follows_a_batch_reruns_what_failed_and_schedules_the_suite(
     page.goto(f"{live_server.url}/admin/playback/batchschedule/add/")
     page.fill("#id_name", "Nightly smoke")
     page.fill("#id_tag", "smoke")
-    page.fill("#id_platform", "sim")
+    page.select_option("#id_platform", "sim")
     page.fill("#id_cron", "0 2 * * 1-5")
     page.click("input[name=_continue]")
     page.wait_for_url("**/admin/playback/batchschedule/*/change/**")

@@ -91,8 +91,13 @@ def yaml_commands(after: str) -> list[str]:
     block = re.search(r"```yaml\n(.*?)```", README.split(after, 1)[1], re.S).group(1)
     if "run: |" in block:
         lines = block.split("run: |", 1)[1].splitlines()[1:]
-        indent = len(lines[0]) - len(lines[0].lstrip())
-        return [line.strip() for line in lines if line.startswith(" " * indent) and line.strip()]
+        indent = " " * (len(lines[0]) - len(lines[0].lstrip()))
+        commands = []
+        for line in lines:
+            if not line.startswith(indent):
+                break  # the block ends where its indent does
+            commands.append(line.strip())
+        return commands
     script = block.split("script:", 1)[1].split("artifacts:", 1)[0]
     return [line.strip()[2:] for line in script.splitlines() if line.strip().startswith("- ")]
 
