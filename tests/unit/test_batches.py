@@ -222,3 +222,25 @@ def test_split_hands_out_the_longest_flows_first(make_flow, devices):
     assert Run.objects.get(batch=batch).flow == long_  # the first handed out
     assert batch.waiting == [middle.pk, short.pk]
     assert batch.flow_ids == [short.pk, long_.pk, middle.pk]  # as given
+
+
+def test_the_live_progress_draws_one_line_per_device_and_plain_lines_off_a_terminal(flows, devices):
+    import io
+
+    from rich.console import Console
+
+    from playback.batch_progress import BatchProgress
+
+    batch = services.start_batch(flows=[f.pk for f in flows[:3]], devices=["d0", "d1"])
+    drain(batch, {"d0": ok(), "d1": ok()}, until=1)
+    progress = BatchProgress(batch, io.StringIO())
+    console = Console(file=io.StringIO(), width=120, record=True)
+    console.print(progress.table(*progress.read()))
+    drawn = console.export_text()
+    assert "d0" in drawn and "d1" in drawn and "1 of 3 runs ended" in drawn
+    assert drawn.count("f0") + drawn.count("f1") + drawn.count("f2") >= 2  # each device's now
+    stream = io.StringIO()
+    BatchProgress(batch, stream).plain_lines()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("[d0 run ") and "step 1 tap id='a': pass" in lines[0]
+    assert lines[-1].endswith("success (3/3 steps passed)")
