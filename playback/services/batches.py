@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db import transaction
 
+from config.api import MAX_ID
+from config.inputs import text_problem
 from flows.definitions import PLATFORMS
 from flows.tags import tag_problem
 from playback import lifecycle
@@ -118,6 +120,9 @@ def pick_flows(errors: dict[str, Any], given: list[Any] | None, tag: str | None)
     if not isinstance(given, list) or not given or len(given) > MAX_FLOWS:
         errors["flows"] = f"Must be a list of 1 to {MAX_FLOWS} flow ids or names."
         return []
+    if bad := [repr(g) for g in given if not reference_ok(g)][:5]:
+        errors["flows"] = f"Not a flow id (1 to {MAX_ID}) or a name: {', '.join(bad)}."
+        return []
     by_id = Flow.objects.in_bulk([g for g in given if isinstance(g, int)])
     by_name = Flow.objects.in_bulk([g for g in given if isinstance(g, str)], field_name="name")
     picked, unknown = [], []
@@ -133,6 +138,15 @@ def pick_flows(errors: dict[str, Any], given: list[Any] | None, tag: str | None)
     if empty:
         errors["flows"] = f"Flow {', '.join(empty[:5])} has no steps to play."
     return picked
+
+
+def reference_ok(item: Any) -> bool:
+    """An id in the database's range, or a name the database can compare with."""
+    if isinstance(item, bool):
+        return False
+    if isinstance(item, int):
+        return 1 <= item <= MAX_ID
+    return isinstance(item, str) and 0 < len(item) <= 200 and text_problem(item) is None
 
 
 def pick_devices(errors: dict[str, Any], given: list[Any] | None, platform: str | None) -> list:
@@ -152,6 +166,9 @@ def pick_devices(errors: dict[str, Any], given: list[Any] | None, platform: str 
         return found
     if not isinstance(given, list) or not given or len(given) > MAX_DEVICES:
         errors["devices"] = f"Must be a list of 1 to {MAX_DEVICES} device ids."
+        return []
+    if bad := [repr(g) for g in given if not reference_ok(str(g))][:5]:
+        errors["devices"] = f"Not a device id: {', '.join(bad)}."
         return []
     names = [str(item) for item in given]
     found = Device.objects.in_bulk(names, field_name="device_id")
