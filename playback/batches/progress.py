@@ -78,8 +78,9 @@ def queue(batch: Batch, flow: Any, device: Any, queue_run: QueueRun, *,
 
 
 def fill(batch: Batch, queue_run: QueueRun, *, requested_by: Any = None) -> None:
-    """Hand waiting flows to the batch's free devices, oldest waiting first; flows no
-    working device of their platform is left for become unplayable."""
+    """Hand waiting flows to the batch's free devices, in waiting order (the longest
+    first, a flow whose device died at the front); flows no working device of their
+    platform is left for become unplayable."""
     from flows.models import Flow
     from playback.models import Device, Run
 
