@@ -79,3 +79,38 @@ def test_play_says_so_when_no_worker_answers(make_flow, make_device, tmp_path):
     assert player.returncode == 2 and out == ""
     assert "No django-q2 worker answered within" in err and "--local" in err
     assert not Batch.objects.exists()
+
+
+def test_all_on_two_devices_then_a_batch_cancelled_mid_way_through_the_workers(
+    appium_server, make_flow, make_device, tmp_path
+):
+    from playback import services
+
+    flows = [make_flow([tap("ok"), tap("ok-2")], name=f"pair {i}") for i in range(3)]
+    for name in ("a1", "a2"):
+        make_device(appium_server.url, device_id=name)
+    with QCluster(workers=2, media_root=tmp_path / "media"):
+        every = services.start_batch(flows=[f.pk for f in flows], devices=["a1", "a2"],
+                                     mode="all")  # fmt: skip
+        deadline = time.monotonic() + 120
+        while Batch.objects.get(pk=every.pk).is_active:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        every.refresh_from_db()
+        pairs = sorted(every.runs.values_list("flow__name", "device__device_id", "status"))
+        assert pairs == [(f.name, d, "success") for f in flows for d in ("a1", "a2")]
+        assert every.status == "success"
+
+        slow = [make_flow([tap("ok")] * 6, name=f"slow {i}") for i in range(6)]
+        cut = services.start_batch(flows=[f.pk for f in slow], devices=["a1", "a2"])
+        while not cut.runs.filter(status="running").exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        services.cancel_batch(batch=cut)
+        while Batch.objects.get(pk=cut.pk).is_active:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    cut.refresh_from_db()
+    statuses = list(cut.runs.values_list("status", flat=True))
+    assert cut.status == "cancelled" and cut.waiting == []
+    assert "cancelled" in statuses and len(statuses) < len(slow)  # nothing more started

@@ -84,6 +84,27 @@ def test_a_run_that_ended_error_has_a_run_testcase_with_its_error(five, device):
     assert last.find("error").get("message") == "Appium server is unreachable at http://x:4723"
 
 
+def test_a_testcase_is_named_by_its_action_and_target():
+    from types import SimpleNamespace
+
+    def named(number, definition):
+        return junit.step_name(SimpleNamespace(step_number=number, action=definition["action"],
+                                               definition=definition))  # fmt: skip
+
+    assert (
+        named(2, {"action": "type", "text": "alice", "locator": {"using": "id", "value": "user"}})
+        == "step 02: type id='user'"
+    )
+    assert named(3, {"action": "tap", "x": 5, "y": 9}) == "step 03: tap (5, 9)"
+    assert named(12, {"action": "swipe", "start_x": 1, "start_y": 2, "end_x": 3, "end_y": 4}) == (
+        "step 12: swipe (1, 2) → (3, 4)"
+    )
+    assert named(4, {"action": "assert", "text": "Hi",
+                     "locator": {"using": "accessibility id", "value": "t"}}) == (
+        "step 04: assert accessibility id='t'"
+    )  # fmt: skip
+
+
 def test_control_characters_and_markup_in_errors_still_give_xml_that_parses(five, device):
     nasty = "bell\x07 esc\x1b <b>&amp;\"quote' end\ufffe"
     run = recorded(five, device, "failed", [("fail", 2, [nasty, nasty], nasty)] * 5)
