@@ -216,9 +216,14 @@ def rerun_failed(*, batch: Batch, requested_by: Any = None, requested_from: str 
     from playback.models import Device
 
     devices = Device.objects.filter(pk__in=[d for _, d in pairs] if pairs else batch.device_ids)
+    if not pairs:  # split: the batch's devices still enabled share the flows
+        devices = devices.filter(enabled=True)
+    names = list(devices.order_by("device_id").values_list("device_id", flat=True))
+    if not names:
+        raise RunRequestError({"devices": f"No device of batch {batch.pk} is enabled any more."})
     return start_batch(
         flows=flow_ids,
-        devices=list(devices.values_list("device_id", flat=True)),
+        devices=names,
         mode=batch.mode,
         settings=RunSettings.from_stored(batch.settings),
         requested_by=requested_by,

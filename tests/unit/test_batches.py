@@ -244,3 +244,17 @@ def test_the_live_progress_draws_one_line_per_device_and_plain_lines_off_a_termi
     lines = stream.getvalue().splitlines()
     assert lines[0].startswith("[d0 run ") and "step 1 tap id='a': pass" in lines[0]
     assert lines[-1].endswith("success (3/3 steps passed)")
+
+
+def test_rerun_failed_of_a_split_leaves_out_devices_disabled_since(flows, devices):
+    from playback.models import Device
+
+    batch = services.start_batch(flows=[f.pk for f in flows[:2]], devices=["d0", "d1"])
+    drain(batch, {"d0": ScriptedDriver(find_failures={"a": 99}), "d1": ScriptedDriver(
+        find_failures={"a": 99})})  # fmt: skip
+    Device.objects.filter(device_id="d1").update(enabled=False)
+    again = services.rerun_failed(batch=batch)
+    assert [Device.objects.get(pk=pk).device_id for pk in again.device_ids] == ["d0"]
+    Device.objects.update(enabled=False)
+    with pytest.raises(services.RunRequestError, match="No device of batch"):
+        services.rerun_failed(batch=batch)
