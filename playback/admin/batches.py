@@ -15,16 +15,8 @@ from flows.models import Flow
 from playback import display, services
 from playback.admin.history import HistoryAdmin
 from playback.batches.models import Batch
-from playback.batches.progress import final_runs
-from playback.models import Device, Run
-from playback.words import ACTIVE_RUN_STATUSES
-
-
-def progress_of(batch: Batch, runs: list[Run]) -> tuple[int, int]:
-    """(done, total): flows (all: flow and device pairs) ended, of all to play."""
-    final = final_runs(batch, runs)
-    done = sum(1 for status in final.values() if status not in ACTIVE_RUN_STATUSES)
-    return done + len(batch.unplayable), len(final) + len(batch.waiting) + len(batch.unplayable)
+from playback.batches.progress import progress_of
+from playback.models import Device
 
 
 @admin.register(Batch)

@@ -61,7 +61,9 @@ def batch_response(request: Request, batch: Batch, *, code: int) -> Response:
 class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Many flows on many devices started as one unit."""
 
-    queryset = Batch.objects.order_by("-created_at", "-pk")
+    queryset = Batch.objects.order_by("-created_at", "-pk").prefetch_related(
+        "runs__flow", "runs__device"
+    )
     serializer_class = BatchSerializer
     permission_classes = [BatchPermission]
     lookup_value_regex = ID_PATTERN

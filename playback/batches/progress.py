@@ -145,11 +145,11 @@ def refresh(batch: Batch) -> None:
 def final_runs(batch: Batch, runs: list[Any] | None = None) -> dict[tuple[int, int | None], str]:
     """The status of the last run of each flow (split) or flow and device (all): a
     flow played again after its device died counts by its second run. `runs`: the
-    batch's runs in order, when the caller has them."""
+    batch's runs, when the caller has them (in any order)."""
     from playback.models import Run
 
     rows = (
-        [(run.flow_id, run.device_id, run.status) for run in runs]
+        [(run.flow_id, run.device_id, run.status) for run in sorted(runs, key=lambda r: r.pk)]
         if runs is not None
         else Run.objects.filter(batch=batch)
         .order_by("pk")
@@ -159,6 +159,15 @@ def final_runs(batch: Batch, runs: list[Any] | None = None) -> dict[tuple[int, i
     for flow_id, device_id, status in rows:
         last[(flow_id, device_id if batch.mode == BatchMode.ALL else None)] = status
     return last
+
+
+def progress_of(batch: Batch, runs: list[Any]) -> tuple[int, int]:
+    """(done, total) for a progress bar: flows (all: flow and device pairs) ended,
+    those no device could play included, of all the batch will play."""
+    final = final_runs(batch, runs)
+    done = sum(1 for status in final.values() if status not in ACTIVE_RUN_STATUSES)
+    unplayable = len(batch.unplayable)
+    return done + unplayable, len(final) + len(batch.waiting) + unplayable
 
 
 def request_cancel(batch: Batch) -> bool:
