@@ -17,6 +17,8 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.middleware import PlainMiddleware
+
 # The largest id SQLite and PostgreSQL (bigint) can hold; bigger ones are not found.
 MAX_ID = 2**63 - 1
 ID_PATTERN = r"[0-9]{1,18}"
@@ -70,22 +72,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return drf_exception_handler(exc, context)
 
 
-class ApiTrailingSlash:
+class ApiTrailingSlash(PlainMiddleware):
     """An API route answers without its trailing slash too: the request is served as
     the slashed route (no redirect, which a POST cannot follow); URLs the API writes
     keep their one canonical spelling."""
 
-    def __init__(self, get_response: Any):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def before(self, request: HttpRequest) -> None:
         path = request.path_info
         if path.startswith("/api/") and not path.endswith("/"):
             urlconf = getattr(request, "urlconf", None)
             if not _resolves(path, urlconf) and _resolves(path + "/", urlconf):
                 request.path_info = path + "/"
                 request.path = request.path + "/"
-        return self.get_response(request)
 
 
 def _resolves(path: str, urlconf: Any) -> bool:
@@ -96,15 +94,12 @@ def _resolves(path: str, urlconf: Any) -> bool:
     return match.url_name != "api-not-found"
 
 
-class RequestLimits:
+class RequestLimits(PlainMiddleware):
     """A NUL in a URL is refused with 400 (no route or filter can use one, and
     PostgreSQL refuses to compare with it); API request bodies larger than
     PLAYBACK_MAX_BODY_BYTES are refused with 413."""
 
-    def __init__(self, get_response: Any):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def before(self, request: HttpRequest) -> HttpResponse | None:
         if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
             message = "A URL must not contain NUL characters (%00)."
             if request.path.startswith("/api/"):
@@ -121,7 +116,7 @@ class RequestLimits:
                     {"detail": f"The request body is {length} bytes; the limit is {limit}."},
                     status=413,
                 )
-        return self.get_response(request)
+        return None
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

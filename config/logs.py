@@ -15,30 +15,28 @@ import traceback
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+
+from config.middleware import PlainMiddleware
 
 current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(PlainMiddleware):
     """Gives each request an id, for its logs and its answer."""
 
-    def __init__(self, get_response: Any):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def before(self, request: HttpRequest) -> None:
         given = request.headers.get("X-Request-ID", "")
-        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        request.request_id = request_id
-        token = current_request_id.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            current_request_id.reset(token)
-        response["X-Request-ID"] = request_id
+        request.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request.request_id_token = current_request_id.set(request.request_id)
+
+    def cleanup(self, request: HttpRequest) -> None:
+        current_request_id.reset(request.request_id_token)
+
+    def after(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        response["X-Request-ID"] = request.request_id
         return response
 
 
