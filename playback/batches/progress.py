@@ -27,11 +27,10 @@ QueueRun = Callable[..., Any]  # playback.lifecycle.queue_run (passed in: no cir
 
 def start(batch: Batch, queue_run: QueueRun, *, requested_by: Any = None) -> None:
     """Queue a new batch's runs (inside the transaction that created it)."""
-    from flows.models import Flow
     from playback.models import Device
 
     if batch.mode == BatchMode.ALL:
-        flows = Flow.objects.in_bulk(batch.flow_ids)
+        flows = with_step_counts(batch.flow_ids)
         devices = Device.objects.in_bulk(batch.device_ids)
         for flow_id, device_id in batch.pairs or all_pairs(batch, flows, devices):
             queue(batch, flows[flow_id], devices[device_id], queue_run, requested_by=requested_by)
@@ -44,13 +43,17 @@ def start(batch: Batch, queue_run: QueueRun, *, requested_by: Any = None) -> Non
 def longest_first(flow_ids: list[int]) -> list[int]:
     """The flows with the most steps first (a stable sort: ties keep the order given),
     so a long flow does not start last and leave the other devices idle at the end."""
+    flows = with_step_counts(flow_ids)
+    return sorted(flow_ids, key=lambda pk: -flows[pk].n_steps if pk in flows else 0)
+
+
+def with_step_counts(flow_ids: list[int]) -> dict[int, Any]:
+    """The flows by id, each with `n_steps` (counted once, not once per run queued)."""
     from django.db.models import Count
 
     from flows.models import Flow
 
-    steps = dict(Flow.objects.filter(pk__in=flow_ids).annotate(n=Count("steps"))
-                 .values_list("pk", "n"))  # fmt: skip
-    return sorted(flow_ids, key=lambda pk: -steps.get(pk, 0))
+    return Flow.objects.annotate(n_steps=Count("steps")).in_bulk(flow_ids)
 
 
 def all_pairs(batch: Batch, flows: dict, devices: dict) -> list[tuple[int, int]]:
@@ -65,11 +68,12 @@ def all_pairs(batch: Batch, flows: dict, devices: dict) -> list[tuple[int, int]]
 
 def queue(batch: Batch, flow: Any, device: Any, queue_run: QueueRun, *,
           requested_by: Any = None) -> Any:  # fmt: skip
+    """Queue one run of the batch (`flow` from `with_step_counts`)."""
     return queue_run(
         flow=flow,
         device=device,
         settings=RunSettings.from_stored(batch.settings),
-        total_steps=flow.steps.count(),
+        total_steps=flow.n_steps,
         requested_by=requested_by if requested_by is not None else batch.requested_by,
         requested_from=batch.requested_from or f"batch {batch.pk}",
         foreground=batch.local,
@@ -81,7 +85,6 @@ def fill(batch: Batch, queue_run: QueueRun, *, requested_by: Any = None) -> None
     """Hand waiting flows to the batch's free devices, in waiting order (the longest
     first, a flow whose device died at the front); flows no working device of their
     platform is left for become unplayable."""
-    from flows.models import Flow
     from playback.models import Device, Run
 
     working = [
@@ -94,7 +97,7 @@ def fill(batch: Batch, queue_run: QueueRun, *, requested_by: Any = None) -> None
             "device_id", flat=True
         )
     )
-    flows = Flow.objects.in_bulk(batch.waiting)
+    flows = with_step_counts(batch.waiting)
     for device in working:
         if device.pk in busy:
             continue

@@ -82,10 +82,6 @@ def fire(schedule_id: int) -> Batch | None:
                                                                             flat=True)) or None,
         "platform": schedule.platform or None,
     }  # fmt: skip
-    if request["flows"] and request["tag"]:
-        request["tag"] = None  # chosen flows win over a tag (the admin asks for one)
-    if request["devices"] and request["platform"]:
-        request["platform"] = None
     now = timezone.now()
     try:
         batch = services.start_batch(
