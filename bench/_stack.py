@@ -50,8 +50,9 @@ def qcluster(env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
 
 
 def gunicorn(port: int, env: dict[str, str], workers: int = 2) -> tuple[list[str], dict[str, str]]:
-    return [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
-            "-w", str(workers), "--log-level", "warning"], env  # fmt: skip
+    return [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.py"),
+            "config.asgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+            "--log-level", "warning"], {**env, "GUNICORN_ACCESSLOG": ""}  # fmt: skip
 
 
 def wait_for_http(url: str, timeout_s: float = 30) -> None:

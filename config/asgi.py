@@ -1,6 +1,15 @@
+"""The served application (config/gunicorn.py serves it with uvicorn workers).
+
+With DEBUG on (`make run`) it also serves the static files, as runserver did."""
+
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_asgi_application()
+if settings.DEBUG:
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    application = ASGIStaticFilesHandler(application)

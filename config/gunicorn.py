@@ -1,19 +1,26 @@
-"""gunicorn for the web hosts: `gunicorn -c config/gunicorn.py config.wsgi`.
+"""gunicorn for the web hosts: `gunicorn -c config/gunicorn.py config.asgi:application`.
 
-A request may wait for its run (`?wait`, up to 300 s). With threaded workers a
-waiting request holds one thread, not a worker process: the other threads of the
-worker keep answering, and gunicorn's worker timeout (the worker's own heartbeat,
-kept by its main thread) does not cut the wait short. Capacity: WORKERS x THREADS
-requests at once, waiting ones included (4 x 16 = 64 by default).
+gunicorn keeps the processes (forks them, restarts a dead one, reloads on SIGHUP,
+stops gracefully); each is a uvicorn worker serving Django's ASGI application on an
+event loop. A request that waits for its run (`?wait`, up to 300 s) or follows its
+events (Server-Sent Events) is a coroutine parked on the loop, not a thread: a worker
+holds thousands of them. Views that do not wait run as Django runs sync views under
+ASGI (one thread per process, in turn), so capacity for them is one request at a
+time per worker: run about two workers per core (GUNICORN_WORKERS, default 4).
 """
 
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "16"))
-# Longer than the longest ?wait (300 s) with room, should a worker block anyway.
+worker_class = "uvicorn_worker.UvicornWorker"
+# The loop answers gunicorn's heartbeat while requests wait; this only fires when a
+# worker's loop is stuck, and must still exceed the longest ?wait (300 s).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "330"))
-graceful_timeout = 30
-accesslog = "-"
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "10"))
+# A burst of clients (200 POSTs at once) waits in the kernel's queue, not refused.
+backlog = 2048
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # "" turns it off
+# gunicorn's control socket defaults to one path per user: two servers on one host
+# (a benchmark's stacks, the tests) would take each other's. Nothing here uses it.
+control_socket_disable = True

@@ -110,6 +110,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"  # what config/gunicorn.py serves
 
 TEMPLATES = [
     {
@@ -232,6 +233,16 @@ if env_str("REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = env_str("REDIS_URL")
 
+# Live events (playback/live/): on the scale-out stack they travel through Redis
+# pub/sub (REDIS_URL); without it each web process's one watcher reads the runs its
+# subscribers follow every PLAYBACK_LIVE_POLL_S. Streams send a keepalive comment
+# (and re-read) after PLAYBACK_EVENTS_KEEPALIVE_S of quiet; a signed events_url
+# opens a stream for PLAYBACK_EVENTS_LINK_MAX_AGE_S after the resource was read.
+PLAYBACK_LIVE_REDIS_URL = env_str("PLAYBACK_LIVE_REDIS_URL", env_str("REDIS_URL"))
+PLAYBACK_LIVE_POLL_S = env_float("PLAYBACK_LIVE_POLL_S", 0.02)
+PLAYBACK_EVENTS_KEEPALIVE_S = env_float("PLAYBACK_EVENTS_KEEPALIVE_S", 15.0)
+PLAYBACK_EVENTS_LINK_MAX_AGE_S = env_int("PLAYBACK_EVENTS_LINK_MAX_AGE_S", 600)
+
 # Runs: the whole-run timeout (overridable per run up to the task timeout), the
 # worker's heartbeat, and when a silent run counts as lost.
 PLAYBACK_RUN_TIMEOUT_S = env_int("PLAYBACK_RUN_TIMEOUT_S", 1800)
@@ -278,6 +289,21 @@ PLAYBACK_APPIUM_ALLOWED_HOSTS = env_list(
     if PRODUCTION
     else "localhost,127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
 )
+
+# Webhook receivers (playback/webhooks/): the same rules (the entry `public` is any
+# globally routable address; link-local and metadata addresses are always refused).
+PLAYBACK_WEBHOOK_ALLOWED_HOSTS = env_list(
+    "PLAYBACK_WEBHOOK_ALLOWED_HOSTS",
+    "public"
+    if PRODUCTION
+    else "public,localhost,127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+)
+# A delivery waits this long for the receiver's answer; a failed one is tried again
+# after PLAYBACK_WEBHOOK_BACKOFF_S, then twice that, ... (5 tries in all; django-q2's
+# scheduler, which fires retries, looks every 30 s).
+PLAYBACK_WEBHOOK_TIMEOUT_S = env_float("PLAYBACK_WEBHOOK_TIMEOUT_S", 5.0)
+PLAYBACK_WEBHOOK_BACKOFF_S = env_float("PLAYBACK_WEBHOOK_BACKOFF_S", 30.0)
+PLAYBACK_WEBHOOK_TRIES = 5
 
 # One JSON line per record on stderr, in every process (config/logs.py): unhandled
 # errors of requests (django.request), of workers (django-q) and our own.

@@ -29,10 +29,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from flows.models import Flow
-from playback import evidence, queue, recording, search, words
+from playback import announce, evidence, queue, recording, search, words
 from playback.batches import progress
 from playback.engine import StepOutcome
 from playback.insights import identity, windows
+from playback.live import publish
 from playback.models import Device, Run, StepResult
 from playback.words import RunSettings, RunStatus, StepStatus
 
@@ -78,17 +79,12 @@ def dispatch_next(*, device_pk: int) -> Run | None:
     A foreground run (`play`) is played by its own process, not enqueued.
     """
     with transaction.atomic():
-        run = (
-            Run.objects.filter(device_id=device_pk, status=RunStatus.QUEUED)
-            .order_by("queued_at", "pk")
-            .first()
-        )
+        queued = Run.objects.filter(device_id=device_pk, status=RunStatus.QUEUED)
+        run = queued.order_by("queued_at", "pk").first()
         if run is None:
             return None
-        taken = Device.objects.filter(pk=device_pk, current_run__isnull=True).update(
-            current_run=run
-        )
-        if not taken:
+        free = Device.objects.filter(pk=device_pk, current_run__isnull=True)
+        if not free.update(current_run=run):
             return None
         Run.objects.filter(pk=run.pk).update(dispatched_at=timezone.now())
         if not run.foreground:
@@ -99,9 +95,8 @@ def dispatch_next(*, device_pk: int) -> Run | None:
 
 def _enqueue_or_give_back(run_id: int, device_pk: int) -> None:
     """Enqueue a dispatched run's task; if the broker cannot take it, the run stays
-    queued but gives its device back, so nothing holds the device for a task that
-    does not exist. The sweeper dispatches it again (every minute) once the broker
-    answers."""
+    queued but gives its device back (nothing holds the device for a task that does
+    not exist); the sweeper dispatches it again once the broker answers."""
     try:
         queue.enqueue_run(run_id)
     except Exception:
@@ -133,6 +128,7 @@ def cancel_queued(run: Run, *, by: Any = None) -> bool:
         run.status, run.error = RunStatus.CANCELLED, cancel_reason(by, "it started")
         search.index_run(run)
         progress.run_ended(run, queue_run)  # its batch's, if it has one
+        announce.run_ended(run)
     release_device(run_id=run.pk, device_pk=run.device_id)
     return True
 
@@ -149,6 +145,7 @@ def claim(run_id: int, *, worker: str = "") -> bool:
     claimed = Run.objects.filter(
         pk=run_id, status=RunStatus.QUEUED, holding_device__isnull=False
     ).update(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, worker=worker)
+    publish.changed(run_id=run_id)
     return claimed == 1
 
 
@@ -187,6 +184,7 @@ class StepRecorder:
             raise RunTakenAway(f"Run {self.run.pk} was ended while it played")
         self.recorded += 1
         self.cancel_requested = cancel
+        publish.changed(run_id=self.run.pk)
         for key in words.COUNTER_FIELDS:
             setattr(self.run, key, counts[key])
         if self.observer is not None:
@@ -359,6 +357,7 @@ def _end(
         search.index_run(run)
         windows.record_run(run)  # the insights' rollups, in the same transaction
         progress.run_ended(run, queue_run)  # its batch's, if it has one
+        announce.run_ended(run)  # live events and webhooks, once this commits
     return True
 
 

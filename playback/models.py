@@ -310,7 +310,8 @@ class IdempotencyKey(models.Model):
         return f"{self.key} -> run {self.run_id}"
 
 
-# Batches and the insights' rollups belong to this app; their models live beside
-# their code.
+# Batches, the insights' rollups and webhooks belong to this app; their models live
+# beside their code.
 from playback.batches.models import Batch, BatchSchedule  # noqa: E402, F401
 from playback.insights.models import FailureGroup, FlakyStep, FlowWindow  # noqa: E402, F401
+from playback.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

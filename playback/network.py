@@ -1,12 +1,15 @@
-"""Which Appium servers a device may point at (PLAYBACK_APPIUM_ALLOWED_HOSTS), and
-whether one answers (`webdriver_status`).
+"""Which Appium servers a device may point at (PLAYBACK_APPIUM_ALLOWED_HOSTS) and
+which receivers webhooks may be sent to (PLAYBACK_WEBHOOK_ALLOWED_HOSTS), and
+whether an Appium server answers (`webdriver_status`).
 
 Anyone who may edit devices chooses the address the workers connect to. Without a
 limit that is a way into the network (a cloud's metadata service, the database's
 port). Each entry is a host name, allowed as it is written, or an address or
 network (CIDR); a host name not listed is resolved and every address it resolves
-to must be in an allowed network. Checked when a device is saved and again before
-a session is opened (a name may resolve elsewhere by then).
+to must be in an allowed network (`public`: any globally routable address). A
+link-local or cloud metadata address is never allowed. Checked when a device (a
+webhook) is saved and again before a session is opened (a delivery is sent): a name
+may resolve elsewhere by then.
 """
 
 from __future__ import annotations
@@ -21,24 +24,36 @@ from urllib.parse import urlsplit
 import urllib3
 from django.conf import settings
 
+# Never allowed, whatever a list says: link-local addresses (169.254.169.254 is the
+# metadata service of most clouds) and the other clouds' metadata addresses.
+NEVER = [
+    ipaddress.ip_network(net)
+    for net in ("169.254.0.0/16", "fe80::/10", "100.100.100.200/32", "fd00:ec2::254/128")
+]
 
-def _allowed() -> tuple[set[str], list[ipaddress.IPv4Network | ipaddress.IPv6Network]]:
-    names, networks = set(), []
-    for entry in settings.PLAYBACK_APPIUM_ALLOWED_HOSTS:
+
+def _allowed(entries: list[str]) -> tuple[set[str], list, bool]:
+    names, networks, public = set(), [], False
+    for entry in entries:
+        if entry == "public":
+            public = True
+            continue
         try:
             networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
             names.add(entry.lower().rstrip("."))
-    return names, networks
+    return names, networks, public
 
 
-def appium_url_problem(url: str) -> str | None:
-    """Why a device may not use this Appium URL, or None."""
+def url_problem(url: str, allowed: list[str], *, what: str, setting: str) -> str | None:
+    """Why `url` may not be used: its host must be a name in `allowed` as written, or
+    resolve only to addresses in its networks (or, with the entry `public`, to any
+    globally routable address), and never to a link-local or metadata address."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().rstrip(".")
     if not host:
         return "Must name a host."
-    names, networks = _allowed()
+    names, networks, public = _allowed(allowed)
     if host in names:
         return None
     try:
@@ -49,13 +64,45 @@ def appium_url_problem(url: str) -> str | None:
         except (OSError, UnicodeError):
             return f"The host {host} cannot be resolved."
         addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
-    outside = sorted(str(a) for a in addresses if not any(a in net for net in networks))
+    never = sorted(str(a) for a in addresses if any(a in net for net in NEVER))
+    if never:
+        return (
+            f"The host {host} ({', '.join(never)}) is a link-local or cloud metadata "
+            f"address: never allowed for {what}, whatever {setting} lists."
+        )
+    outside = sorted(
+        str(a)
+        for a in addresses
+        if not any(a in net for net in networks) and not (public and a.is_global)
+    )
     if outside:
         return (
-            f"The host {host} ({', '.join(outside)}) is not allowed: an Appium server must "
-            "be a host or network in PLAYBACK_APPIUM_ALLOWED_HOSTS."
+            f"The host {host} ({', '.join(outside)}) is not allowed: {what} must be a "
+            f"host or network in {setting}."
         )
     return None
+
+
+def appium_url_problem(url: str) -> str | None:
+    """Why a device may not use this Appium URL, or None."""
+    return url_problem(
+        url,
+        settings.PLAYBACK_APPIUM_ALLOWED_HOSTS,
+        what="an Appium server",
+        setting="PLAYBACK_APPIUM_ALLOWED_HOSTS",
+    )
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why a webhook may not be sent to this URL, or None (the same rules)."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return "Must be an http:// or https:// URL."
+    return url_problem(
+        url,
+        settings.PLAYBACK_WEBHOOK_ALLOWED_HOSTS,
+        what="a webhook receiver",
+        setting="PLAYBACK_WEBHOOK_ALLOWED_HOSTS",
+    )
 
 
 @dataclass(frozen=True)

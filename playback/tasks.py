@@ -29,6 +29,21 @@ def fire_schedule(schedule_id: int) -> int | None:
     return batch.pk if batch else None
 
 
+def send_webhooks(kind: str, pk: int, events: list[str]) -> list[int]:
+    """A run or batch ended and receivers want it: one delivery each, queued."""
+    from playback.webhooks import delivery, payloads
+
+    data = payloads.resource(kind, pk)
+    return [] if data is None else delivery.fan_out(events, data)
+
+
+def deliver_webhook(delivery_id: int) -> str:
+    """One try of a webhook delivery (the next one is scheduled if it fails)."""
+    from playback.webhooks import delivery
+
+    return delivery.deliver(delivery_id)
+
+
 def ping() -> str:
     """Answered by any worker: `play` asks it to know that the cluster runs."""
     return "pong"

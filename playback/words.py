@@ -68,6 +68,18 @@ class BatchMode(StrEnum):
     ALL = "all"  # each flow on every device of the set (of its platform)
 
 
+class WebhookEvent(StrEnum):
+    RUN_FINISHED = "run.finished"  # a run ended, whatever its status
+    RUN_FAILED = "run.failed"  # a run ended not passed (NOT_PASSED_RUN_STATUSES)
+    BATCH_FINISHED = "batch.finished"  # a batch ended
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # a try is queued or due
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # every try failed, or the receiver's URL is not allowed
+
+
 class FailureBehaviour(StrEnum):
     STOP = "stop"  # later steps are blocked
     SKIP = "skip"  # later steps are skipped

@@ -13,6 +13,7 @@ from playback.api import run_settings
 from playback.api.run_settings import SettingsSerializer
 from playback.api.serializers import RunSummarySerializer
 from playback.batches.models import Batch
+from playback.live import links
 from playback.words import BatchMode, RunSettings, RunStatus, SettingsError
 
 
@@ -116,13 +117,16 @@ class BatchSerializer(serializers.ModelSerializer):
         help_text="Flow ids no device of the batch could play (every one failed).",
     )  # fmt: skip
     junit_url = serializers.SerializerMethodField()
+    events_url = serializers.SerializerMethodField(
+        help_text="Its Server-Sent Events (GET, text/event-stream), signed for the reader."
+    )
 
     class Meta:
         model = Batch
         fields = [
             "batch_id", "status", "mode", "tag", "platform", "settings", "flows", "devices",
             "failed_devices", "unplayable", "counts", "runs", "cancel_requested",
-            "created_at", "finished_at", "rerun_of", "requested_from", "junit_url",
+            "created_at", "finished_at", "rerun_of", "requested_from", "junit_url", "events_url",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -184,6 +188,9 @@ class BatchSerializer(serializers.ModelSerializer):
     @extend_schema_field(RunSummarySerializer(many=True))
     def get_runs(self, batch: Batch) -> list[dict[str, Any]]:
         return RunSummarySerializer(self.batch_runs(batch), many=True, context=self.context).data
+
+    def get_events_url(self, batch: Batch) -> str:
+        return links.events_url(self.context.get("request"), "batch", batch.pk)
 
     def get_junit_url(self, batch: Batch) -> str:
         url = reverse("playback:batch-junit", kwargs={"pk": batch.pk})

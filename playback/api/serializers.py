@@ -14,6 +14,7 @@ from flows.serializers import StepSerializer
 from playback import services
 from playback.api import run_settings
 from playback.api.run_settings import SettingsSerializer
+from playback.live import links
 from playback.models import Device, Run, StepResult
 from playback.words import Platform, SettingsError
 
@@ -159,31 +160,11 @@ class RunSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Run
         fields = [
-            "run_id",
-            "flow_id",
-            "flow_name",
-            "device_id",
-            "device_name",
-            "status",
-            "settings",
-            "total_steps",
-            "successful_steps",
-            "flaky_steps",
-            "failed_steps",
-            "skipped_steps",
-            "blocked_steps",
-            "duration_ms",
-            "queued_at",
-            "started_at",
-            "finished_at",
-            "error",
-            "cancel_requested",
-            "rerun_of",
-            "batch",
-            "media_bytes",
-            "media_pruned_at",
-            "markers",
-        ]
+            "run_id", "flow_id", "flow_name", "device_id", "device_name", "status", "settings",
+            "total_steps", "successful_steps", "flaky_steps", "failed_steps", "skipped_steps",
+            "blocked_steps", "duration_ms", "queued_at", "started_at", "finished_at", "error",
+            "cancel_requested", "rerun_of", "batch", "media_bytes", "media_pruned_at", "markers",
+        ]  # fmt: skip
         read_only_fields = fields
 
     @extend_schema_field(
@@ -212,12 +193,20 @@ class RunSerializer(RunSummarySerializer):
         'of it."); null once it started.'
     )
 
+    events_url = serializers.SerializerMethodField(
+        help_text="Its Server-Sent Events (GET, text/event-stream). Signed for the reader "
+        "for PLAYBACK_EVENTS_LINK_MAX_AGE_S (600 s): a browser's EventSource needs no token."
+    )
+
     class Meta(RunSummarySerializer.Meta):
-        fields = [*RunSummarySerializer.Meta.fields, "waiting", "steps"]
+        fields = [*RunSummarySerializer.Meta.fields, "waiting", "events_url", "steps"]
         read_only_fields = fields
 
     def get_waiting(self, run: Run) -> str | None:
         return services.why_waiting(run)
+
+    def get_events_url(self, run: Run) -> str:
+        return links.events_url(self.context.get("request"), "run", run.pk)
 
     def to_representation(self, run: Run) -> dict[str, Any]:
         if run.media_pruned_at is not None:  # its steps show "pruned", not a dead link

@@ -2,7 +2,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from config.api import ID_PATTERN
-from playback.api import batch_views, insights_views, media_views, views
+from playback.api import batch_views, event_views, insights_views, media_views, views
 
 app_name = "playback"
 
@@ -13,7 +13,21 @@ router.register("devices", views.DeviceViewSet, basename="device")
 
 urlpatterns = [
     # The documented path has no trailing slash; both spellings work.
-    re_path(r"^playback/start/?$", views.StartRunView.as_view(), name="start"),
+    # Waiting (?wait, events) happens on the event loop: event_views.
+    re_path(r"^playback/start/?$", event_views.waits(views.StartRunView.as_view()), name="start"),
+    re_path(
+        rf"^playback/runs/(?P<pk>{ID_PATTERN})/rerun/?$",
+        event_views.waits(views.RunViewSet.as_view({"post": "rerun"})),
+        name="run-rerun",
+    ),
+    re_path(
+        rf"^playback/runs/(?P<pk>{ID_PATTERN})/events/?$", event_views.run_events, name="run-events"
+    ),
+    re_path(
+        rf"^playback/batches/(?P<pk>{ID_PATTERN})/events/?$",
+        event_views.batch_events,
+        name="batch-events",
+    ),
     re_path(r"^playback/media/?$", media_views.MediaView.as_view(), name="media"),
     re_path(
         rf"^playback/runs/(?P<run_id>{ID_PATTERN})/steps/(?P<step>[0-9]{{1,6}})/screenshot$",
@@ -64,5 +78,5 @@ urlpatterns = [
         insights_views.FailureGroupsView.as_view(),
         name="failure-groups",
     ),
-    *router.urls,
+    *(url for url in router.urls if url.name != "run-rerun"),  # served above
 ]

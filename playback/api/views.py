@@ -102,12 +102,22 @@ def fingerprint(data: object) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def answer_started(request: Request, run: Run, wait: int) -> Response:
-    if wait:
-        run = services.wait_for_run(run_id=run.pk, timeout_s=wait)
-    return run_response(
-        request, run, code=status.HTTP_202_ACCEPTED if run.is_active else status.HTTP_200_OK
-    )
+def answer_started(request: Request, run: Run, wait: int, *, code: int | None = None) -> Response:
+    """The run as it stands (202 while it plays, 200 once ended, or `code`). With
+    `?wait` and the run still playing, the answer is marked to wait: the wait itself
+    happens off the thread (event_views.waits), then `refresh` answers it again."""
+    active = code or status.HTTP_202_ACCEPTED
+    response = run_response(request, run, code=active if run.is_active else status.HTTP_200_OK)
+    if wait and run.is_active:
+
+        def refresh() -> Response:
+            again = Run.objects.get(pk=run.pk)
+            fresh = run_response(request, again, code=active if again.is_active else 200)
+            response.data, response.status_code = fresh.data, fresh.status_code
+            return response
+
+        response.wait_for_run, response.refresh = (run.pk, wait), refresh
+    return response
 
 
 class StartRunView(APIView):
@@ -169,9 +179,7 @@ class StartRunView(APIView):
                     **start,
                 )
                 if not created:
-                    if wait:
-                        run = services.wait_for_run(run_id=run.pk, timeout_s=wait)
-                    return run_response(request, run, code=status.HTTP_200_OK)
+                    return answer_started(request, run, wait, code=status.HTTP_200_OK)
         except services.RunRequestError as exc:
             raise refused(exc) from None
         except (services.IdempotencyConflict, services.DeviceUnreachable) as exc:

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from playback import announce
 from playback.batches.models import Batch
 from playback.outcomes import batch_status
 from playback.words import ACTIVE_RUN_STATUSES, BatchMode, RunSettings, RunStatus
@@ -140,9 +141,11 @@ def refresh(batch: Batch) -> None:
         cancelled=batch.cancel_requested,
         waiting=len(batch.waiting),
     )
-    if batch.status not in ACTIVE_RUN_STATUSES and batch.finished_at is None:
+    ended = batch.status not in ACTIVE_RUN_STATUSES and batch.finished_at is None
+    if ended:
         batch.finished_at = timezone.now()
     batch.save()
+    announce.batch_changed(batch, ended=ended)
 
 
 def final_runs(batch: Batch, runs: list[Any] | None = None) -> dict[tuple[int, int | None], str]:

@@ -58,9 +58,7 @@ class Command(BaseCommand):
             # process group) reaches only this command, which stops each child the way
             # it stops cleanly (django-q2's cluster hangs on a SIGTERM to its group).
             children.append(subprocess.Popen([*manage, "qcluster"], start_new_session=True))
-            children.append(
-                subprocess.Popen([*manage, "runserver", addr, "--noreload"], start_new_session=True)
-            )
+            children.append(subprocess.Popen(web_server(addr), start_new_session=True))
             self.banner(addr, seeded)
             first_start = not Run.objects.filter(flow_id=seeded["flow_id"]).exists()
             if (first_start or demo) and not no_demo:
@@ -126,8 +124,16 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
 
 
+def web_server(addr: str) -> list[str]:
+    """The README's production command (gunicorn + uvicorn workers on config.asgi), on
+    this address with two workers: what `make run` serves is what production serves."""
+    config = settings.BASE_DIR / "config" / "gunicorn.py"
+    return [sys.executable, "-m", "gunicorn", "-c", str(config), "config.asgi:application",
+            "--bind", addr, "--workers", os.environ.get("GUNICORN_WORKERS", "2")]  # fmt: skip
+
+
 def stop(children: list[subprocess.Popen[bytes]], appium: AppiumServer | None) -> None:
-    """SIGINT to each child (what the cluster and runserver stop cleanly on) and to
+    """SIGINT to each child (what the cluster and gunicorn stop cleanly on) and to
     Appium, all at once; whatever still runs after STOP_WITHIN_S is killed with its
     group. The ports are free when this returns."""
     for child in children:

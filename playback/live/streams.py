@@ -1,0 +1,248 @@
+"""The Server-Sent Events of a run and of a batch, and waiting for a run's end.
+
+A run's stream: every step already finished (`step`, the step as the run resource
+shows it), the run's status (`status`, the run without its steps), then each step
+as it is committed and each change of status, and `end` with the final run
+resource; then it closes. A batch's stream: each run of it that ended (`run`), the
+batch's status (`status`), and `end` with the final batch resource.
+
+Each event's id is the subscriber's position: `<last step>:<status>` for a run,
+`<ended run ids>:<status>` for a batch (ids as ranges, `12-15.19`). A reconnect
+sends it back as Last-Event-ID and gets what came after, exactly once: steps are
+committed in order and a run's final status is committed with its last steps, so
+reading the run before its steps never skips one.
+
+Reads are shared per topic and base URL (`View`): on a change, the first subscriber
+to look reads what is new (steps after the last one read) and the rest reuse it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from rest_framework.utils.encoders import JSONEncoder
+
+from playback.live.hub import Topic, hub, read
+from playback.words import ACTIVE_RUN_STATUSES, RunStatus
+
+RETRY_MS = 1000  # how soon a browser's EventSource reconnects after a drop
+STATUSES = {status.value for status in RunStatus}
+
+
+class BadCursor(ValueError):
+    """A Last-Event-ID this stream did not write."""
+
+
+def encoded(data: Any) -> str:
+    return json.dumps(data, cls=JSONEncoder, separators=(",", ":"), ensure_ascii=False)
+
+
+def event(id: str, name: str, data: str) -> str:
+    return f"id: {id}\nevent: {name}\ndata: {data}\n\n"
+
+
+class BaseUrl:
+    """What the serializers ask of a request: absolute URLs on the subscriber's host."""
+
+    user = None
+
+    def __init__(self, base: str):
+        self.base = base.rstrip("/")
+
+    def build_absolute_uri(self, location: str) -> str:
+        return self.base + location
+
+
+@dataclass
+class View:
+    """What a topic's subscribers on one base URL share: the last read, kept."""
+
+    version: int = -1
+    read_at: float = 0.0
+    status: str | None = None
+    summary: str = ""  # the run (without steps) or the batch, as JSON
+    final: str | None = None  # the final resource, once it ended
+    items: list[tuple[int, str]] = field(default_factory=list)  # (step or run id, JSON)
+    gone: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def refreshed(self, topic: Topic, load: Callable[..., Any], base: str) -> View:
+        async with self.lock:
+            if self.version != topic.version or self.read_at == 0.0:
+                version = topic.version
+                loaded = await read(load, topic.id, [pk for pk, _ in self.items], base)
+                if loaded is None:
+                    self.gone = True
+                else:
+                    self.status, self.summary, new, self.final = loaded
+                    self.items.extend(new)
+                    if topic.kind == "run":
+                        self.items.sort()
+                self.version, self.read_at = version, time.monotonic()
+        return self
+
+
+# --- a run ---------------------------------------------------------------------------------
+def load_run(run_id: int, known: list[int], base: str) -> tuple | None:
+    from playback.api.serializers import RunSerializer, RunSummarySerializer, StepResultSerializer
+    from playback.models import Run, StepResult
+
+    run = Run.objects.select_related("flow", "device").filter(pk=run_id).first()
+    if run is None:
+        return None
+    # After the run: a final status is committed with the run's last steps.
+    steps = StepResult.objects.filter(run_id=run_id, step_number__gt=max(known, default=0))
+    context = {"request": BaseUrl(base)}
+    new = [
+        (step.step_number, encoded(StepResultSerializer(step, context=context).data))
+        for step in steps.order_by("step_number")
+    ]
+    final = None
+    if run.status not in ACTIVE_RUN_STATUSES:
+        final = encoded(RunSerializer(run, context=context).data)
+    return run.status, encoded(RunSummarySerializer(run, context=context).data), new, final
+
+
+def run_cursor(last_event_id: str | None) -> tuple[int, str | None]:
+    if not last_event_id:
+        return 0, None
+    step, _, status = last_event_id.partition(":")
+    if not step.isdigit() or status not in STATUSES | {""}:
+        raise BadCursor("Last-Event-ID must be an id this stream sent (<step>:<status>).")
+    return int(step), status or None
+
+
+async def run_events(run_id: int, base: str, cursor: tuple[int, str | None]) -> AsyncIterator[str]:
+    step, status = cursor
+    async with hub().follow("run", run_id) as topic:
+        view: View = topic.state.setdefault(base, View())
+        yield f"retry: {RETRY_MS}\n\n"
+        while True:
+            seen = topic.version
+            await view.refreshed(topic, load_run, base)
+            if view.gone:
+                return
+            for number, data in view.items[bisect.bisect_right(view.items, (step, "\uffff")) :]:
+                step = number
+                yield event(f"{step}:{status or ''}", "step", data)
+            if view.status != status:
+                status = view.status
+                yield event(f"{step}:{status}", "status", view.summary)
+            if view.final is not None:
+                yield event(f"{step}:{status}", "end", view.final)
+                return
+            async for ping in _wait(topic, view, seen):
+                yield ping
+
+
+async def _wait(topic: Topic, view: View, seen: int) -> AsyncIterator[str]:
+    """Until the topic moves; a comment every keepalive (it also finds a client gone),
+    with a fresh read if nothing was read for that long (a lost message)."""
+    keepalive = settings.PLAYBACK_EVENTS_KEEPALIVE_S
+    while not await topic.wait(seen, keepalive):
+        yield ": keepalive\n\n"
+        if time.monotonic() - view.read_at >= keepalive:
+            view.read_at = 0.0
+            return
+
+
+async def wait_for_end(run_id: int, timeout_s: float) -> None:
+    """Return once the run ended, or after `timeout_s` (the `?wait` of the API)."""
+    from playback.models import Run
+
+    def status() -> str | None:
+        return Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
+
+    deadline = time.monotonic() + timeout_s
+    async with hub().follow("run", run_id) as topic:
+        while (left := deadline - time.monotonic()) > 0:
+            seen = topic.version
+            if (await read(status)) not in (*ACTIVE_RUN_STATUSES, None):
+                return
+            await topic.wait(seen, min(left, settings.PLAYBACK_EVENTS_KEEPALIVE_S))
+
+
+# --- a batch -------------------------------------------------------------------------------
+def load_batch(batch_id: int, known: list[int], base: str) -> tuple | None:
+    from playback.api.batch_serializers import BatchSerializer
+    from playback.api.serializers import RunSummarySerializer
+    from playback.batches.models import Batch
+    from playback.models import Run
+
+    batch = Batch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        return None
+    ended = (
+        Run.objects.filter(batch_id=batch_id)
+        .exclude(status__in=ACTIVE_RUN_STATUSES)
+        .exclude(pk__in=known)
+        .select_related("flow", "device")
+        .order_by("finished_at", "pk")
+    )
+    context = {"request": BaseUrl(base)}
+    new = [(run.pk, encoded(RunSummarySerializer(run, context=context).data)) for run in ended]
+    summary = encoded(BatchSerializer(batch, context=context).data)
+    final = summary if batch.status not in ACTIVE_RUN_STATUSES else None
+    return batch.status, summary, new, final
+
+
+def ranges(ids: set[int]) -> str:
+    out, ordered = [], sorted(ids)
+    start = prev = None
+    for pk in [*ordered, None]:
+        if prev is not None and pk == prev + 1:
+            prev = pk
+            continue
+        if start is not None:
+            out.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = pk
+    return ".".join(out)
+
+
+def batch_cursor(last_event_id: str | None) -> tuple[set[int], str | None]:
+    if not last_event_id:
+        return set(), None
+    spans, _, status = last_event_id.partition(":")
+    ids: set[int] = set()
+    try:
+        for span in filter(None, spans.split(".")):
+            low, _, high = span.partition("-")
+            ids.update(range(int(low), int(high or low) + 1))
+    except ValueError:
+        ids = {-1}
+    if -1 in ids or len(ids) > 100_000 or status not in STATUSES | {""}:
+        raise BadCursor("Last-Event-ID must be an id this stream sent (<run ids>:<status>).")
+    return ids, status or None
+
+
+async def batch_events(
+    batch_id: int, base: str, cursor: tuple[set[int], str | None]
+) -> AsyncIterator[str]:
+    sent, status = cursor
+    async with hub().follow("batch", batch_id) as topic:
+        view: View = topic.state.setdefault(base, View())
+        yield f"retry: {RETRY_MS}\n\n"
+        while True:
+            seen = topic.version
+            await view.refreshed(topic, load_batch, base)
+            if view.gone:
+                return
+            for run_id, data in view.items:
+                if run_id not in sent:
+                    sent.add(run_id)
+                    yield event(f"{ranges(sent)}:{status or ''}", "run", data)
+            if view.status != status:
+                status = view.status
+                yield event(f"{ranges(sent)}:{status}", "status", view.summary)
+            if view.final is not None:
+                yield event(f"{ranges(sent)}:{status}", "end", view.final)
+                return
+            async for ping in _wait(topic, view, seen):
+                yield ping
