@@ -187,6 +187,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "playback.api.event_schema.add_event_streams",  # async views it does not see
         "config.schema.add_error_answers",  # typed 4xx bodies, integer path ids
     ],
     # Swagger UI's assets come from the drf-spectacular-sidecar package, not a CDN.

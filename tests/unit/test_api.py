@@ -536,6 +536,8 @@ def test_the_openapi_schema_validates_and_describes_every_endpoint(api):
         "/api/playback/batches/{id}/cancel/",
         "/api/playback/batches/{id}/rerun-failed/",
         "/api/playback/batches/{id}/junit.zip",
+        "/api/playback/runs/{id}/events",
+        "/api/playback/batches/{id}/events",
     }
     start_op = paths["/api/playback/start/"]["post"]
     assert start_op["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
