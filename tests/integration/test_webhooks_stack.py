@@ -1,0 +1,82 @@
+"""Webhooks through a real qcluster: a run played by a worker ends, a receiver on
+127.0.0.1 gets a signed delivery (on the third try when it answers 500 twice), and a
+receiver that hangs does not delay the next run."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from django_q.brokers import get_broker
+from django_q.scheduler import scheduler
+
+from playback import services
+from playback.models import Run
+from playback.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tests.cluster import QCluster
+from tests.helpers import tap
+from tests.unit.test_webhooks import Receiver, verify
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.appium]
+
+
+def ended(run: Run, timeout_s: float = 60) -> Run:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if not run.is_active:
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run.pk} is still {run.status}")
+
+
+def test_a_receiver_answering_500_twice_gets_the_signed_delivery_on_the_third_try(
+    make_flow, sim_device, media_root
+):
+    receiver = Receiver([500, 500, 200])
+    endpoint = WebhookEndpoint.objects.create(url=receiver.url, events=["run.finished"])
+    flow = make_flow([tap("ok")])
+    env = {"PLAYBACK_WEBHOOK_BACKOFF_S": "0.2"}
+    try:
+        with QCluster(workers=2, media_root=media_root, extra_env=env):
+            run = ended(services.start_run(flow=flow, device=sim_device))
+            deadline = time.monotonic() + 60
+            while len(receiver.got) < 3 and time.monotonic() < deadline:
+                # The cluster's scheduler fires due retries every 30 s; here, sooner.
+                scheduler(broker=get_broker())
+                time.sleep(0.3)
+            while (
+                time.monotonic() < deadline
+                and not WebhookDelivery.objects.filter(status="delivered").exists()
+            ):
+                time.sleep(0.1)
+    finally:
+        receiver.server.shutdown()
+    assert len(receiver.got) == 3
+    assert all(verify(endpoint.secret, headers, body) for headers, body in receiver.got)
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("delivered", 3)
+    assert [t["status_code"] for t in delivery.tries] == [500, 500, 200]
+    assert delivery.payload["data"]["run_id"] == run.pk
+
+
+def test_a_receiver_that_hangs_does_not_delay_the_next_run(make_flow, sim_device, media_root):
+    hanging = socket.socket()
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(16)  # takes the connection, never answers
+    url = f"http://127.0.0.1:{hanging.getsockname()[1]}/hook"
+    WebhookEndpoint.objects.create(url=url, events=["run.finished"])
+    flow = make_flow([tap("ok")])
+    env = {"PLAYBACK_WEBHOOK_TIMEOUT_S": "20"}
+    try:
+        with QCluster(workers=2, media_root=media_root, extra_env=env):
+            ended(services.start_run(flow=flow, device=sim_device))
+            time.sleep(1)  # its delivery now hangs on a worker
+            started = time.monotonic()
+            second = ended(services.start_run(flow=flow, device=sim_device))
+            took = time.monotonic() - started
+            assert WebhookDelivery.objects.filter(attempts=1, status="pending").exists()
+    finally:
+        hanging.close()
+    assert second.status == "success" and took < 10, took
