@@ -27,14 +27,14 @@ def stack_env(*, broker: str, workers: int, queue_name: str) -> dict[str, str]:
 
 
 @contextmanager
-def processes(*commands: tuple[list[str], dict[str, str]]) -> Iterator[None]:
+def processes(*commands: tuple[list[str], dict[str, str]]) -> Iterator[list[subprocess.Popen]]:
     children = [
         subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
         for cmd, env in commands
     ]  # fmt: skip
     try:
-        yield
+        yield children
     finally:
         for child in children:
             child.terminate()

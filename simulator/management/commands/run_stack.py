@@ -129,6 +129,7 @@ def web_server(addr: str) -> list[str]:
     this address with two workers: what `make run` serves is what production serves."""
     config = settings.BASE_DIR / "config" / "gunicorn.py"
     return [sys.executable, "-m", "gunicorn", "-c", str(config), "config.asgi:application",
+            "--chdir", str(settings.BASE_DIR),  # started from anywhere (a CI job's folder)
             "--bind", addr, "--workers", os.environ.get("GUNICORN_WORKERS", "2")]  # fmt: skip
 
 

@@ -1,0 +1,134 @@
+"""GET of a 100-step run while the web tier also holds live connections: 200 event
+subscribers (of a run recording a step every 0.5 s) and 20 `?wait=300` requests,
+against the same GETs with nothing else open, side by side on one server
+(gunicorn + 2 uvicorn workers on config.asgi). One client, sequential GETs.
+
+    cd bench && DATABASE_URL=postgres://postgres@127.0.0.1:5432/playback_bench \\
+        ../.venv/bin/python api_with_live.py --broker redis      # PostgreSQL + Redis
+    cd bench && ../.venv/bin/python api_with_live.py             # SQLite + the watcher
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import threading
+import time
+import urllib.request
+
+from _setup import django_on_bench_db
+from _stack import bench_token, gunicorn, percentile, processes, stack_env, tap_flow, wait_for_http
+from live_events import subscribe
+
+
+def timed_gets(url: str, token: str, count: int) -> list[float]:
+    out = []
+    for _ in range(count):
+        request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+async def hold_wait(port: int, token: str, body: bytes) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"POST /api/playback/start?wait=300 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 f"Authorization: Token {token}\r\nContent-Type: application/json\r\n"
+                 f"Content-Length: {len(body)}\r\n\r\n".encode() + body)  # fmt: skip
+    await writer.drain()
+    await reader.read(1)  # held until the bench ends
+    writer.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--broker", choices=["orm", "redis"], default="orm")
+    parser.add_argument("--gets", type=int, default=400)
+    args = parser.parse_args()
+    if args.broker == "redis":
+        os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        os.environ["PLAYBACK_Q_NAME"] = "bench-api-live"
+    django_on_bench_db("api_with_live")
+    from django.contrib.auth import get_user_model
+    from django.core.files.base import ContentFile
+    from django.db import connection
+
+    from playback import lifecycle, services
+    from playback.models import Device, Run, StepResult
+    from playback.outcomes import StepOutcome
+    from playback.words import StepStatus
+    from simulator.server import free_port
+
+    token = bench_token()
+    get_user_model().objects.filter(username="bench").update(is_superuser=True)
+    flow = tap_flow("api", 100)
+    busy = Device.objects.create(device_id="busy", platform="sim", appium_url="http://x:1")
+    big = services.start_run(flow=flow, device=busy, foreground=True)
+    lifecycle.dispatch_next(device_pk=busy.pk)  # it holds the device: later runs queue
+    Run.objects.filter(pk=big.pk).update(status="partial_success")
+    for number in range(1, 101):
+        result = StepResult(
+            run=big, step_number=number, action="tap", status="flaky", attempts=2,
+            attempt_errors=["Element not found"],
+            error="Passed on attempt 2; attempt 1 failed: Element not found",
+        )  # fmt: skip
+        result.screenshot.save("s.png", ContentFile(b"png"), save=False)
+        result.save()
+    live_device = Device.objects.create(device_id="live", platform="sim", appium_url="http://x:1")
+    live = services.start_run(flow=tap_flow("live", 1000), device=live_device, foreground=True)
+    lifecycle.dispatch_next(device_pk=live_device.pk)
+    assert lifecycle.claim(live.pk, worker="bench")
+    live.refresh_from_db()
+    stop = threading.Event()
+
+    def record() -> None:
+        recorder, number = lifecycle.StepRecorder(live), 0
+        while not stop.wait(0.5):
+            number += 1
+            recorder(StepOutcome(step=number, action="tap", status=StepStatus.PASS, attempts=1))
+        connection.close()
+
+    port = free_port()
+    env = stack_env(broker=args.broker, workers=1, queue_name="bench-api-live")
+    url = f"http://127.0.0.1:{port}/api/playback/runs/{big.pk}/"
+    body = f'{{"flow_id": {flow.pk}, "device_id": "busy"}}'.encode()
+    results: dict[str, list[float]] = {}
+
+    async def loaded() -> None:
+        connected, counter = asyncio.Event(), [0]
+        path = f"/api/playback/runs/{live.pk}/events"
+        tasks = [asyncio.create_task(subscribe(port, path, token, {}, connected, counter, 200))
+                 for _ in range(200)]  # fmt: skip
+        tasks += [asyncio.create_task(hold_wait(port, token, body)) for _ in range(20)]
+        await asyncio.wait_for(connected.wait(), 60)
+        await asyncio.sleep(2)  # the 20 waits are in
+        waiting = Run.objects.filter(status="queued", device=busy).count
+        assert await asyncio.to_thread(waiting) == 20
+        results["loaded"] = await asyncio.to_thread(timed_gets, url, token, args.gets)
+        for task in tasks:
+            task.cancel()
+
+    with processes(gunicorn(port, env, workers=2)):
+        wait_for_http(f"http://127.0.0.1:{port}/api/flows/")
+        timed_gets(url, token, 20)  # warm-up
+        results["alone"] = timed_gets(url, token, args.gets)
+        recorder = threading.Thread(target=record)
+        recorder.start()
+        asyncio.run(loaded())
+        stop.set()
+        recorder.join()
+    stack = "PostgreSQL + Redis" if args.broker == "redis" else "SQLite + the ORM broker"
+    print(f"{stack}, gunicorn + 2 uvicorn workers, GET a 100-step run x {args.gets}:")
+    for name, label in (("alone", "nothing else open"),
+                        ("loaded", "200 subscribers + 20 ?wait open")):  # fmt: skip
+        values = results[name]
+        print(f"  {label:32} median {statistics.median(values):5.1f} ms, "
+              f"p95 {percentile(values, 95):5.1f} ms, p99 {percentile(values, 99):5.1f} ms")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""Live events: step committed -> event received, with many subscribers.
+
+The production web command (gunicorn + 2 uvicorn workers on config.asgi) serves
+N subscribers (default 500) of one running run's Server-Sent Events, held by this
+process on asyncio sockets. A thread here records the run's steps as a worker does
+(lifecycle.StepRecorder: the step's row and the run's counters in one commit, then
+the live message), one every --interval seconds; each subscriber notes when each
+step's event arrives. Latency = arrival - the end of the step's commit, over every
+subscriber and step (same clock, same process). Memory per subscriber = the web
+workers' RSS with the subscribers connected, minus before, over N.
+
+    cd bench && ../.venv/bin/python live_events.py                    # SQLite: the watcher
+    cd bench && DATABASE_URL=postgres://postgres@127.0.0.1:5432/playback_bench \\
+        ../.venv/bin/python live_events.py --broker redis             # PostgreSQL + Redis
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import threading
+import time
+from pathlib import Path
+
+from _setup import django_on_bench_db
+from _stack import bench_token, gunicorn, percentile, processes, stack_env, tap_flow, wait_for_http
+
+
+async def subscribe(port: int, path: str, token: str, arrivals: dict[int, list[float]],
+                    connected: asyncio.Event, counter: list[int], total: int) -> None:  # fmt: skip
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {token}\r\n"
+                 "Accept: text/event-stream\r\n\r\n".encode())  # fmt: skip
+    await writer.drain()
+    event = None
+    seen_status = False
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        text = line.decode().rstrip("\r\n")
+        if text.startswith("event: "):
+            event = text[7:]
+        elif text.startswith("data: ") and event is not None:
+            if event == "status" and not seen_status:
+                seen_status = True
+                counter[0] += 1
+                if counter[0] == total:
+                    connected.set()
+            elif event == "step":
+                # chunked transfer: the data line may follow a chunk-size line
+                arrivals.setdefault(json.loads(text[6:])["step"], []).append(time.perf_counter())
+            elif event == "end":
+                break
+    writer.close()
+
+
+def rss_kb(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--broker", choices=["orm", "redis"], default="orm")
+    parser.add_argument("--subscribers", type=int, default=500)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--interval", type=float, default=0.25)
+    args = parser.parse_args()
+    if args.broker == "redis":
+        import os
+
+        os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        os.environ["PLAYBACK_Q_NAME"] = "bench-live"
+    django_on_bench_db("live_events")
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from playback import lifecycle, services
+    from playback.models import Device
+    from playback.outcomes import StepOutcome
+    from playback.words import StepStatus
+    from simulator.server import free_port
+
+    User = get_user_model()
+
+    token = bench_token()
+    User.objects.filter(username="bench").update(is_superuser=True)  # may read runs
+    flow = tap_flow("live", args.steps)
+    device = Device.objects.create(device_id="live", platform="sim", appium_url="http://x:1")
+    warm = services.start_run(flow=flow, device=device, foreground=True)
+    services.cancel_run(run=warm)  # an ended run: its stream closes at once
+    run = services.start_run(flow=flow, device=device, foreground=True)
+    lifecycle.dispatch_next(device_pk=device.pk)
+    assert lifecycle.claim(run.pk, worker="bench")
+    run.refresh_from_db()
+    port = free_port()
+    env = stack_env(broker=args.broker, workers=1, queue_name="bench-live")
+    committed: dict[int, float] = {}
+
+    def record() -> None:
+        recorder = lifecycle.StepRecorder(run)
+        for number in range(1, args.steps + 1):
+            time.sleep(args.interval)
+            recorder(StepOutcome(step=number, action="tap", status=StepStatus.PASS, attempts=1))
+            committed[number] = time.perf_counter()
+        lifecycle.finish(run, status="success", duration_ms=1)
+        connection.close()
+
+    async def measure() -> tuple[dict[int, list[float]], int, int]:
+        arrivals: dict[int, list[float]] = {}
+        connected, counter = asyncio.Event(), [0]
+        path = f"/api/playback/runs/{run.pk}/events"
+        master = server.pid
+        for _ in range(20):  # both workers import what a stream needs before `before`
+            await subscribe(port, f"/api/playback/runs/{warm.pk}/events", token, {},
+                            asyncio.Event(), [0], 0)  # fmt: skip
+        before = rss_kb(worker_pids(master))
+        tasks = [asyncio.create_task(subscribe(port, path, token, arrivals, connected, counter,
+                                               args.subscribers))
+                 for _ in range(args.subscribers)]  # fmt: skip
+        await asyncio.wait_for(connected.wait(), 120)
+        await asyncio.sleep(1)
+        after = rss_kb(worker_pids(master))
+        thread = threading.Thread(target=record)
+        thread.start()
+        await asyncio.wait_for(asyncio.gather(*tasks), args.steps * args.interval + 120)
+        thread.join()
+        return arrivals, before, after
+
+    with processes(gunicorn(port, env, workers=2)) as started:
+        server = started[0]
+        wait_for_http(f"http://127.0.0.1:{port}/api/flows/")
+        time.sleep(1)
+        arrivals, before, after = asyncio.run(measure())
+    latencies = [(t - committed[step]) * 1000 for step, times in arrivals.items() for t in times]
+    received = sum(len(times) for times in arrivals.values())
+    stack = "PostgreSQL + Redis pub/sub" if args.broker == "redis" else "SQLite + the watcher"
+    print(f"{stack}: {args.subscribers} subscribers, {args.steps} steps every "
+          f"{args.interval:g} s, {received} of {args.subscribers * args.steps} events received")  # fmt: skip
+    print(f"  latency ms: median {statistics.median(latencies):.1f}, "
+          f"p95 {percentile(latencies, 95):.1f}, p99 {percentile(latencies, 99):.1f}, "
+          f"max {max(latencies):.1f}")  # fmt: skip
+    print(f"  web workers' RSS: {before / 1024:.1f} MB before, {after / 1024:.1f} MB with the "
+          f"subscribers: {(after - before) / args.subscribers:.1f} KB per subscriber")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
