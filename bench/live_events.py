@@ -147,8 +147,9 @@ def main() -> None:
     latencies = [(t - committed[step]) * 1000 for step, times in arrivals.items() for t in times]
     received = sum(len(times) for times in arrivals.values())
     stack = "PostgreSQL + Redis pub/sub" if args.broker == "redis" else "SQLite + the watcher"
+    expected = args.subscribers * args.steps
     print(f"{stack}: {args.subscribers} subscribers, {args.steps} steps every "
-          f"{args.interval:g} s, {received} of {args.subscribers * args.steps} events received")  # fmt: skip
+          f"{args.interval:g} s, {received} of {expected} events received")  # fmt: skip
     print(f"  latency ms: median {statistics.median(latencies):.1f}, "
           f"p95 {percentile(latencies, 95):.1f}, p99 {percentile(latencies, 99):.1f}, "
           f"max {max(latencies):.1f}")  # fmt: skip
