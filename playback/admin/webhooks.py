@@ -9,9 +9,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from playback.webhooks import delivery
 from playback.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -91,6 +95,25 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_redeliver_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("playback.change_webhookendpoint")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.redeliver_view))
+        return [path("<int:pk>/redeliver/", view, name="playback_webhookdelivery_redeliver"),
+                *super().get_urls()]  # fmt: skip
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {**(extra_context or {}), "can_redeliver": self.has_redeliver_permission(request)}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def redeliver_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The delivery page's "Redeliver" button: the same body again, as a new delivery."""
+        if not self.has_redeliver_permission(request):
+            raise PermissionDenied("You may not manage webhooks.")
+        again = delivery.redeliver(get_object_or_404(WebhookDelivery, pk=pk))
+        self.message_user(request, f"Delivery #{again.pk} queued: #{pk}'s body again.")
+        return HttpResponseRedirect(
+            reverse("admin:playback_webhookdelivery_change", args=[again.pk])
+        )
 
     @admin.action(description="Redeliver the selected deliveries", permissions=["redeliver"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -240,6 +240,21 @@ def test_the_admin_manages_receivers_and_redelivers(
     again = WebhookDelivery.objects.exclude(pk=item.pk).get()
     assert again.redelivery_of == item and again.payload == {"x": 1, "delivery_id": again.pk}
     assert queued == [("deliver_webhook", (again.pk,))]
+    # The delivery's own page has the button too.
+    assert 'id="pb-redeliver"' in detail.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = admin_client.post(f"/admin/playback/webhookdelivery/{item.pk}/redeliver/")
+    third = WebhookDelivery.objects.order_by("-pk").first()
+    assert answer.status_code == 302 and answer["Location"].endswith(f"/{third.pk}/change/")
+    assert third.redelivery_of == item and len(queued) == 2
+
+
+def test_only_who_manages_webhooks_may_redeliver(client, member, receiver):
+    endpoint = WebhookEndpoint.objects.create(url="http://127.0.0.1:9/", events=["run.failed"])
+    item = WebhookDelivery.objects.create(endpoint=endpoint, event="run.failed", payload={})
+    client.force_login(member("runner", "r", staff=True))
+    assert client.post(f"/admin/playback/webhookdelivery/{item.pk}/redeliver/").status_code == 403
+    assert WebhookDelivery.objects.count() == 1
 
 
 def test_a_cancel_while_queued_also_announces_the_end(
