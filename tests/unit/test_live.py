@@ -199,3 +199,45 @@ def test_wait_answers_as_soon_as_the_run_ends_without_a_thread_per_wait(flow, de
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "cancelled" and time.monotonic() - started < 5
     assert response["Location"].endswith(f"/api/playback/runs/{Run.objects.get().pk}/")
+
+
+def test_fifty_subscribers_of_a_run_cost_one_watcher_query_a_tick_and_one_read_a_change(
+    flow, device, auth, monkeypatch, settings
+):
+    from playback.live import hub
+
+    settings.PLAYBACK_LIVE_REDIS_URL = ""  # the embedded default's watcher
+    calls = {"watch": 0, "read": 0}
+    watch, load = hub.fingerprints, streams.load_run
+
+    def counted(name, fn):
+        def wrapper(*args):
+            calls[name] += 1
+            return fn(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(hub, "fingerprints", counted("watch", watch))
+    monkeypatch.setattr(streams, "load_run", counted("read", load))
+    run = services.start_run(flow=flow, device=device, foreground=True)
+
+    async def go():
+        client = AsyncClient()
+        responses = [
+            await client.get(f"/api/playback/runs/{run.pk}/events", headers=auth) for _ in range(50)
+        ]
+        readers = [asyncio.create_task(events_of(r)) for r in responses]
+        await asyncio.sleep(0.5)
+        ticks = calls["watch"]
+        await asyncio.to_thread(_cancel, run)
+        return ticks, await asyncio.wait_for(asyncio.gather(*readers), 10)
+
+    ticks, streams_seen = async_to_sync(go)()
+    assert all([e["event"] for e in seen][-2:] == ["status", "end"] for seen in streams_seen)
+    assert ticks <= 0.5 / settings.PLAYBACK_LIVE_POLL_S + 5  # one query a tick, not 50
+    assert calls["read"] <= 6  # the first read, the change (and a first tick's read)
+
+
+def _cancel(run):
+    services.cancel_run(run=Run.objects.get(pk=run.pk))
+    connection.close()
