@@ -72,6 +72,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
               "redelivery_of", "created_at"]  # fmt: skip
     readonly_fields = fields
 
+    class Media:
+        css = {"all": ["playback/admin.css"]}
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -333,3 +333,34 @@ def test_a_qa_lead_follows_a_batch_reruns_what_failed_and_schedules_the_suite(
     preview = page.inner_text(".field-preview")
     assert preview.count("02:00") == 5 and "Sat" not in preview and "Sun" not in preview
     look(page, "21-schedule")
+
+
+def test_a_lead_adds_a_webhook_reads_a_failed_delivery_and_redelivers_it(
+    browser_page, live_server, django_user_model
+):
+    from playback.webhooks import delivery
+    from playback.webhooks.models import WebhookDelivery, WebhookEndpoint
+    from tests.unit.test_webhooks import Receiver
+
+    django_user_model.objects.create_superuser("lead", password="lead-password")
+    receiver = Receiver([500, 200])
+    page = browser_page
+    sign_in(page, live_server, "/admin/playback/webhookendpoint/add/")
+    page.fill("#id_url", receiver.url)
+    page.check("input[name=events][value='run.failed']")
+    page.check("input[name=events][value='batch.finished']")
+    look(page, "23-webhook-add")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/admin/playback/webhookendpoint/")
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.events == ["run.failed", "batch.finished"] and len(endpoint.secret) > 30
+    payload = {"event": "run.failed", "data": {"run_id": 7}}
+    item = WebhookDelivery.objects.create(endpoint=endpoint, event="run.failed", payload=payload)
+    assert delivery.deliver(item.pk) == "retrying"  # the receiver answered 500
+    page.goto(f"{live_server.url}/admin/playback/webhookdelivery/{item.pk}/change/")
+    assert "The receiver answered 500." in page.content()
+    look(page, "24-webhook-delivery")
+    page.click("#pb-redeliver")
+    page.wait_for_url("**/admin/playback/webhookdelivery/*/change/")
+    assert "queued" in page.locator(".messagelist").inner_text()
+    receiver.server.shutdown()
