@@ -12,14 +12,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from playback.batches.models import Batch
-from playback.live import links, streams
+from playback.live import hub, links, streams
 from playback.models import Run
 
 MODELS = {"run": Run, "batch": Batch}
@@ -67,7 +66,7 @@ def _events_view(
     async def view(request: HttpRequest, pk: str) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
             return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
-        refusal = await sync_to_async(_refusal)(request, kind, int(pk))
+        refusal = await hub.in_pool(_refusal, request, kind, int(pk))
         if refusal is not None:
             return refusal
         try:
@@ -98,16 +97,15 @@ def waits(view: Callable[..., Any]) -> Callable[..., Any]:
     once, marking an answer that should wait with `wait_for_run = (run id, seconds)`;
     the wait happens here, on the event loop, and the run is then answered as it
     stands (200 once ended)."""
-    answer = sync_to_async(view)
 
     @functools.wraps(view)
     async def waiting(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         started = time.monotonic()
-        response = await answer(request, *args, **kwargs)
+        response = await hub.in_pool(functools.partial(view, request, *args, **kwargs))
         if (wait := getattr(response, "wait_for_run", None)) is None:
             return response
         run_id, seconds = wait
         await streams.wait_for_end(run_id, seconds - (time.monotonic() - started))
-        return await sync_to_async(response.refresh)()
+        return await hub.in_pool(response.refresh)
 
     return waiting

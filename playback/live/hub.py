@@ -26,8 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.models import Count, Q
 
 from playback.live import publish
@@ -36,13 +37,23 @@ log = logging.getLogger("playback.live")
 T = TypeVar("T")
 Key = tuple[str, int]
 
-# The hub's reads run on threads of their own, not on the one thread Django gives
-# sync views under ASGI: events do not queue behind requests, nor requests behind them.
+# The hub's reads run on threads of their own, not on the threads Django gives sync
+# views under ASGI: events do not queue behind requests, nor requests behind them.
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="live")
+# The sync part of a request that then waits (its authentication, the DRF view of
+# ?wait) runs here, not through sync_to_async: Django's ASGI handler gives each
+# request that calls sync_to_async a thread of its own, kept until the request ends,
+# so every open stream or wait would keep an idle thread.
+_REQUESTS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="live-request")
 
 
 def _connected(fn: Callable[..., T], *args: Any) -> T:
-    close_old_connections()  # as a request does: DATABASE_CONN_MAX_AGE decides
+    # As a request does, DATABASE_CONN_MAX_AGE decides when a connection is closed;
+    # SQLite's (a file opened, no server) stays open: the watcher reads every tick.
+    if connection.vendor == "sqlite":
+        connection.close_if_unusable_or_obsolete() if connection.errors_occurred else None
+        return fn(*args)
+    close_old_connections()
     try:
         return fn(*args)
     finally:
@@ -54,28 +65,36 @@ async def read(fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, _connected, fn, *args)
 
 
+async def in_pool(fn: Callable[..., T], *args: Any) -> T:
+    """Run the sync part of a waiting request off the loop, holding no thread after."""
+    try:
+        SyncToAsync.thread_sensitive_context.get()
+    except LookupError:
+        # Not under the ASGI handler (WSGI, the test clients): the sync thread that
+        # serves the request runs it, as Django runs any sync code there.
+        return await sync_to_async(fn)(*args)
+    return await asyncio.get_running_loop().run_in_executor(_REQUESTS, _connected, fn, *args)
+
+
 class Topic:
     def __init__(self, key: Key):
         self.kind, self.id = key
         self.version = 0
         self.subscribers = 0
         self.state: dict[Any, Any] = {}  # what streams share per topic
-        self._changed = asyncio.Event()
+        self._changed = asyncio.get_running_loop().create_future()
 
     def bump(self) -> None:
         self.version += 1
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
+        changed, self._changed = self._changed, asyncio.get_running_loop().create_future()
+        changed.set_result(None)  # every waiter wakes in the same turn of the loop
 
     async def wait(self, seen: int, timeout_s: float) -> bool:
         """True once the version is past `seen`; False after `timeout_s` without."""
         if self.version != seen:
             return True
-        try:
-            await asyncio.wait_for(self._changed.wait(), timeout_s)
-        except TimeoutError:
-            return False
-        return True
+        await asyncio.wait([self._changed], timeout=timeout_s)
+        return self.version != seen
 
 
 class Hub:

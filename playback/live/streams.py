@@ -62,7 +62,9 @@ class BaseUrl:
 
 @dataclass
 class View:
-    """What a topic's subscribers on one base URL share: the last read, kept."""
+    """What a topic's subscribers on one base URL share: the last read, kept, and the
+    events rendered from it for each place a subscriber may be at (most are at the
+    same place: one rendering serves them all)."""
 
     version: int = -1
     read_at: float = 0.0
@@ -71,11 +73,17 @@ class View:
     final: str | None = None  # the final resource, once it ended
     items: list[tuple[int, str]] = field(default_factory=list)  # (step or run id, JSON)
     gone: bool = False
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    reading: asyncio.Future | None = None
+    rendered: dict[Any, Any] = field(default_factory=dict)  # cursor -> (chunk, cursor, ended)
 
     async def refreshed(self, topic: Topic, load: Callable[..., Any], base: str) -> View:
-        async with self.lock:
-            if self.version != topic.version or self.read_at == 0.0:
+        """Read what changed, once for all the subscribers who ask at the same time."""
+        while self.version != topic.version or self.read_at == 0.0:
+            if self.reading is not None:
+                await asyncio.shield(self.reading)
+                continue
+            self.reading = asyncio.get_running_loop().create_future()
+            try:
                 version = topic.version
                 loaded = await read(load, topic.id, [pk for pk, _ in self.items], base)
                 if loaded is None:
@@ -86,6 +94,12 @@ class View:
                     if topic.kind == "run":
                         self.items.sort()
                 self.version, self.read_at = version, time.monotonic()
+                self.rendered.clear()
+            finally:
+                self.reading.set_result(None)
+                self.reading = None
+            if self.gone:
+                break
         return self
 
 
@@ -119,6 +133,21 @@ def run_cursor(last_event_id: str | None) -> tuple[int, str | None]:
     return int(step), status or None
 
 
+def run_chunk(view: View, step: int, status: str | None) -> tuple[str, int, str | None, bool]:
+    """The events after (step, status): steps, then the status if it changed, then
+    `end` once the run ended; with the place they lead to."""
+    events = []
+    for number, data in view.items[bisect.bisect_right(view.items, (step, "\uffff")) :]:
+        step = number
+        events.append(event(f"{step}:{status or ''}", "step", data))
+    if view.status != status:
+        status = view.status
+        events.append(event(f"{step}:{status}", "status", view.summary))
+    if view.final is not None:
+        events.append(event(f"{step}:{status}", "end", view.final))
+    return "".join(events), step, status, view.final is not None
+
+
 async def run_events(run_id: int, base: str, cursor: tuple[int, str | None]) -> AsyncIterator[str]:
     step, status = cursor
     async with hub().follow("run", run_id) as topic:
@@ -129,14 +158,13 @@ async def run_events(run_id: int, base: str, cursor: tuple[int, str | None]) -> 
             await view.refreshed(topic, load_run, base)
             if view.gone:
                 return
-            for number, data in view.items[bisect.bisect_right(view.items, (step, "\uffff")) :]:
-                step = number
-                yield event(f"{step}:{status or ''}", "step", data)
-            if view.status != status:
-                status = view.status
-                yield event(f"{step}:{status}", "status", view.summary)
-            if view.final is not None:
-                yield event(f"{step}:{status}", "end", view.final)
+            key = (step, status)
+            if key not in view.rendered:
+                view.rendered[key] = run_chunk(view, step, status)
+            chunk, step, status, ended = view.rendered[key]
+            if chunk:
+                yield chunk
+            if ended:
                 return
             async for ping in _wait(topic, view, seen):
                 yield ping
