@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import statistics
 import threading
@@ -48,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--broker", choices=["orm", "redis"], default="orm")
     parser.add_argument("--gets", type=int, default=400)
+    parser.add_argument("--step-every", type=float, default=0.5, help="0: the run records none")
     args = parser.parse_args()
     if args.broker == "redis":
         os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/0"
@@ -83,44 +85,59 @@ def main() -> None:
     lifecycle.dispatch_next(device_pk=live_device.pk)
     assert lifecycle.claim(live.pk, worker="bench")
     live.refresh_from_db()
-    stop = threading.Event()
-
-    def record() -> None:
-        recorder, number = lifecycle.StepRecorder(live), 0
-        while not stop.wait(0.5):
-            number += 1
-            recorder(StepOutcome(step=number, action="tap", status=StepStatus.PASS, attempts=1))
-        connection.close()
-
     port = free_port()
     env = stack_env(broker=args.broker, workers=1, queue_name="bench-api-live")
     url = f"http://127.0.0.1:{port}/api/playback/runs/{big.pk}/"
     body = f'{{"flow_id": {flow.pk}, "device_id": "busy", "queue_if_unreachable": true}}'.encode()
     results: dict[str, list[float]] = {}
 
-    async def loaded() -> None:
-        connected, counter = asyncio.Event(), [0]
-        path = f"/api/playback/runs/{live.pk}/events"
-        tasks = [asyncio.create_task(subscribe(port, path, token, {}, connected, counter, 200))
-                 for _ in range(200)]  # fmt: skip
-        tasks += [asyncio.create_task(hold_wait(port, token, body)) for _ in range(20)]
-        await asyncio.wait_for(connected.wait(), 60)
-        await asyncio.sleep(2)  # the 20 waits are in
-        waiting = Run.objects.filter(status="queued", device=busy).count
-        assert await asyncio.to_thread(waiting) == 20
-        results["loaded"] = await asyncio.to_thread(timed_gets, url, token, args.gets)
-        for task in tasks:
-            task.cancel()
+    def hold(ready: multiprocessing.Event, done: multiprocessing.Event) -> None:
+        """Another process (its loop and GIL apart from the timed GETs): 200 subscribers
+        of a run that records a step every 0.5 s, and 20 waits, until `done`."""
+        import uvloop
+
+        stop = threading.Event()
+
+        def record() -> None:
+            recorder, number = lifecycle.StepRecorder(live), 0
+            while args.step_every and not stop.wait(args.step_every):
+                number += 1
+                recorder(StepOutcome(step=number, action="tap", status=StepStatus.PASS,
+                                     attempts=1))  # fmt: skip
+            connection.close()
+
+        async def open_all() -> None:
+            connected, counter = asyncio.Event(), [0]
+            path = f"/api/playback/runs/{live.pk}/events"
+            tasks = [asyncio.create_task(subscribe(port, path, token, {}, connected, counter, 200))
+                     for _ in range(200)]  # fmt: skip
+            tasks += [asyncio.create_task(hold_wait(port, token, body)) for _ in range(20)]
+            await asyncio.wait_for(connected.wait(), 60)
+            await asyncio.sleep(2)  # the 20 waits are in
+            ready.set()
+            await asyncio.to_thread(done.wait)
+            for task in tasks:
+                task.cancel()
+
+        recorder = threading.Thread(target=record)
+        recorder.start()
+        uvloop.run(open_all())
+        stop.set()
+        recorder.join()
 
     with processes(gunicorn(port, env, workers=2)):
         wait_for_http(f"http://127.0.0.1:{port}/api/flows/")
         timed_gets(url, token, 20)  # warm-up
         results["alone"] = timed_gets(url, token, args.gets)
-        recorder = threading.Thread(target=record)
-        recorder.start()
-        asyncio.run(loaded())
-        stop.set()
-        recorder.join()
+        ready, done = multiprocessing.Event(), multiprocessing.Event()
+        connection.close()  # not shared with the child
+        child = multiprocessing.Process(target=hold, args=(ready, done))
+        child.start()
+        assert ready.wait(120)
+        assert Run.objects.filter(status="queued", device=busy).count() == 20
+        results["loaded"] = timed_gets(url, token, args.gets)
+        done.set()
+        child.join(60)
     stack = "PostgreSQL + Redis" if args.broker == "redis" else "SQLite + the ORM broker"
     print(f"{stack}, gunicorn + 2 uvicorn workers, GET a 100-step run x {args.gets}:")
     for name, label in (("alone", "nothing else open"),
