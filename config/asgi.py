@@ -16,8 +16,12 @@ if settings.DEBUG:
 
 import gc  # noqa: E402
 
-# What start-up made lives as long as the process: out of the collector's sight, so
-# that a full collection (every so many allocations) does not walk it while requests
-# and event streams wait (docs/benchmarks.md: p99 of a GET with live streams open).
+from django.urls import get_resolver  # noqa: E402
+
+# What start-up makes lives as long as the process: every view and serializer
+# imported now (the URLconf, as the first request would), then out of the
+# collector's sight, so that a full collection does not walk it while requests and
+# event streams wait (docs/benchmarks.md: p99 of a GET with live streams open).
+get_resolver().url_patterns  # noqa: B018
 gc.collect()
 gc.freeze()
