@@ -99,3 +99,26 @@ def tap_flow(name: str, steps: int):
     return Flow.save_definition(parse_flow({
         "name": name, "platform": "sim", "app_id": "com.playback.demo", "steps": [tap] * steps,
     }))  # fmt: skip
+
+
+def busy_device_with_a_finished_run(flow):
+    """A device held by a finished run of `flow` with 100 flaky steps (each with its
+    screenshot): the run GET benchmarks read, and a device later runs queue on."""
+    from django.core.files.base import ContentFile
+
+    from playback import lifecycle, services
+    from playback.models import Device, Run, StepResult
+
+    device = Device.objects.create(device_id="busy", platform="sim", appium_url="http://x:1")
+    big = services.start_run(flow=flow, device=device, foreground=True)
+    lifecycle.dispatch_next(device_pk=device.pk)  # it holds the device: later runs queue
+    Run.objects.filter(pk=big.pk).update(status="partial_success")
+    for number in range(1, 101):
+        result = StepResult(
+            run=big, step_number=number, action="tap", status="flaky", attempts=2,
+            attempt_errors=["Element not found"],
+            error="Passed on attempt 2; attempt 1 failed: Element not found",
+        )  # fmt: skip
+        result.screenshot.save("s.png", ContentFile(b"png"), save=False)
+        result.save()
+    return device, big

@@ -17,7 +17,15 @@ import tempfile
 import time
 
 from _setup import django_on_bench_db
-from _stack import bench_token, gunicorn, processes, stack_env, tap_flow, wait_for_http
+from _stack import (
+    bench_token,
+    busy_device_with_a_finished_run,
+    gunicorn,
+    processes,
+    stack_env,
+    tap_flow,
+    wait_for_http,
+)
 
 POST_LUA = """
 wrk.method = "POST"
@@ -51,26 +59,12 @@ def main() -> None:
     args = parser.parse_args()
     django_on_bench_db("api_throughput")
 
-    from django.core.files.base import ContentFile
-
-    from playback import lifecycle, services
-    from playback.models import Device, Run, StepResult
+    from playback.models import Run
     from simulator.server import free_port
 
     token = bench_token()
     flow = tap_flow("api", 100)
-    device = Device.objects.create(device_id="busy", platform="sim", appium_url="http://x:1")
-    big = services.start_run(flow=flow, device=device, foreground=True)
-    lifecycle.dispatch_next(device_pk=device.pk)  # it holds the device: later runs queue
-    Run.objects.filter(pk=big.pk).update(status="partial_success")
-    for number in range(1, 101):
-        result = StepResult(
-            run=big, step_number=number, action="tap", status="flaky", attempts=2,
-            attempt_errors=["Element not found"],
-            error="Passed on attempt 2; attempt 1 failed: Element not found",
-        )  # fmt: skip
-        result.screenshot.save("s.png", ContentFile(b"png"), save=False)
-        result.save()
+    _, big = busy_device_with_a_finished_run(flow)
     port = free_port()
     env = stack_env(broker="redis", workers=1, queue_name="bench-api")
     base = f"http://127.0.0.1:{port}"

@@ -20,7 +20,16 @@ import time
 import urllib.request
 
 from _setup import django_on_bench_db
-from _stack import bench_token, gunicorn, percentile, processes, stack_env, tap_flow, wait_for_http
+from _stack import (
+    bench_token,
+    busy_device_with_a_finished_run,
+    gunicorn,
+    percentile,
+    processes,
+    stack_env,
+    tap_flow,
+    wait_for_http,
+)
 from live_events import subscribe
 
 
@@ -56,11 +65,10 @@ def main() -> None:
         os.environ["PLAYBACK_Q_NAME"] = "bench-api-live"
     django_on_bench_db("api_with_live")
     from django.contrib.auth import get_user_model
-    from django.core.files.base import ContentFile
     from django.db import connection
 
     from playback import lifecycle, services
-    from playback.models import Device, Run, StepResult
+    from playback.models import Device, Run
     from playback.outcomes import StepOutcome
     from playback.words import StepStatus
     from simulator.server import free_port
@@ -68,18 +76,7 @@ def main() -> None:
     token = bench_token()
     get_user_model().objects.filter(username="bench").update(is_superuser=True)
     flow = tap_flow("api", 100)
-    busy = Device.objects.create(device_id="busy", platform="sim", appium_url="http://x:1")
-    big = services.start_run(flow=flow, device=busy, foreground=True)
-    lifecycle.dispatch_next(device_pk=busy.pk)  # it holds the device: later runs queue
-    Run.objects.filter(pk=big.pk).update(status="partial_success")
-    for number in range(1, 101):
-        result = StepResult(
-            run=big, step_number=number, action="tap", status="flaky", attempts=2,
-            attempt_errors=["Element not found"],
-            error="Passed on attempt 2; attempt 1 failed: Element not found",
-        )  # fmt: skip
-        result.screenshot.save("s.png", ContentFile(b"png"), save=False)
-        result.save()
+    busy, big = busy_device_with_a_finished_run(flow)
     live_device = Device.objects.create(device_id="live", platform="sim", appium_url="http://x:1")
     live = services.start_run(flow=tap_flow("live", 1000), device=live_device, foreground=True)
     lifecycle.dispatch_next(device_pk=live_device.pk)

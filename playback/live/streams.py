@@ -133,9 +133,10 @@ def run_cursor(last_event_id: str | None) -> tuple[int, str | None]:
     return int(step), status or None
 
 
-def run_chunk(view: View, step: int, status: str | None) -> tuple[str, int, str | None, bool]:
-    """The events after (step, status): steps, then the status if it changed, then
-    `end` once the run ended; with the place they lead to."""
+def run_chunk(view: View, cursor: tuple[int, str | None]) -> tuple[str, tuple, bool]:
+    """The events after a place (step, status): steps, then the status if it changed,
+    then `end` once the run ended; with the place they lead to."""
+    step, status = cursor
     events = []
     for number, data in view.items[bisect.bisect_right(view.items, (step, "\uffff")) :]:
         step = number
@@ -145,29 +146,40 @@ def run_chunk(view: View, step: int, status: str | None) -> tuple[str, int, str 
         events.append(event(f"{step}:{status}", "status", view.summary))
     if view.final is not None:
         events.append(event(f"{step}:{status}", "end", view.final))
-    return "".join(events), step, status, view.final is not None
+    return "".join(events), (step, status), view.final is not None
 
 
-async def run_events(run_id: int, base: str, cursor: tuple[int, str | None]) -> AsyncIterator[str]:
-    step, status = cursor
-    async with hub().follow("run", run_id) as topic:
+def run_events(run_id: int, base: str, cursor: tuple[int, str | None]) -> AsyncIterator[str]:
+    return _events(("run", run_id), base, cursor, load_run, run_chunk)
+
+
+async def _events(
+    key: tuple[str, int], base: str, cursor: tuple, load: Callable[..., Any],
+    chunk_after: Callable[[View, tuple], tuple[str, tuple, bool]],
+) -> AsyncIterator[str]:  # fmt: skip
+    """A stream: the events after `cursor`, then after each change, until the end."""
+    async with hub().follow(*key) as topic:
         view: View = topic.state.setdefault(base, View())
         yield f"retry: {RETRY_MS}\n\n"
         while True:
             seen = topic.version
-            await view.refreshed(topic, load_run, base)
+            await view.refreshed(topic, load, base)
             if view.gone:
                 return
-            key = (step, status)
-            if key not in view.rendered:
-                view.rendered[key] = run_chunk(view, step, status)
-            chunk, step, status, ended = view.rendered[key]
+            place = _hashable(cursor)  # subscribers at the same place share one rendering
+            if place not in view.rendered:
+                view.rendered[place] = chunk_after(view, cursor)
+            chunk, cursor, ended = view.rendered[place]
             if chunk:
                 yield chunk
             if ended:
                 return
             async for ping in _wait(topic, view, seen):
                 yield ping
+
+
+def _hashable(cursor: tuple) -> tuple:
+    return tuple(frozenset(part) if isinstance(part, set) else part for part in cursor)
 
 
 async def _wait(topic: Topic, view: View, seen: int) -> AsyncIterator[str]:
@@ -250,27 +262,24 @@ def batch_cursor(last_event_id: str | None) -> tuple[set[int], str | None]:
     return ids, status or None
 
 
-async def batch_events(
+def batch_chunk(view: View, cursor: tuple[set[int], str | None]) -> tuple[str, tuple, bool]:
+    """The events after a place (ended runs sent, status): each run that ended since,
+    then the status if it changed, then `end` once the batch ended."""
+    sent, status = set(cursor[0]), cursor[1]
+    events = []
+    for run_id, data in view.items:
+        if run_id not in sent:
+            sent.add(run_id)
+            events.append(event(f"{ranges(sent)}:{status or ''}", "run", data))
+    if view.status != status:
+        status = view.status
+        events.append(event(f"{ranges(sent)}:{status}", "status", view.summary))
+    if view.final is not None:
+        events.append(event(f"{ranges(sent)}:{status}", "end", view.final))
+    return "".join(events), (sent, status), view.final is not None
+
+
+def batch_events(
     batch_id: int, base: str, cursor: tuple[set[int], str | None]
 ) -> AsyncIterator[str]:
-    sent, status = cursor
-    async with hub().follow("batch", batch_id) as topic:
-        view: View = topic.state.setdefault(base, View())
-        yield f"retry: {RETRY_MS}\n\n"
-        while True:
-            seen = topic.version
-            await view.refreshed(topic, load_batch, base)
-            if view.gone:
-                return
-            for run_id, data in view.items:
-                if run_id not in sent:
-                    sent.add(run_id)
-                    yield event(f"{ranges(sent)}:{status or ''}", "run", data)
-            if view.status != status:
-                status = view.status
-                yield event(f"{ranges(sent)}:{status}", "status", view.summary)
-            if view.final is not None:
-                yield event(f"{ranges(sent)}:{status}", "end", view.final)
-                return
-            async for ping in _wait(topic, view, seen):
-                yield ping
+    return _events(("batch", batch_id), base, cursor, load_batch, batch_chunk)
