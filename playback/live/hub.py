@@ -51,7 +51,8 @@ def _connected(fn: Callable[..., T], *args: Any) -> T:
     # As a request does, DATABASE_CONN_MAX_AGE decides when a connection is closed;
     # SQLite's (a file opened, no server) stays open: the watcher reads every tick.
     if connection.vendor == "sqlite":
-        connection.close_if_unusable_or_obsolete() if connection.errors_occurred else None
+        if connection.errors_occurred:
+            connection.close_if_unusable_or_obsolete()
         return fn(*args)
     close_old_connections()
     try:
