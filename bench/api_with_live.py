@@ -64,7 +64,6 @@ def main() -> None:
         os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/0"
         os.environ["PLAYBACK_Q_NAME"] = "bench-api-live"
     django_on_bench_db("api_with_live")
-    from django.contrib.auth import get_user_model
     from django.db import connection
 
     from playback import lifecycle, services
@@ -74,7 +73,6 @@ def main() -> None:
     from simulator.server import free_port
 
     token = bench_token()
-    get_user_model().objects.filter(username="bench").update(is_superuser=True)
     flow = tap_flow("api", 100)
     busy, big = busy_device_with_a_finished_run(flow)
     live_device = Device.objects.create(device_id="live", platform="sim", appium_url="http://x:1")

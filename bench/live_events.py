@@ -88,7 +88,6 @@ def main() -> None:
         os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/0"
         os.environ["PLAYBACK_Q_NAME"] = "bench-live"
     django_on_bench_db("live_events")
-    from django.contrib.auth import get_user_model
     from django.db import connection
 
     from playback import lifecycle, services
@@ -97,10 +96,7 @@ def main() -> None:
     from playback.words import StepStatus
     from simulator.server import free_port
 
-    User = get_user_model()
-
     token = bench_token()
-    User.objects.filter(username="bench").update(is_superuser=True)  # may read runs
     flow = tap_flow("live", args.steps)
     device = Device.objects.create(device_id="live", platform="sim", appium_url="http://x:1")
     warm = services.start_run(flow=flow, device=device, foreground=True)
