@@ -241,3 +241,28 @@ def test_fifty_subscribers_of_a_run_cost_one_watcher_query_a_tick_and_one_read_a
 def _cancel(run):
     services.cancel_run(run=Run.objects.get(pk=run.pk))
     connection.close()
+
+
+def test_a_batchs_stream_gives_each_ended_run_then_status_and_end_and_resumes(
+    make_flow, make_device, auth
+):
+    from tests.batches import drain
+
+    flows = [make_flow([{"action": "tap", "x": 1, "y": 1}], name=f"f{i}") for i in range(3)]
+    make_device("http://127.0.0.1:9", device_id="b-1")
+    batch = services.start_batch(flows=[f.pk for f in flows], devices=["b-1"])
+    drain(batch, {"b-1": ScriptedDriver()})
+    code, events = get_events(f"/api/playback/batches/{batch.pk}/events", auth)
+    assert code == 200
+    assert [e["event"] for e in events] == ["run", "run", "run", "status", "end"]
+    runs = sorted(e["data"]["run_id"] for e in events[:3])
+    assert events[-1]["data"]["batch_id"] == batch.pk and events[-1]["data"]["status"] == "success"
+    assert events[-1]["id"] == f"{streams.ranges(set(runs))}:success"
+    _, again = get_events(
+        f"/api/playback/batches/{batch.pk}/events", {**auth, "Last-Event-ID": events[0]["id"]}
+    )
+    assert sorted(e["data"]["run_id"] for e in again if e["event"] == "run") == sorted(
+        set(runs) - {events[0]["data"]["run_id"]}
+    )
+    bad = get_events(f"/api/playback/batches/{batch.pk}/events", {**auth, "Last-Event-ID": "1-x:"})
+    assert bad[0] == 400
