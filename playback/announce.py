@@ -15,7 +15,8 @@ from playback.words import WebhookEvent
 
 
 def run_ended(run: Any) -> None:
-    publish.changed(run_id=run.pk, batch_id=run.batch_id)
+    # Its batch (if any) was refreshed, and so announced, by batches.progress.
+    publish.changed(run_id=run.pk)
     run_id, events = run.pk, delivery.run_events(run.status)
     transaction.on_commit(lambda: delivery.announce("run", run_id, events))
 

@@ -145,7 +145,8 @@ def claim(run_id: int, *, worker: str = "") -> bool:
     claimed = Run.objects.filter(
         pk=run_id, status=RunStatus.QUEUED, holding_device__isnull=False
     ).update(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, worker=worker)
-    publish.changed(run_id=run_id)
+    if claimed:
+        publish.changed(run_id=run_id)
     return claimed == 1
 
 

@@ -112,7 +112,8 @@ def answer_started(request: Request, run: Run, wait: int, *, code: int | None = 
 
         def refresh() -> Response:
             again = Run.objects.get(pk=run.pk)
-            fresh = run_response(request, again, code=active if again.is_active else 200)
+            answer = active if again.is_active else status.HTTP_200_OK
+            fresh = run_response(request, again, code=answer)
             response.data, response.status_code = fresh.data, fresh.status_code
             return response
 

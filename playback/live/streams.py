@@ -141,12 +141,18 @@ def run_chunk(view: View, cursor: tuple[int, str | None]) -> tuple[str, tuple, b
     for number, data in view.items[bisect.bisect_right(view.items, (step, "\uffff")) :]:
         step = number
         events.append(event(f"{step}:{status or ''}", "step", data))
+    status = _status_and_end(view, str(step), status, events)
+    return "".join(events), (step, status), view.final is not None
+
+
+def _status_and_end(view: View, place: str, status: str | None, events: list[str]) -> str | None:
+    """After a stream's items: its status if it changed, then `end` once it ended."""
     if view.status != status:
         status = view.status
-        events.append(event(f"{step}:{status}", "status", view.summary))
+        events.append(event(f"{place}:{status}", "status", view.summary))
     if view.final is not None:
-        events.append(event(f"{step}:{status}", "end", view.final))
-    return "".join(events), (step, status), view.final is not None
+        events.append(event(f"{place}:{status}", "end", view.final))
+    return status
 
 
 def run_events(run_id: int, base: str, cursor: tuple[int, str | None]) -> AsyncIterator[str]:
@@ -271,11 +277,7 @@ def batch_chunk(view: View, cursor: tuple[set[int], str | None]) -> tuple[str, t
         if run_id not in sent:
             sent.add(run_id)
             events.append(event(f"{ranges(sent)}:{status or ''}", "run", data))
-    if view.status != status:
-        status = view.status
-        events.append(event(f"{ranges(sent)}:{status}", "status", view.summary))
-    if view.final is not None:
-        events.append(event(f"{ranges(sent)}:{status}", "end", view.final))
+    status = _status_and_end(view, ranges(sent), status, events)
     return "".join(events), (sent, status), view.final is not None
 
 
