@@ -5,8 +5,8 @@ stops gracefully); each is a uvicorn worker serving Django's ASGI application on
 event loop. A request that waits for its run (`?wait`, up to 300 s) or follows its
 events (Server-Sent Events) is a coroutine parked on the loop, not a thread: a worker
 holds thousands of them. Views that do not wait run as Django runs sync views under
-ASGI (one thread per process, in turn), so capacity for them is one request at a
-time per worker: run about two workers per core (GUNICORN_WORKERS, default 4).
+ASGI, each on a thread of its own for its request, all sharing the process's one
+interpreter lock: run about two workers per core (GUNICORN_WORKERS, default 4).
 """
 
 import os

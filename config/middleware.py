@@ -2,8 +2,8 @@
 the sync chain (WSGI) and in the async one (ASGI) alike.
 
 A middleware Django sees as sync-only makes an ASGI server run it, and every view
-after it, on one shared thread: a request that waits would hold every other request
-of the process. These are `async_capable`, so nothing is adapted.
+after it, on a thread held for the whole request: a request that waits would hold
+that thread while it waits. These are `async_capable`, so nothing is adapted.
 """
 
 from __future__ import annotations
