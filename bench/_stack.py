@@ -124,3 +124,23 @@ def busy_device_with_a_finished_run(flow):
         result.screenshot.save("s.png", ContentFile(b"png"), save=False)
         result.save()
     return device, big
+
+
+def running_run(flow, device):
+    """A run of `flow` on `device`, claimed as a worker claims it: running, its steps
+    for the benchmark to record (`lifecycle.StepRecorder` with `passed`)."""
+    from playback import lifecycle, services
+
+    run = services.start_run(flow=flow, device=device, foreground=True)
+    lifecycle.dispatch_next(device_pk=device.pk)
+    assert lifecycle.claim(run.pk, worker="bench")
+    run.refresh_from_db()
+    return run
+
+
+def passed(step: int):
+    """A step that passed on its first attempt, as the engine reports it."""
+    from playback.outcomes import StepOutcome
+    from playback.words import StepStatus
+
+    return StepOutcome(step=step, action="tap", status=StepStatus.PASS, attempts=1)

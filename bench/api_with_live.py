@@ -24,8 +24,10 @@ from _stack import (
     bench_token,
     busy_device_with_a_finished_run,
     gunicorn,
+    passed,
     percentile,
     processes,
+    running_run,
     stack_env,
     tap_flow,
     wait_for_http,
@@ -66,20 +68,15 @@ def main() -> None:
     django_on_bench_db("api_with_live")
     from django.db import connection
 
-    from playback import lifecycle, services
+    from playback import lifecycle
     from playback.models import Device, Run
-    from playback.outcomes import StepOutcome
-    from playback.words import StepStatus
     from simulator.server import free_port
 
     token = bench_token()
     flow = tap_flow("api", 100)
     busy, big = busy_device_with_a_finished_run(flow)
     live_device = Device.objects.create(device_id="live", platform="sim", appium_url="http://x:1")
-    live = services.start_run(flow=tap_flow("live", 1000), device=live_device, foreground=True)
-    lifecycle.dispatch_next(device_pk=live_device.pk)
-    assert lifecycle.claim(live.pk, worker="bench")
-    live.refresh_from_db()
+    live = running_run(tap_flow("live", 1000), live_device)
     port = free_port()
     env = stack_env(broker=args.broker, workers=1, queue_name="bench-api-live")
     url = f"http://127.0.0.1:{port}/api/playback/runs/{big.pk}/"
@@ -97,8 +94,7 @@ def main() -> None:
             recorder, number = lifecycle.StepRecorder(live), 0
             while args.step_every and not stop.wait(args.step_every):
                 number += 1
-                recorder(StepOutcome(step=number, action="tap", status=StepStatus.PASS,
-                                     attempts=1))  # fmt: skip
+                recorder(passed(number))
             connection.close()
 
         async def open_all() -> None:

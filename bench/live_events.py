@@ -25,7 +25,17 @@ import time
 from pathlib import Path
 
 from _setup import django_on_bench_db
-from _stack import bench_token, gunicorn, percentile, processes, stack_env, tap_flow, wait_for_http
+from _stack import (
+    bench_token,
+    gunicorn,
+    passed,
+    percentile,
+    processes,
+    running_run,
+    stack_env,
+    tap_flow,
+    wait_for_http,
+)
 
 
 async def subscribe(port: int, path: str, token: str, arrivals: dict[int, list[float]],
@@ -92,8 +102,6 @@ def main() -> None:
 
     from playback import lifecycle, services
     from playback.models import Device
-    from playback.outcomes import StepOutcome
-    from playback.words import StepStatus
     from simulator.server import free_port
 
     token = bench_token()
@@ -101,10 +109,7 @@ def main() -> None:
     device = Device.objects.create(device_id="live", platform="sim", appium_url="http://x:1")
     warm = services.start_run(flow=flow, device=device, foreground=True)
     services.cancel_run(run=warm)  # an ended run: its stream closes at once
-    run = services.start_run(flow=flow, device=device, foreground=True)
-    lifecycle.dispatch_next(device_pk=device.pk)
-    assert lifecycle.claim(run.pk, worker="bench")
-    run.refresh_from_db()
+    run = running_run(flow, device)
     port = free_port()
     env = stack_env(broker=args.broker, workers=1, queue_name="bench-live")
     committed: dict[int, float] = {}
@@ -113,7 +118,7 @@ def main() -> None:
         recorder = lifecycle.StepRecorder(run)
         for number in range(1, args.steps + 1):
             time.sleep(args.interval)
-            recorder(StepOutcome(step=number, action="tap", status=StepStatus.PASS, attempts=1))
+            recorder(passed(number))
             committed[number] = time.perf_counter()
         lifecycle.finish(run, status="success", duration_ms=1)
         connection.close()
