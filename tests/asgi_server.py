@@ -19,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 
 from simulator.server import free_port
-from tests.cluster import database_url
+from tests.cluster import database_url, stop_process
 
 
 class AsgiServer:
@@ -62,13 +62,7 @@ class AsgiServer:
         raise RuntimeError("the web server did not start:\n" + "".join(self.lines[-30:]))
 
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process(self.process, signal.SIGINT)
 
 
 def sse(url: str, headers: dict[str, str] | None = None, timeout_s: float = 60) -> Iterator[dict]:

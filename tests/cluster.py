@@ -29,6 +29,19 @@ def database_url() -> str:
     raise RuntimeError(f"No DATABASE_URL for {db['ENGINE']}")
 
 
+def stop_process(process: subprocess.Popen | None, sig: int) -> None:
+    """Ask a child started in its own session to stop (`sig`, what it stops cleanly
+    on); its whole group is killed if it has not within 20 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 class QCluster:
     """`with QCluster(workers=4, media_root=...) as cluster:` — stops it on exit."""
 
@@ -73,14 +86,7 @@ class QCluster:
             self.lines.append(line)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        stop_process(self.process, signal.SIGTERM)
 
     def __enter__(self) -> QCluster:
         return self.start()
