@@ -68,36 +68,35 @@ def fan_out(events: list[str], data: dict[str, Any]) -> list[int]:
     """One delivery per active receiver and event it asked for, each queued; `data`
     is the run or batch resource (playback/webhooks/payloads.py)."""
     data = json.loads(json.dumps(data, cls=JSONEncoder))
-    created = []
-    for endpoint in WebhookEndpoint.objects.filter(active=True):
-        for event in events:
-            if event in endpoint.events:
-                delivery = WebhookDelivery.objects.create(
-                    endpoint=endpoint, event=event, payload={}
-                )
-                delivery.payload = {
-                    "event": event, "delivery_id": delivery.pk,
-                    "created_at": delivery.created_at.isoformat(), "data": data,
-                }  # fmt: skip
-                delivery.save(update_fields=["payload"])
-                created.append(delivery.pk)
-    for pk in created:
-        queue.enqueue("deliver_webhook", pk, name=f"webhook-{pk}-1")
+    created, now = [], timezone.now()
+    with transaction.atomic():
+        for endpoint in WebhookEndpoint.objects.filter(active=True):
+            for event in events:
+                if event in endpoint.events:
+                    body = {"event": event, "created_at": now.isoformat(), "data": data}
+                    created.append(_new_delivery(endpoint, event, body, created_at=now).pk)
     return created
 
 
 def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
     """The same event and body again, as a new delivery (the old one is kept)."""
     with transaction.atomic():
-        again = WebhookDelivery.objects.create(
-            endpoint=delivery.endpoint, event=delivery.event, payload={}, redelivery_of=delivery
+        return _new_delivery(
+            delivery.endpoint, delivery.event, delivery.payload, redelivery_of=delivery
         )
-        again.payload = {**delivery.payload, "delivery_id": again.pk}
-        again.save(update_fields=["payload"])
-        transaction.on_commit(
-            lambda: queue.enqueue("deliver_webhook", again.pk, name=f"webhook-{again.pk}-1")
-        )
-    return again
+
+
+def _new_delivery(
+    endpoint: WebhookEndpoint, event: str, body: dict[str, Any], **fields: Any
+) -> WebhookDelivery:
+    """A pending delivery of `body`, which then names it (`delivery_id`); its first try
+    is queued once the caller's transaction commits."""
+    delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, payload={}, **fields)
+    delivery.payload = {**body, "delivery_id": delivery.pk}  # a redelivery's: the new one
+    delivery.save(update_fields=["payload"])
+    pk = delivery.pk
+    transaction.on_commit(lambda: queue.enqueue("deliver_webhook", pk, name=f"webhook-{pk}-1"))
+    return delivery
 
 
 def deliver(delivery_id: int) -> str:
@@ -112,7 +111,11 @@ def deliver(delivery_id: int) -> str:
     ).update(attempts=attempt, next_try_at=None)
     if not claimed:
         return "taken"
-    code, answer, error, elapsed_ms = _post(delivery)
+    # Checked again before each try: a name may resolve elsewhere by now.
+    if problem := webhook_url_problem(delivery.endpoint.url):
+        code, answer, error, elapsed_ms = None, "", f"Not sent: {problem}", 0
+    else:
+        code, answer, error, elapsed_ms = _post(delivery)
     now = timezone.now()
     tried = {"attempt": attempt, "at": now.isoformat(), "status_code": code,
              "error": error, "duration_ms": elapsed_ms}  # fmt: skip
@@ -122,7 +125,7 @@ def deliver(delivery_id: int) -> str:
     }  # fmt: skip
     if not error:
         fields.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
-    elif attempt >= settings.PLAYBACK_WEBHOOK_TRIES or error.startswith("Not sent:"):
+    elif problem or attempt >= settings.PLAYBACK_WEBHOOK_TRIES:
         fields.update(status=DeliveryStatus.FAILED)
     else:
         when = now + timedelta(seconds=settings.PLAYBACK_WEBHOOK_BACKOFF_S * 2 ** (attempt - 1))
@@ -136,8 +139,6 @@ def deliver(delivery_id: int) -> str:
 def _post(delivery: WebhookDelivery) -> tuple[int | None, str, str, int]:
     """(status code, answer, error or "", milliseconds): error is "" only for a 2xx."""
     endpoint = delivery.endpoint
-    if problem := webhook_url_problem(endpoint.url):  # again: a name may resolve elsewhere
-        return None, "", f"Not sent: {problem}", 0
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     timestamp = int(time.time())
     headers = {
