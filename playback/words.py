@@ -118,6 +118,8 @@ LABELS: dict[str, str] = {
     Platform.IOS: "iOS",
     Platform.SIM: "Simulated device",
     Platform.WEB: "Web (Chromium)",
+    # Webhook events read as the receiver sees them on the wire.
+    **{event: event.value for event in WebhookEvent},
 }
 
 

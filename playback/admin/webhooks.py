@@ -27,6 +27,7 @@ class EndpointForm(forms.ModelForm):
         max_length=500,
         assume_scheme="https",
         help_text=WebhookEndpoint._meta.get_field("url").help_text,
+        widget=forms.URLInput(attrs={"class": "vTextField", "style": "width: 40em"}),
     )
     events = forms.MultipleChoiceField(
         choices=choices(WebhookEvent),
@@ -38,6 +39,7 @@ class EndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["url", "events", "secret", "active"]
+        widgets = {"secret": forms.TextInput(attrs={"style": "width: 40em"})}
 
 
 @admin.register(WebhookEndpoint)

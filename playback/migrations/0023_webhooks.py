@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('url', models.URLField(help_text='Where deliveries are POSTed; PLAYBACK_WEBHOOK_ALLOWED_HOSTS decides which hosts may receive them (never link-local or cloud metadata addresses).', max_length=500, validators=[playback.webhooks.models.check_url])),
-                ('secret', models.CharField(default=playback.webhooks.models.new_secret, help_text='Signs each delivery (X-Playback-Signature: HMAC-SHA256 of "<X-Playback-Timestamp>.<body>"); the receiver checks it with the same secret.', max_length=200)),
+                ('secret', models.CharField(default=playback.webhooks.models.new_secret, help_text='Signs each delivery (X-Playback-Signature: HMAC-SHA256 of the X-Playback-Timestamp, a dot and the raw body); the receiver checks it with the same secret.', max_length=200)),
                 ('events', models.JSONField(default=list, help_text='The events it receives.', validators=[playback.webhooks.models.check_events])),
                 ('active', models.BooleanField(default=True, help_text='Paused when not ticked.')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
             name='WebhookDelivery',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(choices=[('run.finished', 'Run.finished'), ('run.failed', 'Run.failed'), ('batch.finished', 'Batch.finished')], max_length=20)),
+                ('event', models.CharField(choices=[('run.finished', 'run.finished'), ('run.failed', 'run.failed'), ('batch.finished', 'batch.finished')], max_length=20)),
                 ('payload', models.JSONField(help_text='The body sent, as JSON.')),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered'), ('failed', 'Failed')], default=playback.words.DeliveryStatus['PENDING'], max_length=10)),
                 ('attempts', models.PositiveSmallIntegerField(default=0)),

@@ -40,8 +40,9 @@ class WebhookEndpoint(models.Model):
     secret = models.CharField(
         max_length=200,
         default=new_secret,
-        help_text="Signs each delivery (X-Playback-Signature: HMAC-SHA256 of "
-        '"<X-Playback-Timestamp>.<body>"); the receiver checks it with the same secret.',
+        help_text="Signs each delivery (X-Playback-Signature: HMAC-SHA256 of the "
+        "X-Playback-Timestamp, a dot and the raw body); the receiver checks it with the "
+        "same secret.",
     )
     events = models.JSONField(
         default=list, validators=[check_events], help_text="The events it receives."

@@ -349,6 +349,9 @@ def test_a_lead_adds_a_webhook_reads_a_failed_delivery_and_redelivers_it(
     page.fill("#id_url", receiver.url)
     page.check("input[name=events][value='run.failed']")
     page.check("input[name=events][value='batch.finished']")
+    # What signs a delivery reads whole (no part of it taken for HTML), events as sent.
+    assert "X-Playback-Timestamp, a dot and the raw body" in page.inner_text("#content")
+    assert "run.finished" in page.inner_text("#id_events")
     look(page, "23-webhook-add")
     page.click("input[name=_save]")
     page.wait_for_url("**/admin/playback/webhookendpoint/")
