@@ -300,6 +300,14 @@ PLAYBACK_APPIUM_ALLOWED_HOSTS = env_list(
     else "localhost,127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
 )
 
+# The pages a web device may open (a web flow's start URL, `open_link`, and where a
+# page ends up after its redirects): the same rules. Production: public hosts only;
+# development also this machine (the demo web app).
+PLAYBACK_WEB_ALLOWED_HOSTS = env_list(
+    "PLAYBACK_WEB_ALLOWED_HOSTS",
+    "public" if PRODUCTION else "public,localhost,127.0.0.0/8,::1/128",
+)
+
 # Webhook receivers (playback/webhooks/): the same rules (the entry `public` is any
 # globally routable address; link-local and metadata addresses are always refused).
 PLAYBACK_WEBHOOK_ALLOWED_HOSTS = env_list(

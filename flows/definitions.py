@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from config.inputs import text_problem
 from flows.tags import parse_tags
+from playback.network import web_url_problem
 from playback.words import (
     LOCATOR_STRATEGIES,
     LOCATOR_STRATEGIES_BY_PLATFORM,
@@ -286,16 +287,22 @@ def parse_flow(data: Any) -> FlowDefinition:
 
 
 def app_id_problem(platform: str, app_id: str) -> str | None:
-    """A web app's id is the URL its device opens: http or https, with a host (a
-    file: or javascript: URL would let a flow read the device's host)."""
+    """A web app's id is the URL its device opens: http or https, with a host that
+    PLAYBACK_WEB_ALLOWED_HOSTS allows (playback/network.py)."""
     if platform != Platform.WEB:
         return None
-    parts = urlsplit(app_id.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(app_id.strip())
+        start_url = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # a malformed IPv6 literal
+        start_url = False
+    if not start_url:
         return (
             "A web flow's app_id is its start URL: http:// or https:// with a host "
             f"(got {app_id.strip()[:100]!r})."
         )
+    if problem := web_url_problem(app_id.strip()):
+        return f"The start URL may not be opened: {problem}"
     return None
 
 

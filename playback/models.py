@@ -11,6 +11,7 @@ from config.inputs import json_problem
 from flows.definitions import summary
 from flows.models import Flow
 from playback import words
+from playback.drivers.capabilities import capabilities_problems
 from playback.network import appium_url_problem
 from playback.words import RunSettings, RunStatus, StepStatus
 
@@ -24,6 +25,15 @@ def validate_capabilities(value: Any) -> None:
     problem = json_problem(value)
     if problem:
         raise ValidationError(problem)
+
+
+def check_capabilities_allowed(platform: str, capabilities: Any) -> None:
+    """Only what a device of `platform` may set (playback/drivers/capabilities.py): a
+    ValidationError naming each refused key."""
+    if isinstance(capabilities, dict) and (
+        problems := capabilities_problems(platform, capabilities)
+    ):
+        raise ValidationError(problems)
 
 
 def validate_appium_url(value: str) -> None:
@@ -54,7 +64,9 @@ class Device(models.Model):
         default=dict,
         blank=True,
         validators=[validate_capabilities],
-        help_text="Merged into the session's capabilities.",
+        help_text="Merged into the session's capabilities: only what a device of its "
+        "platform may set (its name, udid, OS version, app, timeouts, locale, the phone a "
+        "web device emulates, a device farm's options).",
     )
     enabled = models.BooleanField(default=True)
     reachable = models.BooleanField(
@@ -78,6 +90,12 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.device_id})" if self.name else self.device_id
+
+    def clean(self) -> None:
+        try:
+            check_capabilities_allowed(self.platform, self.capabilities)
+        except ValidationError as exc:
+            raise ValidationError({"capabilities": exc.messages}) from None
 
 
 class RunSettingsField(models.JSONField):

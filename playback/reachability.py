@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from playback.models import Device
-from playback.network import webdriver_status
+from playback.network import redacted, webdriver_status
 
 
 def probe(device: Device) -> Device:
@@ -50,6 +50,6 @@ def unreachable(device: Device) -> str | None:
     if device.reachable:
         return None
     return (
-        f"Device {device.device_id} is unreachable: its Appium at {device.appium_url} "
+        f"Device {device.device_id} is unreachable: its Appium at {redacted(device.appium_url)} "
         f"did not answer ({device.probe_error})."
     )

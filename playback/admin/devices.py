@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from playback import display, reachability
+from playback.drivers.capabilities import masked
 from playback.models import Device, Run
+from playback.network import redacted
 
 
 def last_run_status() -> Subquery:
@@ -26,7 +31,7 @@ class DeviceAdmin(admin.ModelAdmin):
         "device_id",
         "name",
         "platform",
-        "appium_url",
+        "appium_address",
         "enabled",
         "answers",
         "state",
@@ -54,6 +59,33 @@ class DeviceAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Device]:
         return super().get_queryset(request).annotate(last_run_status=last_run_status())
+
+    # Credentials (`user:key@` in the Appium URL, a farm's access key in the
+    # capabilities) are seen by who may edit devices only: the rest see them masked,
+    # and may not search by the URL (a search would tell a key letter by letter).
+    def get_fields(self, request: HttpRequest, obj: Device | None = None) -> list[str]:
+        if self.has_change_permission(request, obj):
+            return self.fields
+        shown = {"appium_url": "appium_address", "capabilities": "capabilities_masked"}
+        return [shown.get(name, name) for name in self.fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Device | None = None) -> list[str]:
+        if self.has_change_permission(request, obj):
+            return self.readonly_fields
+        return self.get_fields(request, obj)
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        if self.has_change_permission(request):
+            return self.search_fields
+        return [name for name in self.search_fields if name != "appium_url"]
+
+    @admin.display(description="Appium URL", ordering="appium_url")
+    def appium_address(self, device: Device) -> str:
+        return redacted(device.appium_url)
+
+    @admin.display(description="capabilities")
+    def capabilities_masked(self, device: Device) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(masked(device.capabilities), indent=2))
 
     @admin.display(description="Appium answers")
     def answers(self, device: Device) -> str:

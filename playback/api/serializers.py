@@ -8,7 +8,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import MAX_ID, unique_or_400
+from config.api import MAX_ID
 from flows.models import Flow
 from flows.serializers import StepSerializer
 from playback import services
@@ -332,56 +332,3 @@ class RerunSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"settings": {key: [message] for key, message in exc.errors.items()}}
             ) from None
-
-
-@extend_schema_field(
-    {
-        "type": "object",
-        "additionalProperties": True,
-        "description": "Appium capabilities merged into the session's (at most 10 levels, 64 KB).",
-    }
-)
-class CapabilitiesField(serializers.JSONField):
-    pass
-
-
-class DeviceSerializer(serializers.ModelSerializer):
-    current_run = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    capabilities = CapabilitiesField(
-        required=False, validators=Device._meta.get_field("capabilities").validators
-    )
-
-    class Meta:
-        model = Device
-        fields = [
-            "device_id",
-            "name",
-            "platform",
-            "appium_url",
-            "capabilities",
-            "enabled",
-            "current_run",
-            "reachable",
-            "probe_latency_ms",
-            "probed_at",
-            "probe_error",
-            "created_at",
-        ]
-        read_only_fields = [
-            "current_run",
-            "reachable",
-            "probe_latency_ms",
-            "probed_at",
-            "probe_error",
-            "created_at",
-        ]
-
-    def create(self, validated_data: dict[str, Any]) -> Device:
-        device_id = validated_data.get("device_id")
-        with unique_or_400("device_id", f"A device {device_id!r} already exists."):
-            return super().create(validated_data)
-
-    def update(self, device: Device, validated_data: dict[str, Any]) -> Device:
-        device_id = validated_data.get("device_id", device.device_id)
-        with unique_or_400("device_id", f"A device {device_id!r} already exists."):
-            return super().update(device, validated_data)

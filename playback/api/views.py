@@ -24,9 +24,9 @@ from config.api import ID_PATTERN, Conflict, validation_error
 from config.permissions import ViewPermission
 from playback import reachability, services
 from playback.api import run_settings
+from playback.api.device_serializers import DeviceSerializer
 from playback.api.filters import RunFilter, RunPagination
 from playback.api.serializers import (
-    DeviceSerializer,
     RerunSerializer,
     RunSerializer,
     RunSummarySerializer,

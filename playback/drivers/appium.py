@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import urllib3
 from appium import webdriver
@@ -33,7 +34,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.wait import WebDriverWait
 
 from playback.engine import DeviceError, Locator
-from playback.network import webdriver_status
+from playback.network import redacted, webdriver_status
 from playback.words import Platform
 
 if TYPE_CHECKING:
@@ -260,12 +261,20 @@ def open_session(
     command_timeout_s: float,
     driver_class: type[AppiumDriver] = AppiumDriver,
 ) -> Iterator[AppiumDriver]:
-    """Open an Appium session; the session is closed however the block ends."""
-    where = f"device {device_label} via {appium_url}"
+    """Open an Appium session; the session is closed however the block ends. Its
+    messages name the server without its credentials (`user:key@`)."""
+    shown = redacted(appium_url)
+    where = f"device {device_label} via {shown}"
     options = AppiumOptions()
     options.load_capabilities(dict(capabilities))
+    # A farm's credentials go in the client's config (a Basic authorization header),
+    # not in the URL the client keeps and logs.
+    parts = urlsplit(appium_url)
+    address = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
     config = AppiumClientConfig(
-        remote_server_addr=appium_url,
+        remote_server_addr=address,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password or "") if parts.username else None,
         timeout=urllib3.Timeout(connect=connect_timeout_s, read=command_timeout_s),
         keep_alive=True,
         # No hidden retries: a command that times out has timed out (urllib3 would
@@ -273,18 +282,17 @@ def open_session(
         init_args_for_pool_manager={"init_args_for_pool_manager": {"retries": False}},
     )
     try:
-        remote = webdriver.Remote(appium_url, options=options, client_config=config)
+        remote = webdriver.Remote(address, options=options, client_config=config)
     except SessionNotCreatedException as exc:
         if not (exc.msg or "").startswith(NOT_A_W3C_ANSWER):
             raise DeviceError(
-                f"Appium at {appium_url} refused a session for device {device_label}: "
-                f"{_first_line(exc)}"
+                f"Appium at {shown} refused a session for device {device_label}: {_first_line(exc)}"
             ) from exc
-        raise _not_appium(appium_url, device_label) from exc
+        raise _not_appium(shown, device_label) from exc
     except Exception as exc:
         if _is_transport_error(exc):
             raise DeviceError(
-                f"Appium server {appium_url} for device {device_label} is unreachable: "
+                f"Appium server {shown} for device {device_label} is unreachable: "
                 f"{_transport_reason(exc)}"
             ) from exc
         if (
@@ -293,10 +301,10 @@ def open_session(
         ):
             # A WebDriver server's own error: its message is Appium's own words.
             raise DeviceError(
-                f"Appium at {appium_url} could not start a session for device "
+                f"Appium at {shown} could not start a session for device "
                 f"{device_label}: {_first_line(exc)}"
             ) from exc
-        raise _not_appium(appium_url, device_label) from exc
+        raise _not_appium(shown, device_label) from exc
     driver = driver_class(remote, where=where)
     try:
         yield driver

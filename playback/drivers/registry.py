@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.module_loading import import_string
 
+from playback.drivers.capabilities import capabilities_problems
 from playback.engine import DeviceError, Driver
 from playback.network import appium_url_problem
 from playback.words import Platform
@@ -38,8 +39,15 @@ def opener_for(platform: str) -> SessionOpener:
 
 def open_session(device: Device, app_id: str) -> AbstractContextManager[Driver]:
     """A session on `device` through the driver of its platform, if its server is
-    still one devices may use (checked again: a name may resolve elsewhere now)."""
+    still one devices may use (checked again: a name may resolve elsewhere now) and
+    its capabilities are ones it may set (a row saved before the rule)."""
     problem = appium_url_problem(device.appium_url)
     if problem:
         raise DeviceError(f"Device {device.device_id}'s Appium URL is not allowed: {problem}")
+    refused = capabilities_problems(device.platform, device.capabilities or {})
+    if refused:
+        raise DeviceError(
+            f"Device {device.device_id}'s capabilities are not allowed (an editor must "
+            f"change them): {' '.join(refused)}"
+        )
     return opener_for(device.platform)(device, app_id)

@@ -35,8 +35,10 @@ from playback.drivers.appium import (
     CommandFailed,
     open_session,
 )
+from playback.drivers.capabilities import allowed_keys, full_name
 from playback.engine import DeviceError, Locator
-from playback.network import free_local_port, is_loopback_url
+from playback.network import free_local_port, is_loopback_url, web_url_problem
+from playback.words import Platform
 
 if TYPE_CHECKING:
     from playback.models import Device
@@ -97,6 +99,10 @@ const quiet = (p) => Promise.resolve(p).catch(() => undefined);
 })().then(() => done(true), (e) => done(String(e)));
 """
 PAGE_STATE = "return [document.readyState, location.href]"
+PAGE_URL = "return location.href"
+# Pages a web device may show whatever their host: the blank page it leaves an app
+# for, Chromium's own error page, and a page made from its own URL.
+HOSTLESS_SCHEMES = ("about", "chrome-error", "data")
 # How open_session words a server that answered but would not start the session.
 SESSION_REFUSED = ("refused a session", "could not start a session")
 
@@ -112,8 +118,88 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+class ForbiddenPage(CommandFailed):
+    """The device is on a page it may not open (PLAYBACK_WEB_ALLOWED_HOSTS); it left
+    it, and nothing of it was kept."""
+
+
 class WebDriver(AppiumDriver):
-    """The engine's `Driver` on a Chromium session (a page is the app)."""
+    """The engine's `Driver` on a Chromium session (a page is the app).
+
+    Every page it opens is checked against PLAYBACK_WEB_ALLOWED_HOSTS before and
+    after it loads (a redirect may lead anywhere), and the page is checked again
+    before its screen or source is taken (a tap may have followed a link): on a page
+    it may not show, the device goes to about:blank and the step fails, with
+    nothing of that page kept.
+    """
+
+    def __init__(self, remote: Any, *, where: str):
+        super().__init__(remote, where=where)
+        self.allowed_origins: set[str] = set()  # checked once a session
+
+    def page_problem(self, url: str) -> str | None:
+        """Why the device may not show the page at `url`, or None."""
+        scheme = urlsplit(url).scheme.lower()
+        if scheme in HOSTLESS_SCHEMES:
+            return None
+        if scheme not in ("http", "https"):
+            return f"a {scheme}: page is never shown"
+        if origin(url) in self.allowed_origins:
+            return None
+        problem = web_url_problem(url)
+        if problem is None:
+            self.allowed_origins.add(origin(url))
+        return problem
+
+    def leave_if_forbidden(self, url: str) -> None:
+        """Raise `ForbiddenPage` (after leaving it) when the device is on such a page."""
+        problem = self.page_problem(url)
+        if problem is None:
+            return
+        self._call("leaving a forbidden page", lambda: self.remote.get("about:blank"))
+        raise ForbiddenPage(
+            f"The page went to {origin(url)}, which a web device may not open: {problem} "
+            "(nothing of that page was kept)"
+        )
+
+    def open_page(self, url: str, what: str) -> None:
+        """Open `url` if it may be opened, then check where it ended up."""
+        problem = web_url_problem(url)
+        if problem is not None:
+            raise ForbiddenPage(f"{what} failed: {url[:200]} may not be opened: {problem}")
+        self._call(what, lambda: self.remote.get(url))
+        self.leave_if_forbidden(self._page()[1])
+
+    # A tap (a click, typing Enter, a swipe) may follow a link: the step fails when
+    # it led somewhere the device may not go.
+    def click(self, element: Any) -> None:
+        super().click(element)
+        self.leave_if_forbidden(self._href())
+
+    def tap(self, x: int, y: int) -> None:
+        super().tap(x, y)
+        self.leave_if_forbidden(self._href())
+
+    def type_text(self, text: str, element: Any | None) -> None:
+        super().type_text(text, element)
+        self.leave_if_forbidden(self._href())
+
+    def swipe(self, start_x: int, start_y: int, end_x: int, end_y: int, duration_ms: int) -> None:
+        super().swipe(start_x, start_y, end_x, end_y, duration_ms)
+        self.leave_if_forbidden(self._href())
+
+    def screenshot(self) -> bytes:
+        self.leave_if_forbidden(self._href())
+        return super().screenshot()
+
+    def page_source(self) -> str:
+        self.leave_if_forbidden(self._href())
+        return super().page_source()
+
+    def _href(self) -> str:
+        return str(
+            self._call("reading the page's URL", lambda: self.remote.execute_script(PAGE_URL))
+        )
 
     def locate(self, locator: Locator) -> tuple[str, str]:
         if locator.using == "id":
@@ -132,12 +218,12 @@ class WebDriver(AppiumDriver):
         self._call(f"leaving {app_id}", lambda: self.remote.get("about:blank"))
 
     def activate_app(self, app_id: str) -> None:
-        self._call(f"opening {app_id}", lambda: self.remote.get(app_id))
+        self.open_page(app_id, f"opening {app_id}")
 
     def clear_app(self, app_id: str) -> None:
         what = f"clearing the data of {app_id}"
         if origin(self._page()[1]) != origin(app_id):
-            self._call(what, lambda: self.remote.get(app_id))  # storage is per origin
+            self.open_page(app_id, what)  # storage is per origin
         self._call(what, self.remote.delete_all_cookies)
         result = self._call(what, lambda: self.remote.execute_async_script(CLEAR_STORAGE))
         if result is not True:
@@ -147,6 +233,7 @@ class WebDriver(AppiumDriver):
 
     def query_app_state(self, app_id: str) -> int:
         ready, href = self._page()
+        self.leave_if_forbidden(href)  # a redirect at launch: fail now, not at the timeout
         if origin(href) != origin(app_id):
             return STATE_NOT_RUNNING
         return STATE_LOADED if ready == "complete" else STATE_LOADING
@@ -163,9 +250,10 @@ def profile_of(device_id: str) -> Path:
 def build_web_capabilities(
     *, device_id: str, extra: Mapping[str, Any] | None, chromedriver_port: int
 ) -> dict[str, Any]:
-    """Capabilities for a Chromium session; the device's own win, and its
-    `goog:chromeOptions` are merged into ours (its `args` added to ours). The
-    device's profile persists, so its app data outlives a session as on a phone."""
+    """Capabilities for a Chromium session; the device's own (what it may set) win,
+    and its `goog:chromeOptions` are merged into ours (its phone, its `args` added to
+    ours). The device's profile persists, so its app data outlives a session as on a
+    phone."""
     extra = dict(extra or {})
     profile = profile_of(device_id)
     chrome: dict[str, Any] = {
@@ -175,11 +263,12 @@ def build_web_capabilities(
     }
     own = extra.pop("goog:chromeOptions", None)
     if isinstance(own, Mapping):
-        for key, value in own.items():
-            if key == "args" and isinstance(value, list):
-                chrome["args"] += [arg for arg in value if arg not in chrome["args"]]
-            else:
-                chrome[key] = value
+        # Only what a device may set (playback/drivers/capabilities.py refuses the rest
+        # before a session opens; this merge never takes more).
+        if isinstance(own.get("mobileEmulation"), Mapping):
+            chrome["mobileEmulation"] = copy.deepcopy(dict(own["mobileEmulation"]))
+        if isinstance(own.get("args"), list):
+            chrome["args"] += [arg for arg in own["args"] if arg not in chrome["args"]]
     caps: dict[str, Any] = {
         "platformName": "linux",
         "browserName": "chrome",
@@ -191,7 +280,8 @@ def build_web_capabilities(
         "appium:newCommandTimeout": NEW_COMMAND_TIMEOUT_S,
         "goog:chromeOptions": chrome,
     }
-    caps.update(extra)
+    allowed = set(allowed_keys(Platform.WEB))
+    caps.update({key: value for key, value in extra.items() if full_name(key) in allowed})
     return caps
 
 

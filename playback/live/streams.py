@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -124,13 +125,21 @@ def load_run(run_id: int, known: list[int], base: str) -> tuple | None:
     return run.status, encoded(RunSummarySerializer(run, context=context).data), new, final
 
 
+# A step number or a run id: ASCII digits only (str.isdigit() takes "²"), at most as
+# many as the database's ids have.
+NUMBER = r"[0-9]{1,18}"
+RUN_CURSOR = re.compile(rf"({NUMBER}):([a-z_]*)")
+SPAN = re.compile(rf"({NUMBER})(?:-({NUMBER}))?")
+MAX_CURSOR_IDS = 100_000  # ended runs a batch's cursor may name
+
+
 def run_cursor(last_event_id: str | None) -> tuple[int, str | None]:
     if not last_event_id:
         return 0, None
-    step, _, status = last_event_id.partition(":")
-    if not step.isdigit() or status not in STATUSES | {""}:
+    match = RUN_CURSOR.fullmatch(last_event_id)
+    if match is None or match[2] not in STATUSES | {""}:
         raise BadCursor("Last-Event-ID must be an id this stream sent (<step>:<status>).")
-    return int(step), status or None
+    return int(match[1]), match[2] or None
 
 
 def run_chunk(view: View, cursor: tuple[int, str | None]) -> tuple[str, tuple, bool]:
@@ -253,18 +262,31 @@ def ranges(ids: set[int]) -> str:
 
 
 def batch_cursor(last_event_id: str | None) -> tuple[set[int], str | None]:
+    """The ended runs and the status a batch's cursor names. Its ranges are counted
+    before any is expanded: "1-30000000" is refused, not built (it held the event
+    loop for seconds and gigabytes)."""
     if not last_event_id:
         return set(), None
+    refused = BadCursor(
+        "Last-Event-ID must be an id this stream sent (<run ids>:<status>, "
+        f"at most {MAX_CURSOR_IDS:,} runs)."
+    )
     spans, _, status = last_event_id.partition(":")
+    if status not in STATUSES | {""}:
+        raise refused
+    bounds, count = [], 0
+    for span in filter(None, spans.split(".")):
+        match = SPAN.fullmatch(span)
+        if match is None:
+            raise refused
+        low, high = int(match[1]), int(match[2] or match[1])
+        count += high - low + 1
+        if high < low or count > MAX_CURSOR_IDS:
+            raise refused
+        bounds.append((low, high))
     ids: set[int] = set()
-    try:
-        for span in filter(None, spans.split(".")):
-            low, _, high = span.partition("-")
-            ids.update(range(int(low), int(high or low) + 1))
-    except ValueError:
-        ids = {-1}
-    if -1 in ids or len(ids) > 100_000 or status not in STATUSES | {""}:
-        raise BadCursor("Last-Event-ID must be an id this stream sent (<run ids>:<status>).")
+    for low, high in bounds:
+        ids.update(range(low, high + 1))
     return ids, status or None
 
 

@@ -5,6 +5,8 @@ its start URL's query parameters (simulator/demo_app/app.js)."""
 
 from __future__ import annotations
 
+import http.server
+import threading
 from typing import Any
 
 import pytest
@@ -253,3 +255,74 @@ def test_a_chromium_left_by_a_killed_worker_does_not_keep_the_device_from_playin
     abandoned.__enter__().activate_app(demo_app)  # never closed: the worker died
     run = play(web_flow(SIGN_IN), web_device, {"clear_data": True})
     assert run.status == "success", errors(run)
+
+
+class InternalSite(http.server.BaseHTTPRequestHandler):
+    """A page only this host may read ("/secret"), a start page that links to it, and
+    a start URL that redirects to it."""
+
+    def do_GET(self):
+        secret = f"http://127.0.0.1:{self.server.server_port}/secret"
+        if self.path == "/jump":
+            self.send_response(302)
+            self.send_header("Location", secret)
+            self.end_headers()
+            return
+        body = (
+            "<h1>SECRET-INTERNAL-PAGE</h1>"
+            if self.path == "/secret"
+            else f'<a id="out" href="{secret}" style="font-size:60px">out</a>'
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def internal_site(settings):
+    """Served on 127.0.0.1, reached as "localhost": the only host web devices may open."""
+    settings.PLAYBACK_WEB_ALLOWED_HOSTS = ["localhost"]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), InternalSite)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://localhost:{server.server_port}"
+    server.shutdown()
+
+
+def kept_evidence(run: Run) -> bytes:
+    """Every screenshot and source the run kept, as bytes."""
+    kept = b""
+    for result in run.step_results.all():
+        if result.screenshot:
+            kept += result.screenshot.read()
+        for entry in result.attempt_log:
+            for name in filter(None, (entry.get("screenshot"), entry.get("source"))):
+                kept += default_storage.open(name).read()
+    return kept
+
+
+def test_a_start_url_redirected_where_the_device_may_not_go_ends_the_run(
+    play, make_flow, web_device, internal_site
+):
+    flow = make_flow([shown("out")], platform="web", app_id=f"{internal_site}/jump")
+    run = play(flow, web_device)
+    assert run.status == "error", errors(run)
+    assert "App preparation failed: The page went to http://127.0.0.1:" in run.error
+    assert "PLAYBACK_WEB_ALLOWED_HOSTS" in run.error and statuses(run) == ["blocked"]
+    assert b"SECRET-INTERNAL-PAGE" not in kept_evidence(run)
+
+
+def test_a_tap_that_follows_a_link_where_the_device_may_not_go_fails_and_keeps_nothing_of_it(
+    play, make_flow, web_device, internal_site
+):
+    flow = make_flow([tap("out", using="id")], platform="web", app_id=f"{internal_site}/start")
+    run = play(flow, web_device)
+    step = run.step_results.get()
+    assert (run.status, step.status) == ("failed", "fail")
+    assert "which a web device may not open" in step.error
+    assert b"SECRET-INTERNAL-PAGE" not in kept_evidence(run)
+    assert kept_evidence(run)  # the screen it left for (about:blank) is kept

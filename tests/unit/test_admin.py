@@ -389,7 +389,8 @@ def test_bad_steps_in_the_admin_are_refused_like_the_api(admin_client, row, mess
     assert not Step.objects.exists()
 
 
-def test_a_web_flow_in_the_admin_needs_a_start_url_and_may_use_css(admin_client):
+def test_a_web_flow_in_the_admin_needs_a_start_url_and_may_use_css(admin_client, settings):
+    settings.PLAYBACK_WEB_ALLOWED_HOSTS = ["shop.example"]  # a lab's host, as written
     row = {"number": "1", "action": "tap", "params": "{}",
            "locator": '{"using": "css selector", "value": "#sign-in"}'}  # fmt: skip
     data = {**step_formset([row]), "platform": "web"}

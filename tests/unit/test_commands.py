@@ -126,8 +126,10 @@ def test_add_device_creates_then_updates():
         (["--capabilities", '{"a":' * 12 + "1" + "}" * 12], "nested deeper than 10"),
         (["--capabilities", '{"a": "\\ud800"}'], "lone surrogate"),
         (["--device-id", " "], "--device-id must be 1 to 200 characters"),
+        (["--platform", "web", "--capabilities", '{"appium:executable": "/x"}'],
+         "--capabilities: 'appium:executable' is not allowed: it would run a program"),
     ],
-)
+)  # fmt: skip
 def test_add_device_rejects_bad_arguments(args, message):
     base = {"--device-id": "d1", "--platform": "sim", "--appium-url": "http://127.0.0.1:4723"}
     base.update(dict(zip(args[::2], args[1::2], strict=True)))

@@ -181,6 +181,62 @@ def test_batch_cursors_write_ended_runs_as_ranges_and_read_them_back(ids, text):
     assert streams.batch_cursor(f"{text}:running") == (ids, "running")
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "1-30000000:",  # froze a web worker for seconds at 2.3 GB
+        "1-1000000000:",
+        "1-50000.60000-110001:",  # each range fine, more than 100,000 together
+        ".".join(["1"] * 100_001) + ":",
+        "5-3:",
+        "\u00b2:",  # "²" passes str.isdigit()
+        "1-\u00b2:",
+        "\uff11:",  # a full-width 1
+        "9" * 5000 + ":",
+        "1-" + "9" * 5000 + ":",
+        "1:nope",
+        "-1:",
+    ],
+)
+def test_a_batch_cursor_is_refused_before_anything_is_expanded(bad):
+    with pytest.raises(streams.BadCursor):
+        streams.batch_cursor(bad)
+
+
+def test_a_batch_cursor_of_up_to_100000_runs_is_read():
+    ids, status = streams.batch_cursor("1-60000.70001-110000:running")
+    assert len(ids) == 100_000 and status == "running"
+
+
+@pytest.mark.parametrize(
+    "bad", ["\u00b2:", "1\u00b2:", "\uff11:", "9" * 5000 + ":", "1:running\n", " 1:", "1"]
+)
+def test_a_run_cursor_takes_ascii_digits_only(bad):
+    with pytest.raises(streams.BadCursor):
+        streams.run_cursor(bad)
+
+
+@pytest.mark.parametrize(
+    ("kind", "query", "header"),
+    [
+        ("runs", "?lastEventId=%C2%B2:", None),
+        ("runs", "?lastEventId=%B2:", None),  # the raw byte
+        ("runs", "", b"\xb2:"),
+        ("runs", "?lastEventId=" + "9" * 5000 + ":", None),
+        ("batches", "", b"1-30000000:"),
+        ("batches", "?lastEventId=1-1000000000:", None),
+    ],
+)
+def test_a_bad_cursor_is_a_400_on_either_stream(flow, device, play, auth, kind, query, header):
+    run = play(flow, device, driver=ScriptedDriver())
+    pk = run.pk
+    if kind == "batches":
+        pk = services.start_batch(flows=[flow.pk], devices=[device.device_id]).pk
+    headers = {**auth, **({"Last-Event-ID": header.decode("latin-1")} if header else {})}
+    code, (body,) = get_events(f"/api/playback/{kind}/{pk}/events{query}", headers)
+    assert code == 400 and "Last-Event-ID" in body
+
+
 def test_wait_answers_as_soon_as_the_run_ends_without_a_thread_per_wait(flow, device, auth):
     def cancel_soon():
         time.sleep(0.5)

@@ -54,7 +54,7 @@ def test_a_device_may_choose_another_phone_and_add_arguments():
     chrome = got["goog:chromeOptions"]
     assert chrome["mobileEmulation"] == other
     assert chrome["args"][-1] == "--lang=fr" and "--headless=new" in chrome["args"]
-    assert caps({"appium:chromedriverPort": 9600})["appium:chromedriverPort"] == 9600
+    assert caps({"pageLoadStrategy": "eager"})["pageLoadStrategy"] == "eager"
     # The defaults are not changed by a device that chose its own.
     assert caps()["goog:chromeOptions"]["mobileEmulation"]["deviceMetrics"]["width"] == 412
 
@@ -80,12 +80,13 @@ def test_a_missing_chromium_or_chromedriver_is_named(settings, tmp_path):
 class Page:
     """A Remote stand-in: where the page is and what was asked of it."""
 
-    def __init__(self, href: str, ready: str = "complete"):
+    def __init__(self, href: str, ready: str = "complete", redirects: dict | None = None):
         self.href, self.ready = href, ready
+        self.redirects = redirects or {}  # where a URL ends up once loaded
         self.calls: list[tuple[str, Any]] = []
 
-    def execute_script(self, script: str) -> list[str]:
-        return [self.ready, self.href]
+    def execute_script(self, script: str) -> Any:
+        return self.href if script == web.PAGE_URL else [self.ready, self.href]
 
     def execute_async_script(self, script: str) -> Any:
         self.calls.append(("clear storage", self.href))
@@ -93,7 +94,16 @@ class Page:
 
     def get(self, url: str) -> None:
         self.calls.append(("get", url))
-        self.href = url
+        self.href = self.redirects.get(url, url)
+
+    def get_screenshot_as_png(self) -> bytes:
+        self.calls.append(("screenshot", self.href))
+        return b"\x89PNG"
+
+    @property
+    def page_source(self) -> str:
+        self.calls.append(("source", self.href))
+        return "<html/>"
 
     def delete_all_cookies(self) -> None:
         self.calls.append(("delete cookies", self.href))
@@ -110,7 +120,7 @@ APP = "http://127.0.0.1:8000/demo-app/?overlay=0"
         ("http://127.0.0.1:8000/demo-app/", "loading", 2),
         ("about:blank", "complete", 1),
         ("data:,", "complete", 1),  # a new session's first page
-        ("https://elsewhere.example/", "complete", 1),  # the app was left
+        ("https://8.8.8.8/", "complete", 1),  # the app was left
     ],
 )
 def test_the_app_is_in_the_foreground_when_its_page_is_loaded(href, ready, state):
@@ -143,3 +153,47 @@ def test_terminate_leaves_the_app_and_activate_opens_its_start_url():
     driver.terminate_app(APP)
     driver.activate_app(APP)
     assert page.calls == [("get", "about:blank"), ("get", APP)]
+
+
+INTERNAL = "http://10.0.0.5/admin/"  # private: no web device may open it in development
+
+
+def test_a_start_url_that_redirects_where_the_device_may_not_go_is_left_at_once():
+    page = Page("about:blank", redirects={APP: INTERNAL})
+    driver = web.WebDriver(remote=page, where="web-1")
+    with pytest.raises(web.ForbiddenPage) as caught:
+        driver.activate_app(APP)
+    assert "http://10.0.0.5" in str(caught.value) and "PLAYBACK_WEB_ALLOWED_HOSTS" in str(
+        caught.value
+    )
+    assert page.calls == [("get", APP), ("get", "about:blank")]
+
+
+def test_a_start_url_the_device_may_not_open_is_never_opened():
+    page = Page("about:blank")
+    with pytest.raises(web.ForbiddenPage):
+        web.WebDriver(remote=page, where="web-1").activate_app(INTERNAL)
+    assert page.calls == []
+
+
+@pytest.mark.parametrize("take", ["screenshot", "page_source"])
+def test_nothing_of_a_forbidden_page_is_captured(take):
+    page = Page(INTERNAL)  # a tap followed a link there
+    with pytest.raises(web.ForbiddenPage):
+        getattr(web.WebDriver(remote=page, where="web-1"), take)()
+    assert page.calls == [("get", "about:blank")]
+
+
+@pytest.mark.parametrize(
+    "href", ["file:///etc/passwd", "view-source:http://10.0.0.5/", "chrome://settings/"]
+)
+def test_pages_of_other_schemes_are_never_shown(href):
+    with pytest.raises(web.ForbiddenPage):
+        web.WebDriver(remote=Page(href), where="web-1").screenshot()
+
+
+@pytest.mark.parametrize("href", [APP, "about:blank", "chrome-error://chromewebdata/", "data:,"])
+def test_the_app_and_the_browsers_own_pages_are_captured(href):
+    page = Page(href)
+    assert web.WebDriver(remote=page, where="web-1").screenshot() == b"\x89PNG"
+    assert page.calls == [("screenshot", href)]

@@ -7,7 +7,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from config.commands import OneLineErrorsCommand
-from playback.models import Device, validate_appium_url, validate_capabilities
+from playback.models import (
+    Device,
+    check_capabilities_allowed,
+    validate_appium_url,
+    validate_capabilities,
+)
+from playback.network import redacted
 from playback.words import Platform
 
 
@@ -44,6 +50,7 @@ class Command(OneLineErrorsCommand):
             self.fail(f"--capabilities is not valid JSON: {exc.msg} at column {exc.colno}.")
         try:
             validate_capabilities(capabilities)
+            check_capabilities_allowed(opts["platform"], capabilities)
         except ValidationError as exc:
             self.fail(f"--capabilities: {' '.join(exc.messages)}")
         device, created = Device.objects.update_or_create(
@@ -58,5 +65,5 @@ class Command(OneLineErrorsCommand):
         )
         verb = "Added" if created else "Updated"
         self.stdout.write(
-            f"{verb} device {device.device_id} ({device.platform}, {device.appium_url})."
+            f"{verb} device {device.device_id} ({device.platform}, {redacted(device.appium_url)})."
         )
