@@ -326,3 +326,17 @@ def test_a_tap_that_follows_a_link_where_the_device_may_not_go_fails_and_keeps_n
     assert "which a web device may not open" in step.error
     assert b"SECRET-INTERNAL-PAGE" not in kept_evidence(run)
     assert kept_evidence(run)  # the screen it left for (about:blank) is kept
+
+
+def test_a_launcher_switch_saved_before_the_rule_runs_nothing_on_the_appium_host(
+    play, web_flow, web_device, tmp_path
+):
+    marker = tmp_path / "ran-as-root"
+    web_device.capabilities = {
+        "goog:chromeOptions": {"args": [f"--renderer-cmd-prefix=/usr/bin/touch {marker}"]}
+    }
+    web_device.save(update_fields=["capabilities"])  # as a row from before the rule
+    run = play(web_flow(SIGN_IN), web_device)
+    assert run.status == "error" and "--renderer-cmd-prefix" in run.error
+    assert "capabilities are not allowed" in run.error and statuses(run) == ["blocked"] * 4
+    assert not marker.exists()
