@@ -316,10 +316,14 @@ PLAYBACK_WEBHOOK_ALLOWED_HOSTS = env_list(
     if PRODUCTION
     else "public,localhost,127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
 )
-# A delivery waits this long for the receiver's answer; a failed one is tried again
-# after PLAYBACK_WEBHOOK_BACKOFF_S, then twice that, ... (5 tries in all; django-q2's
-# scheduler, which fires retries, looks every 30 s).
+# A try of a delivery has this long in all (connecting, sending, the answer; at most
+# 10 s, and at most 8 KB of the answer is read); a failed one is tried again after
+# PLAYBACK_WEBHOOK_BACKOFF_S, then twice that, ... (5 tries in all; django-q2's
+# scheduler, which fires retries, looks every 30 s). At most
+# PLAYBACK_WEBHOOK_CONCURRENCY tries are sent at once, whatever the number of
+# deliveries: the other workers stay free for runs.
 PLAYBACK_WEBHOOK_TIMEOUT_S = env_float("PLAYBACK_WEBHOOK_TIMEOUT_S", 5.0)
+PLAYBACK_WEBHOOK_CONCURRENCY = env_int("PLAYBACK_WEBHOOK_CONCURRENCY", 1)
 PLAYBACK_WEBHOOK_BACKOFF_S = env_float("PLAYBACK_WEBHOOK_BACKOFF_S", 30.0)
 PLAYBACK_WEBHOOK_TRIES = 5
 

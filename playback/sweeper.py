@@ -8,39 +8,24 @@ it makes to a run is a transition of `playback.lifecycle`.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from datetime import timedelta
 
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from playback import lifecycle, queue, reachability, words
+from playback import lifecycle, queue, reachability, words, workers
 from playback.models import Device, Run
+from playback.webhooks import delivery as webhooks
 from playback.words import RunStatus
 
 log = logging.getLogger("playback.sweeper")
-
-
-def _worker_is_gone(worker: str) -> bool:
-    """True when `worker` (host:pid) is a process of this host that no longer exists."""
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _lost_reason(run: Run, lost_before) -> str | None:
     if run.heartbeat_at is None or run.heartbeat_at < lost_before:
         seen = run.heartbeat_at.strftime("%H:%M:%S UTC") if run.heartbeat_at else "never"
         return f"no heartbeat since {seen} (worker {run.worker or 'unknown'})"
-    if run.worker and _worker_is_gone(run.worker):
+    if run.worker and workers.is_gone(run.worker):
         return f"its worker process {run.worker} is gone"
     return None
 
@@ -64,6 +49,8 @@ def sweep_runs(*, probe: bool = False) -> dict[str, list[int]]:
     - a run given its device long ago (PLAYBACK_REDISPATCH_AFTER_S) that no worker
       picked up (a broker without delivery receipts lost its task) is enqueued again;
       claiming is a conditional update, so a duplicate task plays nothing twice;
+    - a webhook try whose worker died is counted as failed and tried again, and a
+      due delivery with no try on its way is queued (playback/webhooks/delivery.py);
     - with `probe` (the minute's schedule), every enabled device's Appium is asked
       whether it answers (playback/reachability.py).
     """
@@ -118,6 +105,7 @@ def sweep_runs(*, probe: bool = False) -> dict[str, list[int]]:
                 log.exception("The broker refused run %s's task again", run_pk)
                 continue
             report["requeued"].append(run_pk)
+    report.update(webhooks.sweep())
     if probe:
         devices = list(Device.objects.filter(enabled=True))
         report["probed"] = [device.pk for device in reachability.probe_all(devices)]

@@ -10,7 +10,6 @@ from playback.services.playing import (
     execute_run,
     play_batch_here,
     play_in_foreground,
-    worker_identity,
 )
 from playback.services.runs import (
     DeviceUnreachable,
@@ -50,5 +49,4 @@ __all__ = [
     "start_run_once",
     "wait_for_run",
     "why_waiting",
-    "worker_identity",
 ]

@@ -5,8 +5,6 @@ hands the steps to the engine and records what it reports; the run ends through
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +16,7 @@ from django.utils import timezone
 
 from flows.models import Flow
 from flows.models import Step as FlowStep
-from playback import engine, lifecycle
+from playback import engine, lifecycle, workers
 from playback.drivers import registry
 from playback.drivers.registry import SessionOpener
 from playback.models import Device, Run
@@ -49,10 +47,6 @@ def play_in_foreground(
     return execute_run(run_id=run.pk, **execute_kwargs)
 
 
-def worker_identity() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def execute_run(
     *,
     run_id: int,
@@ -65,7 +59,7 @@ def execute_run(
     A run that is not queued any more (claimed by another worker, cancelled) is
     returned untouched: a run is never played twice.
     """
-    if not lifecycle.claim(run_id, worker=worker_identity()):
+    if not lifecycle.claim(run_id, worker=workers.identity()):
         run = Run.objects.get(pk=run_id)
         if not run.is_active:
             # Cancelled while it waited for a worker: hand the device on.

@@ -11,8 +11,10 @@ the run or batch resource) with these headers:
 
 as Stripe and GitHub sign theirs: a receiver recomputes the HMAC over the raw body
 and refuses an old timestamp (a replay). A 2xx answer delivers it; anything else
-(an error, a timeout of PLAYBACK_WEBHOOK_TIMEOUT_S, a redirect) is tried again
-after PLAYBACK_WEBHOOK_BACKOFF_S, doubling, PLAYBACK_WEBHOOK_TRIES tries in all.
+(an error, no answer within PLAYBACK_WEBHOOK_TIMEOUT_S for the whole try, a
+redirect) is tried again after PLAYBACK_WEBHOOK_BACKOFF_S, doubling,
+PLAYBACK_WEBHOOK_TRIES tries in all. At most PLAYBACK_WEBHOOK_CONCURRENCY tries are
+sent at once (webhooks/slots.py): deliveries never take the workers runs need.
 """
 
 from __future__ import annotations
@@ -25,19 +27,22 @@ import time
 from datetime import timedelta
 from typing import Any
 
-import urllib3
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
 
-from playback import queue
+from playback import queue, workers
 from playback.network import webhook_url_problem
+from playback.webhooks import slots, transport
 from playback.webhooks.models import WebhookDelivery, WebhookEndpoint
 from playback.words import NOT_PASSED_RUN_STATUSES, DeliveryStatus, WebhookEvent
 
 log = logging.getLogger("playback.webhooks")
 ANSWER_KEPT = 2000  # characters of the receiver's answer kept
+MAX_TRY_S = 10.0  # a try's whole time, at most (PLAYBACK_WEBHOOK_TIMEOUT_S)
+LEASE_MARGIN_S = 5.0  # after a try's time, its worker counts as lost
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -91,7 +96,9 @@ def _new_delivery(
 ) -> WebhookDelivery:
     """A pending delivery of `body`, which then names it (`delivery_id`); its first try
     is queued once the caller's transaction commits."""
-    delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, payload={}, **fields)
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event=event, payload={}, next_try_at=timezone.now(), **fields
+    )
     delivery.payload = {**body, "delivery_id": delivery.pk}  # a redelivery's: the new one
     delivery.save(update_fields=["payload"])
     pk = delivery.pk
@@ -100,44 +107,134 @@ def _new_delivery(
 
 
 def deliver(delivery_id: int) -> str:
-    """One try of a pending delivery; the next is scheduled when it fails."""
+    """One try of a pending delivery that is due, from a free slot (webhooks/slots.py);
+    the next try is scheduled when it fails. Without a free slot the delivery stays
+    due and the try that frees one queues it. A paused receiver gets nothing: its
+    delivery fails, saying so (redelivered once it is resumed)."""
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
     if delivery is None or delivery.status != DeliveryStatus.PENDING:
         return "not pending"
-    attempt = delivery.attempts + 1
-    # Claimed once: a task delivered twice by the broker sends once.
-    claimed = WebhookDelivery.objects.filter(
-        pk=delivery_id, status=DeliveryStatus.PENDING, attempts=delivery.attempts
-    ).update(attempts=attempt, next_try_at=None)
-    if not claimed:
-        return "taken"
+    if delivery.attempts > len(delivery.tries):
+        return "taken"  # a try is in flight
+    now = timezone.now()
+    if delivery.next_try_at is not None and delivery.next_try_at > now:
+        return "not due"  # a late duplicate of a task: its retry is scheduled
+    unchanged = {"pk": delivery_id, "status": DeliveryStatus.PENDING, "attempts": delivery.attempts}
+    if not delivery.endpoint.active:
+        WebhookDelivery.objects.filter(**unchanged).update(
+            status=DeliveryStatus.FAILED, next_try_at=None,
+            error="Not sent: the webhook is paused (redeliver it once it is resumed).",
+        )  # fmt: skip
+        return "paused"
+    lease = now + timedelta(seconds=try_seconds() + LEASE_MARGIN_S)
+    slot = slots.take(delivery_id, until=lease, worker=workers.identity())
+    if slot is None:
+        return "waiting"
+    try:
+        # Claimed once: a task delivered twice by the broker sends once. Until the try
+        # is recorded, next_try_at is when the sweeper counts its worker lost.
+        if not WebhookDelivery.objects.filter(**unchanged).update(
+            attempts=delivery.attempts + 1, next_try_at=lease
+        ):
+            return "taken"
+        return _try(delivery, delivery.attempts + 1)
+    finally:
+        slots.free(delivery_id, slot)
+        queue_next_due(after=delivery_id)
+
+
+def try_seconds() -> float:
+    """A try's whole time, from PLAYBACK_WEBHOOK_TIMEOUT_S (at most MAX_TRY_S)."""
+    return min(settings.PLAYBACK_WEBHOOK_TIMEOUT_S, MAX_TRY_S)
+
+
+def _try(delivery: WebhookDelivery, attempt: int) -> str:
     # Checked again before each try: a name may resolve elsewhere by now.
     if problem := webhook_url_problem(delivery.endpoint.url):
-        code, answer, error, elapsed_ms = None, "", f"Not sent: {problem}", 0
+        answer = transport.Answer(None, "", f"Not sent: {problem}", 0)
     else:
-        code, answer, error, elapsed_ms = _post(delivery)
+        answer = _post(delivery)
+    return _record(delivery, attempt, answer, final=bool(problem))
+
+
+def _record(delivery: WebhookDelivery, attempt: int, answer: transport.Answer, *,
+            final: bool = False) -> str:  # fmt: skip
+    """Keep a try's answer; deliver, fail, or schedule the next try with backoff."""
     now = timezone.now()
-    tried = {"attempt": attempt, "at": now.isoformat(), "status_code": code,
-             "error": error, "duration_ms": elapsed_ms}  # fmt: skip
+    tried = {"attempt": attempt, "at": now.isoformat(), "status_code": answer.status,
+             "error": answer.error, "duration_ms": answer.duration_ms}  # fmt: skip
     fields: dict[str, Any] = {
-        "tries": [*delivery.tries, tried], "response_code": code,
-        "response_body": answer[:ANSWER_KEPT], "error": error,
+        "tries": [*delivery.tries, tried], "response_code": answer.status,
+        "response_body": answer.body[:ANSWER_KEPT], "error": answer.error, "next_try_at": None,
     }  # fmt: skip
-    if not error:
+    if not answer.error:
         fields.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
-    elif problem or attempt >= settings.PLAYBACK_WEBHOOK_TRIES:
+    elif final or attempt >= settings.PLAYBACK_WEBHOOK_TRIES:
         fields.update(status=DeliveryStatus.FAILED)
     else:
         when = now + timedelta(seconds=settings.PLAYBACK_WEBHOOK_BACKOFF_S * 2 ** (attempt - 1))
         fields.update(next_try_at=when)
-        queue.enqueue_at(when, "deliver_webhook", delivery_id,
-                         name=f"webhook-{delivery_id}-{attempt + 1}")  # fmt: skip
-    WebhookDelivery.objects.filter(pk=delivery_id).update(**fields)
+        queue.enqueue_at(when, "deliver_webhook", delivery.pk,
+                         name=f"webhook-{delivery.pk}-{attempt + 1}")  # fmt: skip
+    WebhookDelivery.objects.filter(pk=delivery.pk, attempts=attempt).update(**fields)
     return fields.get("status", "retrying")
 
 
-def _post(delivery: WebhookDelivery) -> tuple[int | None, str, str, int]:
-    """(status code, answer, error or "", milliseconds): error is "" only for a 2xx."""
+def queue_next_due(*, after: int | None = None) -> int | None:
+    """Queue a try of the delivery due longest (one no free slot took), if any."""
+    due = (
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
+        .filter(Q(next_try_at__lte=timezone.now()) | Q(next_try_at__isnull=True))
+        .exclude(pk=after)
+        .order_by(F("next_try_at").asc(nulls_first=True), "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if due is not None:
+        try:
+            queue.enqueue("deliver_webhook", due, name=f"webhook-{due}-due")
+        except Exception:  # the broker is away: the sweeper queues it later
+            log.exception("webhook delivery %s not queued", due)
+    return due
+
+
+def sweep() -> dict[str, list[int]]:
+    """Deliveries nothing would move any more: a try whose worker died (its process on
+    this host is gone, or its time passed with nothing recorded) counts as a failed
+    try, then is tried again (or the delivery fails after its last); a due delivery
+    with no try on its way, when a slot is free, is queued."""
+    now = timezone.now()
+    sending = slots.holders()
+    lost = []
+    for delivery in WebhookDelivery.objects.filter(
+        status=DeliveryStatus.PENDING, attempts__gt=0
+    ).select_related("endpoint"):
+        if delivery.attempts <= len(delivery.tries):
+            continue  # not in flight
+        worker = sending.get(delivery.pk)
+        expired = delivery.next_try_at is not None and delivery.next_try_at < now
+        if not (expired or (worker and workers.is_gone(worker))):
+            continue
+        answer = transport.Answer(None, "", "No answer recorded: the worker sending this try "
+                                  "was lost.", 0)  # fmt: skip
+        claimed = WebhookDelivery.objects.filter(
+            pk=delivery.pk, status=DeliveryStatus.PENDING, attempts=delivery.attempts,
+            next_try_at=delivery.next_try_at,
+        ).update(next_try_at=None)  # fmt: skip
+        if claimed:
+            _record(delivery, delivery.attempts, answer)
+            slots.free(delivery.pk)  # its worker is gone: nobody sends from it
+            lost.append(delivery.pk)
+    stale = now - timedelta(seconds=try_seconds() + LEASE_MARGIN_S)
+    waiting = WebhookDelivery.objects.filter(
+        status=DeliveryStatus.PENDING, next_try_at__lt=stale
+    ).exists()
+    queued = [due] if waiting and slots.any_free() and (due := queue_next_due()) else []
+    return {"webhook_tries_lost": lost, "webhooks_queued": queued}
+
+
+def _post(delivery: WebhookDelivery) -> transport.Answer:
+    """The signed POST of one try."""
     endpoint = delivery.endpoint
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     timestamp = int(time.time())
@@ -149,18 +246,4 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, str, int]:
         "X-Playback-Timestamp": str(timestamp),
         "X-Playback-Signature": signature(endpoint.secret, timestamp, body),
     }
-    started = time.monotonic()
-    try:
-        response = urllib3.request(
-            "POST", endpoint.url, body=body, headers=headers, redirect=False, retries=False,
-            timeout=urllib3.Timeout(total=settings.PLAYBACK_WEBHOOK_TIMEOUT_S),
-        )  # fmt: skip
-    except urllib3.exceptions.HTTPError as exc:
-        elapsed = round((time.monotonic() - started) * 1000)
-        reason = getattr(exc, "reason", None) or exc
-        return None, "", f"No answer: {type(reason).__name__}: {reason}", elapsed
-    elapsed = round((time.monotonic() - started) * 1000)
-    answer = response.data[: ANSWER_KEPT * 4].decode("utf-8", "replace")
-    if 200 <= response.status < 300:
-        return response.status, answer, "", elapsed
-    return response.status, answer, f"The receiver answered {response.status}.", elapsed
+    return transport.post(endpoint.url, body, headers, deadline_s=try_seconds())

@@ -90,3 +90,25 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} #{self.pk} to {self.endpoint}"
+
+
+class WebhookSlot(models.Model):
+    """One of the PLAYBACK_WEBHOOK_CONCURRENCY places a try is sent from: a try takes
+    a free one (a conditional update only one worker wins) and frees it when done,
+    so deliveries never hold more workers than that, whatever their number; a slot
+    whose worker died frees itself at `until`."""
+
+    number = models.PositiveSmallIntegerField(primary_key=True)
+    delivery = models.ForeignKey(
+        WebhookDelivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    until = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(
+        max_length=200, blank=True, help_text="host:pid of the process sending from it."
+    )
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"webhook slot {self.number}"

@@ -68,7 +68,7 @@ def test_a_receiver_that_hangs_does_not_delay_the_next_run(make_flow, sim_device
     url = f"http://127.0.0.1:{hanging.getsockname()[1]}/hook"
     WebhookEndpoint.objects.create(url=url, events=["run.finished"])
     flow = make_flow([tap("ok")])
-    env = {"PLAYBACK_WEBHOOK_TIMEOUT_S": "20"}
+    env = {"PLAYBACK_WEBHOOK_TIMEOUT_S": "8"}
     try:
         with QCluster(workers=2, media_root=media_root, extra_env=env):
             ended(services.start_run(flow=flow, device=sim_device))
@@ -80,3 +80,79 @@ def test_a_receiver_that_hangs_does_not_delay_the_next_run(make_flow, sim_device
     finally:
         hanging.close()
     assert second.status == "success" and took < 10, took
+
+
+def test_a_burst_of_deliveries_to_slow_receivers_leaves_a_worker_for_runs(
+    make_flow, sim_device, media_root
+):
+    """Five receivers that take the whole of each try (8 s): without a cap their
+    deliveries held both workers and the next run waited; with one slot, one does."""
+    hanging = socket.socket()
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(64)
+    url = f"http://127.0.0.1:{hanging.getsockname()[1]}/hook"
+    for _ in range(5):
+        WebhookEndpoint.objects.create(url=url, events=["run.finished"])
+    flow = make_flow([tap("ok")])
+    env = {"PLAYBACK_WEBHOOK_TIMEOUT_S": "8", "PLAYBACK_WEBHOOK_CONCURRENCY": "1"}
+    try:
+        with QCluster(workers=2, media_root=media_root, extra_env=env):
+            ended(services.start_run(flow=flow, device=sim_device))
+            deadline = time.monotonic() + 30
+            while WebhookDelivery.objects.count() < 5 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1)  # the deliveries' tasks have been taken by now
+            second = ended(services.start_run(flow=flow, device=sim_device))
+            in_flight = WebhookDelivery.objects.filter(status="pending", attempts=1).count()
+    finally:
+        hanging.close()
+    waited = (second.started_at - second.queued_at).total_seconds()
+    assert second.status == "success" and waited < 4, waited
+    assert in_flight <= 1  # one try at a time, the others wait for the slot
+
+
+def test_a_delivery_whose_worker_is_killed_mid_try_is_tried_again(
+    make_flow, sim_device, media_root
+):
+    import os
+    import signal
+
+    from playback.webhooks.models import WebhookSlot
+
+    first = socket.socket()
+    first.bind(("127.0.0.1", 0))
+    first.listen(8)  # the first try hangs here
+    receiver = Receiver([200])
+    endpoint = WebhookEndpoint.objects.create(
+        url=f"http://127.0.0.1:{first.getsockname()[1]}/hook", events=["run.finished"]
+    )
+    flow = make_flow([tap("ok")])
+    env = {"PLAYBACK_WEBHOOK_TIMEOUT_S": "8", "PLAYBACK_WEBHOOK_BACKOFF_S": "0.1"}
+    try:
+        with QCluster(workers=2, media_root=media_root, extra_env=env):
+            ended(services.start_run(flow=flow, device=sim_device))
+            deadline = time.monotonic() + 30
+            slot = None
+            while slot is None and time.monotonic() < deadline:
+                slot = WebhookSlot.objects.filter(delivery__isnull=False).first()
+                time.sleep(0.05)
+            assert slot is not None, "no try started"
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=receiver.url)
+            os.kill(int(slot.worker.rpartition(":")[2]), signal.SIGKILL)
+            # The cluster starts a new worker, which sweeps: the lost try is counted
+            # and the next one scheduled; the scheduler then fires it.
+            while not receiver.got and time.monotonic() < deadline:
+                scheduler(broker=get_broker())
+                time.sleep(0.3)
+            while (
+                time.monotonic() < deadline
+                and not WebhookDelivery.objects.filter(status="delivered").exists()
+            ):
+                time.sleep(0.1)
+    finally:
+        first.close()
+        receiver.server.shutdown()
+    item = WebhookDelivery.objects.get()
+    assert (item.status, item.attempts) == ("delivered", 2)
+    assert "worker sending this try was lost" in item.tries[0]["error"]
+    assert item.tries[1]["status_code"] == 200

@@ -13,14 +13,15 @@ import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
-from playback import lifecycle, queue, services, sweeper
+from playback import lifecycle, queue, services, sweeper, workers
 from playback.models import Run, StepResult
 from playback.words import RunSettings
 from tests.scripted_driver import ScriptedDriver
 
 pytestmark = pytest.mark.django_db
 NOTHING = {
-    "lost": [], "timed_out": [], "freed": [], "dispatched": [], "requeued": [], "probed": []
+    "lost": [], "timed_out": [], "freed": [], "dispatched": [], "requeued": [], "probed": [],
+    "webhook_tries_lost": [], "webhooks_queued": [],
 }  # fmt: skip
 
 
@@ -72,7 +73,7 @@ def test_a_run_whose_worker_process_died_ends_at_once(flow, device):
 
 
 def test_a_live_run_is_left_alone(flow, device):
-    alive = running_run(flow, device, heartbeat_age_s=1, worker=services.worker_identity())
+    alive = running_run(flow, device, heartbeat_age_s=1, worker=workers.identity())
     assert sweeper.sweep_runs() == NOTHING
     alive.refresh_from_db()
     assert alive.status == "running"
@@ -155,7 +156,7 @@ def test_a_long_step_keeps_the_heartbeat_going(flow, device, settings, play):
 
 def test_a_run_past_its_own_timeout_whose_worker_still_beats_is_timed_out(flow, device):
     stuck = running_run(
-        flow, device, worker=services.worker_identity(), settings=RunSettings(run_timeout_s=60)
+        flow, device, worker=workers.identity(), settings=RunSettings(run_timeout_s=60)
     )
     Run.objects.filter(pk=stuck.pk).update(started_at=timezone.now() - timedelta(seconds=200))
     report = sweeper.sweep_runs()

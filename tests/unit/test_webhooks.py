@@ -10,9 +10,11 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django_q.models import Schedule
 
 from playback import services
@@ -68,6 +70,12 @@ def queued(monkeypatch) -> list[tuple]:
     calls: list[tuple] = []
     monkeypatch.setattr(queue, "enqueue", lambda task, *args, name: calls.append((task, args)))
     return calls
+
+
+def due(item: WebhookDelivery) -> int:
+    """Its next try's time has come (as when the scheduler fires it)."""
+    WebhookDelivery.objects.filter(pk=item.pk).update(next_try_at=timezone.now())
+    return item.pk
 
 
 def verify(secret: str, headers: dict, body: bytes) -> bool:
@@ -145,11 +153,11 @@ def test_a_receiver_answering_500_twice_gets_it_on_the_third_try_after_backoff(r
     first = Schedule.objects.get(name=f"webhook-{item.pk}-2")
     item.refresh_from_db()
     assert item.error == "The receiver answered 500." and item.next_try_at == first.next_run
-    assert delivery.deliver(item.pk) == "retrying"
+    assert delivery.deliver(item.pk) == "not due"  # a duplicate before its time
+    assert delivery.deliver(due(item)) == "retrying"
     second = Schedule.objects.get(name=f"webhook-{item.pk}-3")
-    gap = (second.next_run - first.next_run).total_seconds()
-    assert gap >= 10  # 10 s, then 20 s after the second try
-    assert delivery.deliver(item.pk) == "delivered"
+    assert (second.next_run - timezone.now()).total_seconds() > 15  # 10 s, then 20 s
+    assert delivery.deliver(due(item)) == "delivered"
     item.refresh_from_db()
     assert [t["status_code"] for t in item.tries] == [500, 500, 200] and item.error == ""
     assert delivery.deliver(item.pk) == "not pending"  # a late duplicate sends nothing
@@ -160,7 +168,7 @@ def test_after_five_failed_tries_a_delivery_has_failed(receiver):
     hook = receiver([503] * 9)
     endpoint = WebhookEndpoint.objects.create(url=hook.url, events=["run.finished"])
     item = WebhookDelivery.objects.create(endpoint=endpoint, event="run.finished", payload={})
-    results = [delivery.deliver(item.pk) for _ in range(6)]
+    results = [delivery.deliver(due(item)) for _ in range(6)]
     assert results == ["retrying"] * 4 + ["failed", "not pending"]
     assert len(hook.got) == 5
 
@@ -179,7 +187,7 @@ def test_a_receiver_that_does_not_answer_in_time_is_a_failed_try(settings):
     item = WebhookDelivery.objects.create(endpoint=endpoint, event="run.finished", payload={})
     assert delivery.deliver(item.pk) == "retrying"
     item.refresh_from_db()
-    assert item.error.startswith("No answer:") and item.tries[0]["duration_ms"] < 3000
+    assert item.error == "No answer within 0.3 s." and item.tries[0]["duration_ms"] < 3000
     silent.close()
 
 
@@ -265,3 +273,149 @@ def test_a_cancel_while_queued_also_announces_the_end(
     with django_capture_on_commit_callbacks(execute=True):
         services.cancel_run(run=run)
     assert queued == [("send_webhooks", ("run", run.pk, ["run.finished"]))]
+
+
+# --- a try is bounded; deliveries never take the workers runs need -------------------------
+class Dripping:
+    """A receiver that answers `head` at once, then one byte every `every_s` for as
+    long as the client reads (or sends `size` bytes as fast as it can)."""
+
+    def __init__(self, head: bytes, *, every_s: float = 0.0, size: int = 0):
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+        self.sent = 0
+        self.head, self.every_s, self.size = head, every_s, size
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        import time
+
+        conn, _ = self.sock.accept()
+        try:
+            conn.recv(65536)
+            conn.sendall(self.head)
+            while True:
+                if self.size:
+                    conn.sendall(b"x" * 65536)
+                    self.sent += 65536
+                    if self.sent >= self.size:
+                        return
+                else:
+                    time.sleep(self.every_s)
+                    conn.sendall(b"x")
+                    self.sent += 1
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+
+def pending_to(url: str) -> WebhookDelivery:
+    endpoint = WebhookEndpoint.objects.create(url=url, events=["run.finished"])
+    return WebhookDelivery.objects.create(
+        endpoint=endpoint, event="run.finished", payload={}, next_try_at=timezone.now()
+    )
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b"HTTP/1.1 200 OK\r\n", b"H"],  # headers, or the status line itself, a byte at a time
+)
+def test_a_receiver_dripping_its_answer_costs_a_try_its_time_and_no_more(settings, head):
+    settings.PLAYBACK_WEBHOOK_TIMEOUT_S = 0.5
+    drip = Dripping(head, every_s=0.1)
+    item = pending_to(drip.url)
+    assert delivery.deliver(item.pk) == "retrying"
+    item.refresh_from_db()
+    assert item.error == "No answer within 0.5 s."
+    assert item.tries[0]["duration_ms"] < 2000  # not as long as the receiver likes
+
+
+def test_a_try_never_takes_longer_than_ten_seconds_whatever_the_setting(settings):
+    settings.PLAYBACK_WEBHOOK_TIMEOUT_S = 300
+    assert delivery.try_seconds() == 10
+
+
+def test_a_2xx_whose_body_drips_is_delivered_once_its_status_came(settings):
+    settings.PLAYBACK_WEBHOOK_TIMEOUT_S = 0.5
+    drip = Dripping(b"HTTP/1.1 202 Accepted\r\nContent-Length: 100\r\n\r\nok", every_s=0.1)
+    item = pending_to(drip.url)
+    assert delivery.deliver(item.pk) == "delivered"
+    item.refresh_from_db()
+    assert item.response_body.startswith("ok") and item.tries[0]["duration_ms"] < 2000
+
+
+def test_a_huge_answer_is_read_no_further_than_its_start():
+    from playback.webhooks import transport
+
+    huge = Dripping(b"HTTP/1.1 500 Oops\r\nContent-Length: 400000000\r\n\r\n", size=400_000_000)
+    item = pending_to(huge.url)
+    assert delivery.deliver(item.pk) == "retrying"
+    item.refresh_from_db()
+    assert item.response_code == 500 and len(item.response_body) == delivery.ANSWER_KEPT
+    assert huge.sent < 50 * transport.READ_AT_MOST * 64  # cut long before 400 MB
+
+
+def test_with_every_slot_taken_a_delivery_waits_and_is_queued_when_one_frees(
+    receiver, queued, settings
+):
+    from playback.webhooks import slots
+
+    settings.PLAYBACK_WEBHOOK_CONCURRENCY = 1
+    hook = receiver([200, 200])
+    first, second = pending_to(hook.url), pending_to(hook.url)
+    assert slots.take(first.pk, until=timezone.now() + timedelta(seconds=30)) == 1
+    assert delivery.deliver(second.pk) == "waiting" and hook.got == []
+    slots.free(first.pk)
+    assert delivery.deliver(first.pk) == "delivered"
+    # The try that freed the slot queued the delivery that waited.
+    assert queued == [("deliver_webhook", (second.pk,))]
+    assert delivery.deliver(second.pk) == "delivered" and len(hook.got) == 2
+
+
+def test_a_paused_webhooks_pending_delivery_is_not_sent(receiver):
+    hook = receiver([500, 200])
+    item = pending_to(hook.url)
+    assert delivery.deliver(item.pk) == "retrying" and len(hook.got) == 1
+    WebhookEndpoint.objects.update(active=False)
+    assert delivery.deliver(due(item)) == "paused"
+    item.refresh_from_db()
+    assert item.status == "failed" and "paused" in item.error and len(hook.got) == 1
+
+
+def test_a_try_whose_worker_died_is_counted_lost_and_tried_again(settings, queued):
+    from playback import sweeper
+
+    settings.PLAYBACK_WEBHOOK_BACKOFF_S = 30
+    item = pending_to("http://127.0.0.1:9/hook")
+    # As a worker left it when it was killed mid-try: claimed, nothing recorded.
+    WebhookDelivery.objects.filter(pk=item.pk).update(
+        attempts=1, next_try_at=timezone.now() - timedelta(seconds=1)
+    )
+    report = sweeper.sweep_runs()
+    assert report["webhook_tries_lost"] == [item.pk]
+    item.refresh_from_db()
+    assert item.status == "pending" and item.attempts == 1 and len(item.tries) == 1
+    assert "worker sending this try was lost" in item.tries[0]["error"]
+    assert item.next_try_at > timezone.now()  # the next try is scheduled
+    assert Schedule.objects.filter(name=f"webhook-{item.pk}-2").exists()
+    assert sweeper.sweep_runs()["webhook_tries_lost"] == []  # once
+
+
+def test_a_try_whose_worker_process_is_gone_is_lost_before_its_time_is_up(queued):
+    from playback import sweeper
+    from playback.webhooks import slots
+
+    item = pending_to("http://127.0.0.1:9/hook")
+    lease = timezone.now() + timedelta(seconds=60)
+    WebhookDelivery.objects.filter(pk=item.pk).update(
+        attempts=WebhookDelivery.objects.get(pk=item.pk).attempts + 1, next_try_at=lease
+    )
+    import socket
+
+    slots.take(item.pk, until=lease, worker=f"{socket.gethostname()}:999999999")
+    assert sweeper.sweep_runs()["webhook_tries_lost"] == [item.pk]

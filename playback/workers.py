@@ -1,0 +1,25 @@
+"""Who a worker process is (`host:pid`), written on what it holds (a run it plays, a
+webhook slot it sends from), and whether such a process is gone."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+
+def identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def is_gone(worker: str) -> bool:
+    """True when `worker` (host:pid) is a process of this host that no longer exists."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
