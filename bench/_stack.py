@@ -108,12 +108,12 @@ def busy_device_with_a_finished_run(flow):
     screenshot): the run GET benchmarks read, and a device later runs queue on."""
     from django.core.files.base import ContentFile
 
-    from playback import lifecycle, services
+    from playback import devices_queue, services
     from playback.models import Device, Run, StepResult
 
     device = Device.objects.create(device_id="busy", platform="sim", appium_url="http://x:1")
     big = services.start_run(flow=flow, device=device, foreground=True)
-    lifecycle.dispatch_next(device_pk=device.pk)  # it holds the device: later runs queue
+    devices_queue.dispatch_next(device_pk=device.pk)  # it holds the device: later runs queue
     Run.objects.filter(pk=big.pk).update(status="partial_success")
     for number in range(1, 101):
         result = StepResult(
@@ -129,10 +129,10 @@ def busy_device_with_a_finished_run(flow):
 def running_run(flow, device):
     """A run of `flow` on `device`, claimed as a worker claims it: running, its steps
     for the benchmark to record (`lifecycle.StepRecorder` with `passed`)."""
-    from playback import lifecycle, services
+    from playback import devices_queue, lifecycle, services
 
     run = services.start_run(flow=flow, device=device, foreground=True)
-    lifecycle.dispatch_next(device_pk=device.pk)
+    devices_queue.dispatch_next(device_pk=device.pk)
     assert lifecycle.claim(run.pk, worker="bench")
     run.refresh_from_db()
     return run

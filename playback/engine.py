@@ -143,6 +143,7 @@ class _Player:
         self.cancelled_before: str | None = None
         self.out_of_time = False
         self.fatal: str | None = None
+        self.device_lost = False  # the fatal error was the device's (DeviceError)
         self.started = 0.0
 
     # --- the run -------------------------------------------------------------
@@ -183,6 +184,7 @@ class _Player:
                 self.prepare_app()
             except Exception as exc:  # any failure here means no step can be trusted
                 self.fatal = f"App preparation failed: {describe(exc)}"
+                self.device_lost = isinstance(exc, DeviceError)
                 not_run = (StepStatus.BLOCKED, "Not run: app preparation failed")
 
         for step in steps:
@@ -217,6 +219,7 @@ class _Player:
             duration_ms,
             error=self.fatal,
             cancelled_before=self.cancelled_before,
+            device_lost=self.device_lost and status == RunStatus.ERROR,
         )
 
     def emit(self, outcome: StepOutcome) -> None:
@@ -280,6 +283,7 @@ class _Player:
             except DeviceError as exc:
                 errors.append(describe(exc))
                 self.fatal = describe(exc)
+                self.device_lost = True
                 status, message = StepStatus.FAIL, f"Device lost on attempt {attempt}: {errors[-1]}"
                 break
             except Exception as exc:

@@ -13,8 +13,9 @@
 Each transition is a conditional `UPDATE ... WHERE status = <from>`: of two callers
 (two workers, a worker and the sweeper, two cancels) exactly one wins and the other
 gets False and changes nothing. A run that ends records the steps it never played
-through one path (`_record_not_played`). The device side: `dispatch_next` gives a
-free device to its oldest queued run, `release_device` frees it.
+through one path (`_record_not_played`). The device side (`dispatch_next` gives a
+free device to its oldest queued run, `release_device` frees it) is
+playback/devices_queue.py.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from flows.models import Flow
-from playback import announce, evidence, queue, recording, search, words
+from playback import announce, evidence, recording, search, words
 from playback.batches import progress
+from playback.devices_queue import dispatch_next, release_device
 from playback.engine import StepOutcome
 from playback.insights import identity, windows
 from playback.live import publish
@@ -71,47 +73,6 @@ def queue_run(
     return run
 
 
-def dispatch_next(*, device_pk: int) -> Run | None:
-    """Give a free device to its oldest queued run (FIFO) and enqueue its task.
-
-    The device is taken with a conditional update (free -> this run), which only
-    one of many concurrent dispatchers can win; nobody sleeps on a busy device.
-    A foreground run (`play`) is played by its own process, not enqueued.
-    """
-    with transaction.atomic():
-        queued = Run.objects.filter(device_id=device_pk, status=RunStatus.QUEUED)
-        run = queued.order_by("queued_at", "pk").first()
-        if run is None:
-            return None
-        free = Device.objects.filter(pk=device_pk, current_run__isnull=True)
-        if not free.update(current_run=run):
-            return None
-        Run.objects.filter(pk=run.pk).update(dispatched_at=timezone.now())
-        if not run.foreground:
-            run_pk = run.pk
-            transaction.on_commit(lambda: _enqueue_or_give_back(run_pk, device_pk))
-    return run
-
-
-def _enqueue_or_give_back(run_id: int, device_pk: int) -> None:
-    """Enqueue a dispatched run's task; if the broker cannot take it, the run stays
-    queued but gives its device back (nothing holds the device for a task that does
-    not exist); the sweeper dispatches it again once the broker answers."""
-    try:
-        queue.enqueue_run(run_id)
-    except Exception:
-        log.exception("The broker refused run %s's task; it waits for the sweeper", run_id)
-        with transaction.atomic():
-            Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(dispatched_at=None)
-            Device.objects.filter(pk=device_pk, current_run_id=run_id).update(current_run=None)
-
-
-def release_device(*, run_id: int, device_pk: int) -> None:
-    """Free the device if this run holds it, and hand it to the next queued run."""
-    Device.objects.filter(pk=device_pk, current_run_id=run_id).update(current_run=None)
-    dispatch_next(device_pk=device_pk)
-
-
 def cancel_queued(run: Run, *, by: Any = None) -> bool:
     """queued -> cancelled, its steps skipped, its device handed on. False if not queued."""
     with transaction.atomic():
@@ -147,6 +108,7 @@ def claim(run_id: int, *, worker: str = "") -> bool:
     ).update(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, worker=worker)
     if claimed:
         publish.changed(run_id=run_id)
+        progress.run_started(run_id)  # its batch's, if it has one
     return claimed == 1
 
 
@@ -267,11 +229,13 @@ def finish(
     duration_ms: int | None,
     not_played: tuple[StepStatus, str] | None = None,
     steps: Sequence[dict[str, Any]] | None = None,
+    device_lost: bool = False,
 ) -> bool:
     """running -> `status`, as the process that played it saw it end.
 
     Steps it never played are recorded with `not_played` (status, reason); `steps`
-    are the steps it played from, as played (default: the flow's steps now).
+    are the steps it played from, as played (default: the flow's steps now);
+    `device_lost`: it ended because its device went away (its batch drops it).
     False (and nothing written) when the run is not running any more.
     """
     return _end(
@@ -281,6 +245,7 @@ def finish(
         duration_ms=duration_ms,
         not_played=not_played or (StepStatus.BLOCKED, f"Not run: {error}"),
         steps=steps,
+        cause=progress.DEVICE_LOST if device_lost else None,
     )
 
 
@@ -308,6 +273,7 @@ def end_lost(run: Run, *, reason: str) -> bool:
         error=error,
         duration_ms=_elapsed_ms(run),
         not_played=(StepStatus.BLOCKED, f"Not run: {error}"),
+        cause=progress.WORKER_LOST,
     )
     if ended:
         release_device(run_id=run.pk, device_pk=run.device_id)
@@ -344,6 +310,7 @@ def _end(
     duration_ms: int | None,
     not_played: tuple[StepStatus, str],
     steps: Sequence[dict[str, Any]] | None = None,
+    cause: str | None = None,
 ) -> bool:
     finished_at = timezone.now()
     with transaction.atomic():
@@ -357,7 +324,7 @@ def _end(
         run.duration_ms, run.finished_at = duration_ms, finished_at
         search.index_run(run)
         windows.record_run(run)  # the insights' rollups, in the same transaction
-        progress.run_ended(run, queue_run)  # its batch's, if it has one
+        progress.run_ended(run, queue_run, cause=cause)  # its batch's, if it has one
         announce.run_ended(run)  # live events and webhooks, once this commits
     return True
 

@@ -48,6 +48,9 @@ class RunOutcome:
     error: str | None = None
     # A cancelled run: where it stopped ("step 4", "attempt 2 of step 3").
     cancelled_before: str | None = None
+    # The run ended `error` because the device (or its Appium server) went away, not
+    # because of the app or the flow: a batch gives that device no more of its flows.
+    device_lost: bool = False
 
     @property
     def counts(self) -> dict[str, int]:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from playback import lifecycle, queue, reachability, words, workers
+from playback import devices_queue, lifecycle, queue, reachability, words, workers
 from playback.models import Device, Run
 from playback.webhooks import delivery as webhooks
 from playback.words import RunStatus
@@ -78,7 +78,7 @@ def sweep_runs(*, probe: bool = False) -> dict[str, list[int]]:
         .exclude(current_run__status__in=words.ACTIVE_RUN_STATUSES)
         .values_list("pk", "current_run_id")
     ):
-        lifecycle.release_device(run_id=run_pk, device_pk=device_pk)
+        devices_queue.release_device(run_id=run_pk, device_pk=device_pk)
         report["freed"].append(device_pk)
     waiting = (
         Run.objects.filter(status=RunStatus.QUEUED, device__current_run__isnull=True)
@@ -87,7 +87,7 @@ def sweep_runs(*, probe: bool = False) -> dict[str, list[int]]:
         .distinct()
     )
     for device_pk in list(waiting):
-        run = lifecycle.dispatch_next(device_pk=device_pk)
+        run = devices_queue.dispatch_next(device_pk=device_pk)
         if run is not None:
             report["dispatched"].append(run.pk)
     stale = now - timedelta(seconds=django_settings.PLAYBACK_REDISPATCH_AFTER_S)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from playback import lifecycle, services
+from playback import devices_queue, services
 from playback.models import Device, Run
 from tests.helpers import session_of
 
@@ -19,7 +19,7 @@ def drain(batch: Any, drivers: dict[str, Any], *, until: int | None = None) -> l
         for run in queued:
             device = Device.objects.get(pk=run.device_id)
             if device.current_run_id is None:
-                lifecycle.dispatch_next(device_pk=device.pk)
+                devices_queue.dispatch_next(device_pk=device.pk)
                 device.refresh_from_db()
             if device.current_run_id == run.pk:
                 driver = drivers[device.device_id]

@@ -2,12 +2,20 @@
 
 `start` queues a new batch's runs. In `split` mode each device of the batch plays
 one of its flows at a time: `fill` hands each waiting flow (the longest first) to a
-free device of its platform (the device queues do the rest). `run_ended` is called by
-`playback.lifecycle` in the transaction that ends one of its runs: a run that ended
-`error` marks its device failed (no more of the batch's flows go to it) and its flow
-waits once more for another device; then the batch is filled again and its status
-recomputed (`playback.outcomes.batch_status`). Flows that no device of the batch
-can play any more (every device of their platform failed) are `unplayable`.
+free device of its platform (the device queues do the rest). `run_started` turns a
+queued batch running when its first run starts. `run_ended` is called by
+`playback.lifecycle` in the transaction that ends one of its runs, with why it
+ended when that was not the flow's doing:
+- its device went away (DEVICE_LOST): the device is marked failed (no more of the
+  batch's flows go to it) and its flow waits once more for another device;
+- its worker was lost (WORKER_LOST: killed, restarted): the device is not to blame;
+  the flow is queued once more (split: it waits for the next free device; all: on
+  the same device);
+- anything else (the app would not start, a step failed, the run timed out) is the
+  flow's own result.
+Then the batch is filled again and its status recomputed
+(`playback.outcomes.batch_status`). Flows that no device of the batch can play any
+more (every device of their platform failed) are `unplayable`.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ from playback.outcomes import batch_status
 from playback.words import ACTIVE_RUN_STATUSES, BatchMode, RunSettings, RunStatus
 
 QueueRun = Callable[..., Any]  # playback.lifecycle.queue_run (passed in: no circle)
+DEVICE_LOST = "device lost"  # why a run ended, when it was not the flow's doing
+WORKER_LOST = "worker lost"
 
 
 def start(batch: Batch, queue_run: QueueRun, *, requested_by: Any = None) -> None:
@@ -117,19 +127,35 @@ def fill(batch: Batch, queue_run: QueueRun, *, requested_by: Any = None) -> None
                 batch.unplayable.append(flow_id)
 
 
-def run_ended(run: Any, queue_run: QueueRun) -> None:
-    """One of the batch's runs ended (or was cancelled before it started)."""
+def run_started(run_id: int) -> None:
+    """One of its runs started: a batch still queued is running now."""
+    batch_id = Batch.objects.filter(runs__pk=run_id).values_list("pk", flat=True).first()
+    if batch_id is None:
+        return
+    if Batch.objects.filter(pk=batch_id, status=RunStatus.QUEUED).update(status=RunStatus.RUNNING):
+        announce.batch_changed(Batch.objects.get(pk=batch_id), ended=False)
+
+
+def run_ended(run: Any, queue_run: QueueRun, *, cause: str | None = None) -> None:
+    """One of the batch's runs ended (or was cancelled before it started); `cause`:
+    DEVICE_LOST, WORKER_LOST or None (the flow's own result)."""
+    from playback.models import Run
+
     if not run.batch_id:
         return
     batch = Batch.objects.select_for_update().get(pk=run.batch_id)
     if batch.mode == BatchMode.SPLIT and not batch.cancel_requested:
-        if run.status == RunStatus.ERROR:
-            if run.device_id not in batch.failed_devices:
-                batch.failed_devices.append(run.device_id)
-            if run.flow_id not in batch.requeued:  # its device died: once more elsewhere
-                batch.requeued.append(run.flow_id)
-                batch.waiting.insert(0, run.flow_id)
+        if cause == DEVICE_LOST and run.device_id not in batch.failed_devices:
+            batch.failed_devices.append(run.device_id)
+        if cause in (DEVICE_LOST, WORKER_LOST) and run.flow_id not in batch.requeued:
+            batch.requeued.append(run.flow_id)  # once more, on the next free device
+            batch.waiting.insert(0, run.flow_id)
         fill(batch, queue_run)
+    elif cause == WORKER_LOST and not batch.cancel_requested:
+        pair = Run.objects.filter(batch=batch, flow_id=run.flow_id, device_id=run.device_id)
+        if not pair.exclude(pk=run.pk).exists():  # once more, on the same device
+            flows = with_step_counts([run.flow_id])
+            queue(batch, flows[run.flow_id], run.device, queue_run)
     refresh(batch)
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from flows.models import Flow
 from flows.models import Step as FlowStep
-from playback import engine, lifecycle, workers
+from playback import devices_queue, engine, lifecycle, workers
 from playback.drivers import registry
 from playback.drivers.registry import SessionOpener
 from playback.models import Device, Run
@@ -41,7 +41,7 @@ def play_in_foreground(
         if on_wait is not None and not warned:
             on_wait(run)
             warned = True
-        given = lifecycle.dispatch_next(device_pk=run.device_id)
+        given = devices_queue.dispatch_next(device_pk=run.device_id)
         if given is None or given.pk != run.pk:  # given to this run: no need to wait
             time.sleep(poll_s)
     return execute_run(run_id=run.pk, **execute_kwargs)
@@ -63,7 +63,7 @@ def execute_run(
         run = Run.objects.get(pk=run_id)
         if not run.is_active:
             # Cancelled while it waited for a worker: hand the device on.
-            lifecycle.release_device(run_id=run.pk, device_pk=run.device_id)
+            devices_queue.release_device(run_id=run.pk, device_pk=run.device_id)
         return run
     run = Run.objects.select_related("flow", "device").get(pk=run_id)
     heartbeat = _Heartbeat(run.pk, django_settings.PLAYBACK_HEARTBEAT_S)
@@ -75,7 +75,7 @@ def execute_run(
         return Run.objects.get(pk=run_id)
     finally:
         heartbeat.stop()
-        lifecycle.release_device(run_id=run.pk, device_pk=run.device_id)
+        devices_queue.release_device(run_id=run.pk, device_pk=run.device_id)
 
 
 def engine_steps(flow: Flow) -> list[engine.Step]:
@@ -176,7 +176,7 @@ def _play(
     def elapsed_ms() -> int:
         return round((time.monotonic() - started) * 1000)
 
-    status, error = RunStatus.ERROR, ""
+    status, error, device_lost = RunStatus.ERROR, "", False
     try:
         with (open_session or registry.open_session)(run.device, run.flow.app_id) as driver:
             outcome = engine.play(
@@ -189,12 +189,12 @@ def _play(
                 should_cancel=should_cancel,
                 sleep=sleep,
             )
-        status, error = outcome.status, outcome.error or ""
+        status, error, device_lost = outcome.status, outcome.error or "", outcome.device_lost
         if outcome.cancelled_before is not None:
             canceller = Run.objects.get(pk=run_id).cancelled_by
             error = lifecycle.cancel_reason(canceller, outcome.cancelled_before)
-    except engine.DeviceError as exc:
-        error = engine.describe(exc)
+    except engine.DeviceError as exc:  # no session: the device or its Appium is away
+        error, device_lost = engine.describe(exc), True
     except lifecycle.RunTakenAway:
         raise
     except KeyboardInterrupt:
@@ -205,8 +205,9 @@ def _play(
         log.exception("Run %s ended with an internal error", run_id)
         error = f"Internal error: {engine.describe(exc)}"
     lifecycle.finish(
-        run, status=str(status), error=error, duration_ms=elapsed_ms(), steps=played_from
-    )
+        run, status=str(status), error=error, duration_ms=elapsed_ms(), steps=played_from,
+        device_lost=device_lost,
+    )  # fmt: skip
     return run
 
 

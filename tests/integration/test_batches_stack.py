@@ -114,3 +114,42 @@ def test_all_on_two_devices_then_a_batch_cancelled_mid_way_through_the_workers(
     statuses = list(cut.runs.values_list("status", flat=True))
     assert cut.status == "cancelled" and cut.waiting == []
     assert "cancelled" in statuses and len(statuses) < len(slow)  # nothing more started
+
+
+def test_a_cluster_killed_mid_batch_plays_the_lost_flows_again_on_the_same_devices(
+    appium_server, make_flow, make_device, media_root
+):
+    """SIGKILL of the whole qcluster mid-batch, then a new one: the lost runs end
+    `error` ("Worker lost"), their flows play once more, no device is blamed."""
+    import signal
+
+    flows = [make_flow([tap("slow")] * 6, name=f"slow {i}") for i in range(4)]
+    for name in ("d0", "d1"):
+        make_device(appium_server.url, device_id=name)
+    from playback import services
+
+    batch = services.start_batch(flows=[f.pk for f in flows], devices=["d0", "d1"])
+    cluster = QCluster(workers=2, media_root=media_root).start()
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            Run.objects.filter(batch=batch, status="running", step_results__isnull=False).count()
+            < 2
+        ):
+            assert time.monotonic() < deadline, "the batch did not start"
+            time.sleep(0.02)
+        os.killpg(cluster.process.pid, signal.SIGKILL)
+        cluster.process.wait()
+    finally:
+        cluster.stop()
+    with QCluster(workers=2, media_root=media_root):
+        deadline = time.monotonic() + 120
+        while Batch.objects.get(pk=batch.pk).is_active:
+            assert time.monotonic() < deadline, list(Run.objects.values_list("status", "error"))
+            time.sleep(0.1)
+    batch.refresh_from_db()
+    runs = list(Run.objects.filter(batch=batch).order_by("pk"))
+    lost = [run for run in runs if run.error.startswith("Worker lost")]
+    assert len(lost) == 2 and batch.failed_devices == [] and batch.unplayable == []
+    played = {run.flow_id for run in runs if run.status == "success"}
+    assert played == {f.pk for f in flows} and batch.status == "success"

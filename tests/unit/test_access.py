@@ -8,7 +8,7 @@ import pytest
 from django.core.files.base import ContentFile
 from rest_framework.test import APIClient
 
-from playback import lifecycle, services
+from playback import devices_queue, services
 from playback.models import Run, StepResult
 from tests.helpers import tap
 
@@ -73,7 +73,7 @@ def world(flow, device, make_flow, make_device):
     result.screenshot.save("s.png", ContentFile(b"\x89PNG"), save=False)
     result.save()
     queued = services.start_run(flow=flow, device=device)
-    lifecycle.dispatch_next(device_pk=device.pk)
+    devices_queue.dispatch_next(device_pk=device.pk)
     return {
         "run": finished.pk,
         "queued": queued.pk,

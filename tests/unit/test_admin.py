@@ -14,7 +14,7 @@ from django.urls import reverse
 from PIL import Image
 
 from flows.models import Flow, Step
-from playback import lifecycle, search, services, words
+from playback import devices_queue, lifecycle, search, services, words
 from playback.insights import windows
 from playback.models import Device, Run, StepResult
 from playback.words import FailureBehaviour, RunSettings
@@ -453,7 +453,7 @@ def test_devices_show_busy_or_free_and_their_last_runs(
     admin_client, flow, device, make_device, queries
 ):
     run = services.start_run(flow=flow, device=device)
-    lifecycle.dispatch_next(device_pk=device.pk)
+    devices_queue.dispatch_next(device_pk=device.pk)
     make_device("http://x:1", device_id="idle")
     count, response = queries(reverse("admin:playback_device_changelist"))
     page = response.content.decode()
@@ -505,7 +505,7 @@ def test_the_admin_refuses_capabilities_too_deep_to_show(admin_client):
 
 def test_runs_are_history_and_cannot_be_deleted(admin_client, api, flow, device):
     run = services.start_run(flow=flow, device=device)
-    lifecycle.dispatch_next(device_pk=device.pk)
+    devices_queue.dispatch_next(device_pk=device.pk)
     assert admin_client.get(reverse("admin:playback_run_delete", args=[run.pk])).status_code == 403
     admin_client.post(reverse("admin:playback_run_delete", args=[run.pk]), {"post": "yes"})
     response = admin_client.post(
@@ -567,7 +567,7 @@ def test_the_screenshot_viewer_shows_the_step_and_leads_to_its_neighbours(
 
 def test_a_running_run_says_which_step_and_a_queued_one_why_it_waits(admin_client, flow, device):
     first = services.start_run(flow=flow, device=device)
-    lifecycle.dispatch_next(device_pk=device.pk)
+    devices_queue.dispatch_next(device_pk=device.pk)
     lifecycle.claim(first.pk)
     second = services.start_run(flow=flow, device=device)
     third = services.start_run(flow=flow, device=device)

@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from flows.models import Flow
-from playback import lifecycle, services
+from playback import devices_queue, lifecycle, services
 from playback.models import Device, Run, StepResult
 
 pytestmark = pytest.mark.django_db
@@ -305,7 +305,7 @@ def test_cancel_a_queued_run_then_again_is_409(api, flow, device):
 
 def test_cancelling_a_running_run_answers_while_the_step_in_flight_finishes(api, flow, device):
     run = services.start_run(flow=flow, device=device, foreground=True)
-    lifecycle.dispatch_next(device_pk=device.pk)
+    devices_queue.dispatch_next(device_pk=device.pk)
     lifecycle.claim(run.pk)
     response = api.post(f"/api/playback/runs/{run.pk}/cancel/")
     assert response.status_code == 200
@@ -634,7 +634,7 @@ def test_an_unknown_filter_or_value_is_a_400_not_ignored(api, query, key):
 
 def test_a_queued_run_says_why_it_waits(api, flow, device):
     first = services.start_run(flow=flow, device=device)
-    lifecycle.dispatch_next(device_pk=device.pk)
+    devices_queue.dispatch_next(device_pk=device.pk)
     second = services.start_run(flow=flow, device=device)
     body = api.get(f"/api/playback/runs/{second.pk}/").json()
     assert body["waiting"] == (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from playback import lifecycle, services
+from playback import devices_queue, services
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def debug(request, settings):
 @pytest.fixture
 def queued_run(flow, device):
     run = services.start_run(flow=flow, device=device)
-    lifecycle.dispatch_next(device_pk=device.pk)
+    devices_queue.dispatch_next(device_pk=device.pk)
     return run
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from playback import services
+from playback import devices_queue, lifecycle, services
 from playback.batches.models import Batch
 from playback.models import Run
 from playback.outcomes import batch_status
@@ -258,3 +258,68 @@ def test_rerun_failed_of_a_split_leaves_out_devices_disabled_since(flows, device
     Device.objects.update(enabled=False)
     with pytest.raises(services.RunRequestError, match="No device of batch"):
         services.rerun_failed(batch=batch)
+
+
+def lose_worker_of(run: Run) -> Run:
+    """As the sweeper finds a run whose worker was killed mid-run."""
+    devices_queue.dispatch_next(device_pk=run.device_id)
+    assert lifecycle.claim(run.pk, worker="gone-host:1")
+    lifecycle.end_lost(Run.objects.get(pk=run.pk), reason="its worker process is gone")
+    return Run.objects.get(pk=run.pk)
+
+
+def test_a_lost_worker_requeues_its_flow_once_and_never_blames_the_device(flows, devices):
+    batch = services.start_batch(flows=[f.pk for f in flows[:4]], devices=["d0", "d1"])
+    first = Run.objects.filter(batch=batch).order_by("pk").first()
+    lost = lose_worker_of(first)
+    assert lost.status == "error" and lost.error.startswith("Worker lost")
+    batch.refresh_from_db()
+    assert batch.failed_devices == [] and batch.unplayable == []
+    assert batch.requeued == [first.flow_id]  # queued again, at the front: d0 took it
+    assert Run.objects.filter(batch=batch, flow_id=first.flow_id, status="queued").exists()
+    drain(batch, {"d0": ok(), "d1": ok()})
+    batch.refresh_from_db()
+    runs = list(Run.objects.filter(batch=batch))
+    assert {r.flow_id for r in runs if r.status == "success"} == {f.pk for f in flows[:4]}
+    assert {r.device.device_id for r in runs if r.status == "success"} == {"d0", "d1"}
+    assert batch.status == "success"
+
+
+def test_a_flow_lost_twice_is_not_requeued_again(flows, devices):
+    batch = services.start_batch(flows=[flows[0].pk], devices=["d0"])
+    lose_worker_of(Run.objects.get(batch=batch))
+    again = Run.objects.filter(batch=batch, status="queued").get()
+    lose_worker_of(again)
+    batch.refresh_from_db()
+    assert Run.objects.filter(batch=batch).count() == 2 and batch.status == "error"
+
+
+def test_a_lost_worker_in_an_all_batch_plays_the_same_pair_once_more(flows, devices):
+    batch = services.start_batch(flows=[flows[0].pk], devices=["d0", "d1"], mode="all")
+    lost = lose_worker_of(Run.objects.filter(batch=batch, device__device_id="d0").get())
+    again = Run.objects.filter(batch=batch, status="queued", device=lost.device)
+    assert again.count() == 1 and again.get().flow_id == lost.flow_id
+    drain(batch, {"d0": ok(), "d1": ok()})
+    batch.refresh_from_db()
+    assert batch.status == "success" and Run.objects.filter(batch=batch).count() == 3
+
+
+def test_an_app_that_cannot_start_is_the_flows_result_not_the_devices(flows, devices):
+    batch = services.start_batch(flows=[f.pk for f in flows[:3]], devices=["d0"])
+    drain(batch, {"d0": ScriptedDriver(installed=False)})
+    batch.refresh_from_db()
+    runs = list(Run.objects.filter(batch=batch))
+    assert [r.status for r in runs] == ["error"] * 3  # each flow played, none re-queued
+    assert "App preparation failed" in runs[0].error
+    assert batch.failed_devices == [] and batch.unplayable == [] and batch.status == "error"
+
+
+def test_a_batch_is_running_as_soon_as_its_first_run_starts(flows, devices, api):
+    batch = services.start_batch(flows=[f.pk for f in flows[:2]], devices=["d0"])
+    assert api.get(f"/api/playback/batches/{batch.pk}/").json()["status"] == "queued"
+    run = Run.objects.filter(batch=batch).get()
+    devices_queue.dispatch_next(device_pk=run.device_id)
+    assert lifecycle.claim(run.pk, worker="here:1")
+    batch.refresh_from_db()
+    assert batch.status == "running"
+    assert api.get(f"/api/playback/batches/{batch.pk}/").json()["status"] == "running"

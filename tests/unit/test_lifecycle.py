@@ -9,7 +9,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import DatabaseError
 
-from playback import lifecycle, services
+from playback import devices_queue, lifecycle, services
 from playback.engine import StepOutcome
 from playback.models import Device, Run, StepResult
 from playback.words import RunSettings, RunStatus, StepStatus
@@ -21,7 +21,7 @@ def queued(flow, device, **settings) -> Run:
     run = services.start_run(
         flow=flow, device=device, settings=RunSettings(**settings), foreground=True
     )
-    lifecycle.dispatch_next(device_pk=device.pk)
+    devices_queue.dispatch_next(device_pk=device.pk)
     return Run.objects.get(pk=run.pk)
 
 
@@ -187,8 +187,8 @@ def test_recording_a_step_returns_whether_a_cancel_was_asked(flow, device):
 def test_only_one_of_two_dispatchers_takes_a_free_device(flow, device):
     first = services.start_run(flow=flow, device=device, foreground=True)
     services.start_run(flow=flow, device=device, foreground=True)
-    assert lifecycle.dispatch_next(device_pk=device.pk).pk == first.pk
-    assert lifecycle.dispatch_next(device_pk=device.pk) is None
+    assert devices_queue.dispatch_next(device_pk=device.pk).pk == first.pk
+    assert devices_queue.dispatch_next(device_pk=device.pk) is None
     assert Device.objects.get(pk=device.pk).current_run_id == first.pk
 
 

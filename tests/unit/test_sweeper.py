@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
-from playback import lifecycle, queue, services, sweeper, workers
+from playback import devices_queue, lifecycle, queue, services, sweeper, workers
 from playback.models import Run, StepResult
 from playback.words import RunSettings
 from tests.scripted_driver import ScriptedDriver
@@ -34,7 +34,7 @@ def dead_pid() -> int:
 def running_run(flow, device, *, heartbeat_age_s=0.0, worker="", done=1, settings=None) -> Run:
     """A run some worker claimed and played `done` steps of."""
     run = services.start_run(flow=flow, device=device, settings=settings, foreground=True)
-    lifecycle.dispatch_next(device_pk=device.pk)
+    devices_queue.dispatch_next(device_pk=device.pk)
     assert lifecycle.claim(run.pk, worker=worker)
     for number in range(1, done + 1):
         StepResult.objects.create(run=run, step_number=number, action="tap", status="pass")
@@ -98,7 +98,7 @@ def test_a_free_device_with_queued_runs_is_dispatched(flow, device):
 def test_a_dispatched_run_no_worker_picked_up_is_enqueued_again(flow, device, settings):
     settings.PLAYBACK_REDISPATCH_AFTER_S = 60
     run = services.start_run(flow=flow, device=device)
-    lifecycle.dispatch_next(device_pk=device.pk)
+    devices_queue.dispatch_next(device_pk=device.pk)
     Run.objects.filter(pk=run.pk).update(dispatched_at=timezone.now() - timedelta(minutes=5))
     with mock.patch.object(queue, "enqueue_run", autospec=True) as enqueue:
         assert sweeper.sweep_runs()["requeued"] == [run.pk]
