@@ -71,13 +71,22 @@ async def subscribe(port: int, path: str, token: str, arrivals: dict[int, list[f
         buffer = buffer.rsplit(b"\n", 1)[-1]
 
 
-def rss_kb(pids: list[int]) -> int:
+def status_total(pids: list[int], field: str) -> int:
+    """A /proc/<pid>/status field (VmRSS: kB, Threads: a count) summed over `pids`."""
     total = 0
     for pid in pids:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 total += int(line.split()[1])
     return total
+
+
+def rss_kb(pids: list[int]) -> int:
+    return status_total(pids, "VmRSS")
+
+
+def threads(pids: list[int]) -> int:
+    return status_total(pids, "Threads")
 
 
 def worker_pids(master: int) -> list[int]:
@@ -113,6 +122,7 @@ def main() -> None:
     port = free_port()
     env = stack_env(broker=args.broker, workers=1, queue_name="bench-live")
     committed: dict[int, float] = {}
+    counts: list[int] = []  # the web workers' threads before and with the subscribers
 
     def record() -> None:
         recorder = lifecycle.StepRecorder(run)
@@ -132,12 +142,14 @@ def main() -> None:
             await subscribe(port, f"/api/playback/runs/{warm.pk}/events", token, {},
                             asyncio.Event(), [0], 0)  # fmt: skip
         before = rss_kb(worker_pids(master))
+        threads_before = threads(worker_pids(master))
         tasks = [asyncio.create_task(subscribe(port, path, token, arrivals, connected, counter,
                                                args.subscribers))
                  for _ in range(args.subscribers)]  # fmt: skip
         await asyncio.wait_for(connected.wait(), 120)
         await asyncio.sleep(1)
         after = rss_kb(worker_pids(master))
+        counts.extend([threads_before, threads(worker_pids(master))])
         thread = threading.Thread(target=record)
         thread.start()
         await asyncio.wait_for(asyncio.gather(*tasks), args.steps * args.interval + 120)
@@ -162,6 +174,7 @@ def main() -> None:
           f"max {max(latencies):.1f}")  # fmt: skip
     print(f"  web workers' RSS: {before / 1024:.1f} MB before, {after / 1024:.1f} MB with the "
           f"subscribers: {(after - before) / args.subscribers:.1f} KB per subscriber")  # fmt: skip
+    print(f"  web workers' threads: {counts[0]} before, {counts[1]} with the subscribers")
 
 
 if __name__ == "__main__":

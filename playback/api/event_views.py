@@ -80,6 +80,7 @@ def _events_view(
         return response
 
     view.__name__ = f"{kind}_events"
+    view.waits_on_loop = True  # config/asgi.py: served holding no thread
     return view
 
 
@@ -108,4 +109,5 @@ def waits(view: Callable[..., Any]) -> Callable[..., Any]:
         await streams.wait_for_end(run_id, seconds - (time.monotonic() - started))
         return await hub.in_pool(response.refresh)
 
+    waiting.waits_on_loop = True  # config/asgi.py: served holding no thread
     return waiting

@@ -24,6 +24,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync, sync_to_async
@@ -43,8 +44,10 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="live")
 # The sync part of a request that then waits (its authentication, the DRF view of
 # ?wait) runs here, not through sync_to_async: Django's ASGI handler gives each
 # request that calls sync_to_async a thread of its own, kept until the request ends,
-# so every open stream or wait would keep an idle thread.
+# so every open stream or wait would keep an idle thread (config/asgi.py serves such
+# requests without one, and says so in ON_LOOP).
 _REQUESTS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="live-request")
+ON_LOOP: ContextVar[bool] = ContextVar("served_on_the_loop", default=False)
 
 
 def _connected(fn: Callable[..., T], *args: Any) -> T:
@@ -68,12 +71,13 @@ async def read(fn: Callable[..., T], *args: Any) -> T:
 
 async def in_pool(fn: Callable[..., T], *args: Any) -> T:
     """Run the sync part of a waiting request off the loop, holding no thread after."""
-    try:
-        SyncToAsync.thread_sensitive_context.get()
-    except LookupError:
-        # Not under the ASGI handler (WSGI, the test clients): the sync thread that
-        # serves the request runs it, as Django runs any sync code there.
-        return await sync_to_async(fn)(*args)
+    if not ON_LOOP.get():
+        try:
+            SyncToAsync.thread_sensitive_context.get()
+        except LookupError:
+            # Not under the ASGI handler (WSGI, the test clients): the sync thread that
+            # serves the request runs it, as Django runs any sync code there.
+            return await sync_to_async(fn)(*args)
     return await asyncio.get_running_loop().run_in_executor(_REQUESTS, _connected, fn, *args)
 
 

@@ -119,3 +119,55 @@ def test_a_batch_stream_tells_each_run_that_ended_then_end(
     runs = [e["data"]["run_id"] for e in events if e["event"] == "run"]
     assert len(runs) == 3 == len(set(runs))
     assert events[-1]["event"] == "end" and events[-1]["data"]["status"] == "success"
+
+
+def worker_threads(web: AsgiServer) -> int:
+    """Threads of the web server's worker processes."""
+    from pathlib import Path
+
+    master = web.process.pid
+    total = 0
+    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        status = Path(f"/proc/{pid}/status").read_text()
+        total += int(next(line for line in status.splitlines() if line.startswith("Threads:"))
+                     .split()[1])  # fmt: skip
+    return total
+
+
+def open_stream(web: AsgiServer, path: str, token: str):
+    """A subscriber connected (its first event came) and left open."""
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", web.port), timeout=30)
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {token}\r\n\r\n"
+    sock.sendall(request.encode())
+    seen = b""
+    while b"event: status" not in seen:
+        chunk = sock.recv(65536)
+        assert chunk, seen
+        seen += chunk
+    return sock
+
+
+def test_open_streams_and_waits_hold_no_thread(web, token, make_flow, make_device):
+    """68 streams and 14 waits open on 2 web workers: the threads grow by the fixed
+    pools at most (a worker's: 4 for waiting requests' sync parts, 2 for the live
+    reads, asgiref's 1), never by one per request (before: +1 each)."""
+    device = make_device("http://127.0.0.1:9", device_id="idle")  # nothing plays: runs wait
+    flow = make_flow([tap("ok")])
+    _, run = start(web, token, flow, device, "")
+    path = f"/api/playback/runs/{run['run_id']}/events"
+    time.sleep(0.5)
+    before = worker_threads(web)
+    held = [open_stream(web, path, token) for _ in range(68)]
+    waits = [threading.Thread(target=start, args=(web, token, flow, device, "?wait=4"))
+             for _ in range(14)]  # fmt: skip
+    for wait in waits:
+        wait.start()
+    time.sleep(1.5)
+    during = worker_threads(web)
+    for sock in held:
+        sock.close()
+    for wait in waits:
+        wait.join()
+    assert during - before <= 2 * (4 + 2 + 1), (before, during)
