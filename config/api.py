@@ -24,6 +24,18 @@ MAX_ID = 2**63 - 1
 ID_PATTERN = r"[0-9]{1,18}"
 
 
+class IdConverter:
+    """A path converter for ids (registered as `id` by config/urls.py)."""
+
+    regex = ID_PATTERN
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
 def field_errors(errors: dict[str, Any]) -> dict[str, Any]:
     """Service errors ({field: message}) in DRF's shape ({field: [message]}), nested too."""
     shaped: dict[str, Any] = {}

@@ -1,10 +1,14 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.api import not_found
+from config.api import IdConverter, not_found
 from simulator.views import demo_app
+
+# `<id:run_id>` in the admin's own pages: an id the databases can hold, or no match
+# (a 404), never an integer too large for SQLite (a 500).
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -231,7 +231,7 @@ class FlowAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<int:flow_id>/play/",
+                "<id:flow_id>/play/",
                 self.admin_site.admin_view(self.play_view),
                 name="flows_flow_play",
             ),

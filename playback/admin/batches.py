@@ -39,6 +39,14 @@ class BatchAdmin(HistoryAdmin):
     def has_run_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(display.RUN_PERMISSION)
 
+    # Batches are runs started together: who may see runs may see them (as the API
+    # and the schedules admin allow), who may start runs may cancel and re-run them.
+    def has_view_permission(self, request: HttpRequest, obj: Batch | None = None) -> bool:
+        return request.user.has_perm("playback.view_run")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
     # --- columns -------------------------------------------------------------------
     @admin.display(description="status", ordering="status")
     def status_badge(self, batch: Batch) -> str:
@@ -95,9 +103,9 @@ class BatchAdmin(HistoryAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:batch_id>/cancel/", view(require_POST(self.cancel_view)),
+            path("<id:batch_id>/cancel/", view(require_POST(self.cancel_view)),
                  name="playback_batch_cancel"),
-            path("<int:batch_id>/rerun-failed/", view(require_POST(self.rerun_failed_view)),
+            path("<id:batch_id>/rerun-failed/", view(require_POST(self.rerun_failed_view)),
                  name="playback_batch_rerun_failed"),
             *super().get_urls(),
         ]  # fmt: skip

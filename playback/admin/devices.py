@@ -111,7 +111,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         probe = path(
-            "<int:device_pk>/probe/",
+            "<id:device_pk>/probe/",
             self.admin_site.admin_view(require_POST(self.probe_view)),
             name="playback_device_probe",
         )

@@ -311,37 +311,37 @@ class RunAdmin(StepPages, ComparePages, HistoryAdmin):
         view = self.admin_site.admin_view
         return [
             path(
-                "<int:run_id>/rerun/",
+                "<id:run_id>/rerun/",
                 view(require_POST(self.rerun_view)),
                 name="playback_run_rerun",
             ),
             path(
-                "<int:run_id>/cancel/",
+                "<id:run_id>/cancel/",
                 view(require_POST(self.cancel_view)),
                 name="playback_run_cancel",
             ),
             path(
-                "<int:run_id>/steps/<int:step>/",
+                "<id:run_id>/steps/<id:step>/",
                 view(self.step_view),
                 name="playback_run_step",
             ),
             path(
-                "<int:run_id>/steps/<int:step>/thumbnail/",
+                "<id:run_id>/steps/<id:step>/thumbnail/",
                 view(self.thumbnail_view),
                 name="playback_run_thumbnail",
             ),
             path(
-                "<int:run_id>/steps/<int:step>/screenshot/",
+                "<id:run_id>/steps/<id:step>/screenshot/",
                 view(self.screenshot_view),
                 name="playback_run_screenshot",
             ),
             path(
-                "<int:run_id>/steps/<int:step>/attempts/<int:attempt>/<str:kind>/",
+                "<id:run_id>/steps/<id:step>/attempts/<id:attempt>/<str:kind>/",
                 view(self.attempt_view),
                 name="playback_run_attempt",
             ),
             path(
-                "<int:run_id>/compare/<int:other_id>/",
+                "<id:run_id>/compare/<id:other_id>/",
                 view(self.compare_view),
                 name="playback_run_compare",
             ),

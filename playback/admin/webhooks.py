@@ -103,7 +103,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(require_POST(self.redeliver_view))
-        return [path("<int:pk>/redeliver/", view, name="playback_webhookdelivery_redeliver"),
+        return [path("<id:pk>/redeliver/", view, name="playback_webhookdelivery_redeliver"),
                 *super().get_urls()]  # fmt: skip
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

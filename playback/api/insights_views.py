@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import MAX_ID
 from flows.definitions import PLATFORMS
 from flows.models import Flow
 from playback.api.filters import UTCDateTimeField
@@ -28,7 +29,7 @@ class ScopeForm(forms.Form):
     )
     platform = forms.ChoiceField(required=False, choices=[(p, p) for p in PLATFORMS])
     device = forms.CharField(required=False, max_length=200)
-    flow = forms.IntegerField(required=False, min_value=1)
+    flow = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     since = UTCDateTimeField(required=False)
 
 

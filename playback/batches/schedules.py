@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from django.utils import timezone
 
 from playback.batches.models import Batch, BatchSchedule
@@ -27,6 +27,13 @@ def cron_problem(expression: str) -> str | None:
         return (
             "Five fields: minute hour day-of-month month day-of-week, e.g. "
             f'"0 2 * * 1-5" (got {expression!r}).'
+        )
+    try:
+        croniter(" ".join(fields), timezone.now()).get_next(datetime)
+    except CroniterBadDateError:
+        return (
+            f"{expression!r} never fires: no month has that day (e.g. the 30th of February). "
+            "Pick a day every chosen month has."
         )
     return None
 

@@ -39,6 +39,8 @@ API = [
     ("create a device", "edit", "post", "/api/devices/", DEVICE, 201),
     ("change a device", "edit", "patch", "/api/devices/spare/", {"name": "x"}, 200),
     ("delete a device", "edit", "delete", "/api/devices/spare/", None, 204),
+    ("batches list", "view", "get", "/api/playback/batches/", None, 200),
+    ("a batch", "view", "get", "/api/playback/batches/{batch}/", None, 200),
     ("the schema", "auth", "get", "/api/schema/", None, 200),
     ("the docs", "auth", "get", "/api/docs/", None, 200),
 ]
@@ -56,6 +58,11 @@ ADMIN = [
     ("admin: devices", "view", "get", "/admin/playback/device/", None, 200),
     ("admin: a device", "view", "get", "/admin/playback/device/{device}/change/", None, 200),
     ("admin: add a device", "edit", "get", "/admin/playback/device/add/", None, 200),
+    ("admin: batches", "view", "get", "/admin/playback/batch/", None, 200),
+    ("admin: a batch", "view", "get", "/admin/playback/batch/{batch}/change/", None, 200),
+    ("admin: cancel a batch", "run", "post", "/admin/playback/batch/{batch}/cancel/", None, 302),
+    ("admin: re-run a batch's failed", "run", "post",
+     "/admin/playback/batch/{batch}/rerun-failed/", None, 302),
 ]  # fmt: skip
 
 
@@ -82,6 +89,7 @@ def world(flow, device, make_flow, make_device):
         "spare_flow": make_flow([tap("ok")], name="Spare").pk,
         "spare_device": make_device("http://127.0.0.1:4723", device_id="spare").pk,
         "start": {"flow_id": flow.pk, "device_id": device.device_id},
+        "batch": services.start_batch(flows=[flow.pk], devices=[device.device_id]).pk,
     }
 
 

@@ -291,3 +291,34 @@ def test_the_admins_calendar_beyond_its_range_is_not_a_500(admin_client, flow, d
     assert response.status_code in (200, 302)
     if response.status_code == 302:
         assert "e=1" in response["Location"]  # the admin's "wrong filter" answer
+
+
+BEYOND = "9223372036854775808"  # one more than the largest id a database holds
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/insights/flaky-steps/?flow={BEYOND}",
+        f"/admin/playback/run/{BEYOND}/steps/1/thumbnail/",
+        f"/admin/playback/run/{BEYOND}/steps/1/attempts/1/screenshot/",
+        f"/admin/playback/run/1/steps/{BEYOND}/",
+        f"/admin/playback/run/{BEYOND}/compare/1/",
+        f"/admin/playback/run/{BEYOND}/change/",
+    ],
+)
+def test_ids_beyond_the_database_range_in_the_admin_and_insights_are_not_500(admin_client, url):
+    response = admin_client.get(url, follow=True)  # the admin may redirect to its 404
+    assert response.status_code in (200, 400, 404)
+    if url.startswith("/api/"):
+        assert response.status_code == 400 and "flow" in response.json()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"/admin/playback/run/{BEYOND}/rerun/", f"/admin/playback/device/{BEYOND}/probe/",
+     f"/admin/playback/batch/{BEYOND}/cancel/", f"/admin/flows/flow/{BEYOND}/play/",
+     f"/admin/playback/webhookdelivery/{BEYOND}/redeliver/"],
+)  # fmt: skip
+def test_ids_beyond_the_database_range_in_admin_actions_are_not_500(admin_client, url):
+    assert admin_client.post(url, follow=True).status_code in (200, 400, 404, 405)

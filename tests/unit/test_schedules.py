@@ -26,6 +26,20 @@ def test_a_cron_expression_has_five_valid_fields(cron, ok):
     assert (schedules.cron_problem(cron) is None) == ok
 
 
+@pytest.mark.parametrize("cron", ["0 0 31 2 *", "0 0 30 2 *", "0 0 31 4,6,9,11 *"])
+def test_a_cron_expression_that_never_fires_is_refused(cron):
+    assert "never fires" in schedules.cron_problem(cron)
+    assert schedules.cron_problem("0 0 29 2 *") is None  # leap years
+
+
+def test_the_admin_says_a_schedule_that_never_fires_is_wrong(admin_client, smoke):
+    data = {"name": "never", "tag": "smoke", "platform": "sim", "mode": "all",
+            "settings": "{}", "cron": "0 0 31 2 *", "active": "on"}  # fmt: skip
+    response = admin_client.post(reverse("admin:playback_batchschedule_add"), data)
+    assert response.status_code == 200 and "never fires" in response.content.decode()
+    assert not BatchSchedule.objects.filter(name="never").exists()
+
+
 def test_the_preview_gives_the_next_five_times_in_utc():
     friday_noon = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
     times = schedules.next_times("0 2 * * 1-5", after=friday_noon)
