@@ -100,6 +100,7 @@ const quiet = (p) => Promise.resolve(p).catch(() => undefined);
 """
 PAGE_STATE = "return [document.readyState, location.href]"
 PAGE_URL = "return location.href"
+TYPE_CHUNK = 500  # characters typed per command
 # Pages a web device may show whatever their host: the blank page it leaves an app
 # for, Chromium's own error page, and a page made from its own URL.
 HOSTLESS_SCHEMES = ("about", "chrome-error", "data")
@@ -181,7 +182,11 @@ class WebDriver(AppiumDriver):
         self.leave_if_forbidden(self._href())
 
     def type_text(self, text: str, element: Any | None) -> None:
-        super().type_text(text, element)
+        # In chunks, each one command: the browser's cost per character grows with the
+        # field's value, and 10,000 characters in one command took 13-21 s here, close
+        # to (and on a loaded host past) APPIUM_COMMAND_TIMEOUT_S.
+        for start in range(0, max(len(text), 1), TYPE_CHUNK):
+            super().type_text(text[start : start + TYPE_CHUNK], element)
         self.leave_if_forbidden(self._href())
 
     def swipe(self, start_x: int, start_y: int, end_x: int, end_y: int, duration_ms: int) -> None:

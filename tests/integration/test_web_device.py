@@ -340,3 +340,12 @@ def test_a_launcher_switch_saved_before_the_rule_runs_nothing_on_the_appium_host
     assert run.status == "error" and "--renderer-cmd-prefix" in run.error
     assert "capabilities are not allowed" in run.error and statuses(run) == ["blocked"] * 4
     assert not marker.exists()
+
+
+def test_long_text_types_within_the_command_timeout(play, web_flow, web_device, settings):
+    """4,000 characters took ~4 s as one command; a command may take 2 s here."""
+    settings.APPIUM_COMMAND_TIMEOUT_S = 2
+    text = "lorem ipsum " * 333 + "dolo"
+    step = {"action": "type", "locator": {"using": "id", "value": "username"}, "text": text}
+    run = play(web_flow([step]), web_device, {"clear_data": True})
+    assert run.status == "success", errors(run)

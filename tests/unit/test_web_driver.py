@@ -197,3 +197,21 @@ def test_the_app_and_the_browsers_own_pages_are_captured(href):
     page = Page(href)
     assert web.WebDriver(remote=page, where="web-1").screenshot() == b"\x89PNG"
     assert page.calls == [("screenshot", href)]
+
+
+class Field:
+    def __init__(self):
+        self.typed: list[str] = []
+
+    def send_keys(self, text: str) -> None:
+        self.typed.append(text)
+
+
+@pytest.mark.parametrize("length", [0, 1, 500, 501, 10_000])
+def test_long_text_is_typed_in_chunks_each_one_command(length):
+    text = "".join(chr(0x61 + n % 26) for n in range(length))
+    field = Field()
+    web.WebDriver(remote=Page("about:blank"), where="web-1").type_text(text, field)
+    assert "".join(field.typed) == text
+    assert all(len(chunk) <= web.TYPE_CHUNK for chunk in field.typed)
+    assert len(field.typed) == max(1, -(-length // web.TYPE_CHUNK))
