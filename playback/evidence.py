@@ -33,6 +33,7 @@ from playback.words import ACTIVE_RUN_STATUSES, RunStatus
 
 log = logging.getLogger("playback.evidence")
 THUMBNAIL_BOX = (240, 240)
+THUMBNAIL_COLOURS = 128
 MAX_SOURCE_BYTES = 5 * 1024 * 1024  # a page's HTML beyond this is not kept
 
 STORAGE_PROBLEMS = {
@@ -150,7 +151,9 @@ def thumbnail_of(screenshot_name: str) -> bytes:
         with default_storage.open(screenshot_name, "rb") as handle, Image.open(handle) as image:
             image.thumbnail(THUMBNAIL_BOX)
             out = io.BytesIO()
-            image.convert("RGB").save(out, format="PNG", optimize=True)
+            # A palette of THUMBNAIL_COLOURS: a third of the bytes of a full-colour PNG
+            # for a screen at this size, and no slow `optimize` pass (bench/html_report.py).
+            image.convert("RGB").quantize(THUMBNAIL_COLOURS).save(out, format="PNG")
     except (FileNotFoundError, UnidentifiedImageError, OSError) as exc:
         log.info("No thumbnail for %s: %s", screenshot_name, exc)
         return placeholder_png("screenshot missing")
