@@ -65,6 +65,18 @@ def unique_or_400(field: str, message: str) -> Iterator[None]:
         raise validation_error({field: message}) from None
 
 
+class QueuesRuns:
+    """A view mixin: its actions in `queuing_actions` (those that queue runs) count
+    against the `start` rate (REST_FRAMEWORK's DEFAULT_THROTTLE_RATES) as well."""
+
+    queuing_actions: tuple[str, ...] = ()
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        if getattr(self, "action", None) in self.queuing_actions:
+            self.throttle_scope = "start"
+        super().initial(request, *args, **kwargs)
+
+
 class Gone(APIException):
     status_code = status.HTTP_410_GONE
     default_detail = "It was removed."

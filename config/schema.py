@@ -36,6 +36,7 @@ ANSWERS = {
     "410": ("ErrorDetail", "Removed by retention."),
     "413": ("ErrorDetail", "The body is larger than PLAYBACK_MAX_BODY_BYTES."),
     "415": ("ErrorDetail", "The body is not JSON."),
+    "429": ("ErrorDetail", "Too many requests: try again after Retry-After seconds."),
 }
 INTEGER_PATH_PARAMETERS = {"id", "run_id", "step", "attempt"}
 
@@ -46,7 +47,7 @@ def add_error_answers(result: dict[str, Any], generator: Any, request: Any, publ
     )
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
-            wanted = {"401", "403"}
+            wanted = {"401", "403", "429"}
             if "{" in path:
                 wanted.add("404")
             if method in ("post", "put", "patch"):

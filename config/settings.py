@@ -7,6 +7,7 @@ broker. Set DATABASE_URL (PostgreSQL) and REDIS_URL to scale out.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "axes",  # failed admin logins: counted, logged, locked out
     "flows",
     "playback",
     "simulator",  # the simulated device and the demo (make run)
@@ -106,6 +108,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -158,8 +161,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Signing in (the admin): django-axes counts failed attempts in the database (every
+# web process sees them), per user name and, apart, per address; after
+# PLAYBACK_LOGIN_FAILURES of either, that user (or address) is refused for
+# PLAYBACK_LOGIN_LOCKOUT_MINUTES (429, config/logins.py), and each failure is logged.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("PLAYBACK_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PLAYBACK_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are not kept
+AXES_SENSITIVE_PARAMETERS: list[str] = []  # failures name the user and address (never the password)
+AXES_LOCKOUT_CALLABLE = "config.logins.locked_out"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -183,6 +204,18 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": env_int("PLAYBACK_PAGE_SIZE", 50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # Per user (per address when signed out); a `start` scope for what queues runs.
+    # Counted by each web process on its own (Django's local-memory cache).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("PLAYBACK_API_ANON_RATE", "120/min"),
+        "user": env_str("PLAYBACK_API_RATE", "3000/min"),
+        "start": env_str("PLAYBACK_API_START_RATE", "600/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Playback API",
@@ -219,8 +252,11 @@ PLAYBACK_PUBLIC_API_DOCS = env_bool("PLAYBACK_PUBLIC_API_DOCS", not PRODUCTION)
 PLAYBACK_MAX_BODY_BYTES = env_int("PLAYBACK_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = PLAYBACK_MAX_BODY_BYTES
 
-# The recorder frontend lives on another origin.
-CORS_ALLOWED_ORIGINS = env_list("PLAYBACK_CORS_ORIGINS", "http://localhost:5173")
+# The recorder frontend lives on another origin (development: Vite's server);
+# production allows none unless PLAYBACK_CORS_ORIGINS names them.
+CORS_ALLOWED_ORIGINS = env_list(
+    "PLAYBACK_CORS_ORIGINS", "" if PRODUCTION else "http://localhost:5173"
+)
 CORS_EXPOSE_HEADERS = ["Location"]
 CORS_URLS_REGEX = r"^/api/.*$"
 
@@ -340,5 +376,6 @@ LOGGING = {
         "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
         "django.server": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
         "django-q": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "axes": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
     },
 }

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import ID_PATTERN, Conflict
+from config.api import ID_PATTERN, Conflict, QueuesRuns
 from config.permissions import ModelPermissions
 from playback import services
 from playback.api.batch_serializers import BatchSerializer, StartBatchSerializer
@@ -58,9 +58,12 @@ def batch_response(request: Request, batch: Batch, *, code: int) -> Response:
         ),
     ),
 )
-class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BatchViewSet(
+    QueuesRuns, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Many flows on many devices started as one unit."""
 
+    queuing_actions = ("create", "rerun_failed")
     queryset = Batch.objects.order_by("-created_at", "-pk").prefetch_related(
         "runs__flow", "runs__device"
     )

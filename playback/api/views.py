@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ID_PATTERN, Conflict, validation_error
+from config.api import ID_PATTERN, Conflict, QueuesRuns, validation_error
 from config.permissions import ViewPermission
 from playback import reachability, services
 from playback.api import run_settings
@@ -123,6 +123,7 @@ def answer_started(request: Request, run: Run, wait: int, *, code: int | None = 
 
 class StartRunView(APIView):
     queryset = Run.objects.none()  # its permission: playback.add_run (a POST on runs)
+    throttle_scope = "start"
 
     @extend_schema(
         operation_id="playback_start",
@@ -205,9 +206,12 @@ class StartRunView(APIView):
         ),
     ),
 )
-class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RunViewSet(
+    QueuesRuns, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Runs, newest first; the list has no steps, a run's page has every finished step."""
 
+    queuing_actions = ("rerun",)
     queryset = Run.objects.select_related("flow", "device").order_by("-queued_at", "-pk")
     filterset_class = RunFilter
     pagination_class = RunPagination

@@ -53,3 +53,32 @@ def test_production_refuses_to_start_unsafe(env, message):
     result = check(**env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def production_setting(expression: str, **env: str) -> str:
+    """What `expression` of the settings is in production (the environment `env`)."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PLAYBACK_"))
+    }
+    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, capture_output=True, text=True,
+        env={**environment, "PLAYBACK_ENV": "production", "DJANGO_SETTINGS_MODULE":
+             "config.settings", "DJANGO_SECRET_KEY": KEY, "DJANGO_ALLOWED_HOSTS": "x",
+             "PLAYBACK_APPIUM_ALLOWED_HOSTS": "10.0.0.0/8", **env},
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_production_allows_no_cross_origin_frontend_unless_named():
+    assert production_setting("settings.CORS_ALLOWED_ORIGINS") == "[]"
+    named = production_setting(
+        "settings.CORS_ALLOWED_ORIGINS", PLAYBACK_CORS_ORIGINS="https://recorder.example.com"
+    )
+    assert named == "['https://recorder.example.com']"
+
+
+def test_production_web_devices_open_public_pages_only():
+    assert production_setting("settings.PLAYBACK_WEB_ALLOWED_HOSTS") == "['public']"
