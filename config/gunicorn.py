@@ -11,6 +11,7 @@ interpreter lock: run about two workers per core (GUNICORN_WORKERS, default 4).
 
 import os
 
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 worker_class = "uvicorn_worker.UvicornWorker"
@@ -28,3 +29,10 @@ os.environ.setdefault("PLAYBACK_DB_POOL", "16")
 # gunicorn's control socket defaults to one path per user: two servers on one host
 # (a benchmark's stacks, the tests) would take each other's. Nothing here uses it.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Each worker's access lines leave out events links' signatures."""
+    from config.logs import hide_signatures_in_access_logs
+
+    hide_signatures_in_access_logs()

@@ -55,3 +55,30 @@ class JsonLineFormatter(logging.Formatter):
         if record.exc_info:
             line["exc"] = "".join(traceback.format_exception(*record.exc_info)).strip()
         return json.dumps(line, ensure_ascii=False, default=str)
+
+
+SIGNATURE = re.compile(r"(?<=[?&]sig=)[^&\s\"]+")
+
+
+class HideSignatures(logging.Filter):
+    """Access-log records with the `sig` of a signed events URL replaced: a log read
+    by more people than the API's users must not hand them working links."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                SIGNATURE.sub("[hidden]", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = SIGNATURE.sub("[hidden]", record.msg)
+        return True
+
+
+def hide_signatures_in_access_logs() -> None:
+    """On the loggers the web servers write access lines to (uvicorn's under
+    gunicorn, and Django's development server)."""
+    for name in ("uvicorn.access", "gunicorn.access", "django.server"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, HideSignatures) for f in logger.filters):
+            logger.addFilter(HideSignatures())

@@ -29,12 +29,14 @@ def _refusal(request: HttpRequest, kind: str, pk: int) -> HttpResponse | None:
     session with `playback.view_run` (batches are runs started together), or the
     signed `events_url` of the resource. A 4xx that says why otherwise."""
     user = None
-    if signed := request.GET.get(links.PARAMETER):
-        user_id = links.signed_user_id(signed, kind, pk)
-        user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if value := request.GET.get(links.PARAMETER):
+        signed = links.signed_for(value, kind, pk)
+        if signed is not None and links.still_valid(signed, request):
+            user = get_user_model().objects.filter(pk=signed.user_id, is_active=True).first()
         if user is None:
             return JsonResponse(
-                {"detail": "This events link is expired or not valid: read the "
+                {"detail": "This events link is expired or not valid (or the token or "
+                           "session it was made with is gone): read the "
                            f"{kind}'s resource again for a fresh events_url."},
                 status=403,
             )  # fmt: skip

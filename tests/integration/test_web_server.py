@@ -97,3 +97,24 @@ def test_waits_longer_than_the_worker_timeout_neither_die_nor_block_others(flow,
     assert [code for code, _ in waits] == [202] * 20, server.stderr.read()
     assert all(seconds >= 4 for _, seconds in waits)
     assert other[0] == 200 and other[1] < 1.5, other
+
+
+def test_the_access_log_never_shows_an_events_links_signature(flow, device, play, tmp_path):
+    from tests.asgi_server import AsgiServer, sse
+    from tests.scripted_driver import ScriptedDriver
+
+    run = play(flow, device, driver=ScriptedDriver())
+    user = get_user_model().objects.create_superuser("ops")
+    token = Token.objects.create(user=user).key
+    with AsgiServer(media_root=tmp_path, workers=1, extra_env={"GUNICORN_ACCESSLOG": "-"}) as web:
+        request = urllib.request.Request(
+            f"{web.url}/api/playback/runs/{run.pk}/", headers={"Authorization": f"Token {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            events_url = json.load(response)["events_url"]
+        signature = events_url.split("sig=")[1]
+        assert [e["event"] for e in sse(events_url)][-1] == "end"
+        time.sleep(0.5)
+        logged = "".join(web.lines)
+    assert f"/api/playback/runs/{run.pk}/events?sig=[hidden]" in logged
+    assert signature not in logged

@@ -150,10 +150,44 @@ def test_who_may_subscribe(flow, device, play, auth, member, user, client):
 def test_a_signed_link_expires(flow, device, play, user, settings):
     run = play(flow, device, driver=ScriptedDriver())
     value = links.events_url(_Req(user), "run", run.pk).split("sig=")[1]
-    assert links.signed_user_id(value, "run", run.pk) == user.pk
-    assert links.signed_user_id(value, "batch", run.pk) is None
+    assert links.signed_for(value, "run", run.pk).user_id == user.pk
+    assert links.signed_for(value, "batch", run.pk) is None
     settings.PLAYBACK_EVENTS_LINK_MAX_AGE_S = -1
-    assert links.signed_user_id(value, "run", run.pk) is None
+    assert links.signed_for(value, "run", run.pk) is None
+
+
+def test_a_signed_link_dies_with_the_token_it_was_made_with(flow, device, play, auth, user):
+    run = play(flow, device, driver=ScriptedDriver())
+    signed = client_get_json(auth, f"/api/playback/runs/{run.pk}/")["events_url"]
+    path = signed.split("testserver", 1)[1]
+    assert get_events(path)[0] == 200
+    Token.objects.filter(user=user).delete()  # revoked
+    code, (body,) = get_events(path)
+    assert code == 403 and "token or session it was made with" in body["detail"]
+    Token.objects.create(user=user)  # a new token is not the one the link was made with
+    assert get_events(path)[0] == 403
+
+
+def test_a_signed_link_made_in_a_session_needs_that_session(flow, device, play, member):
+    from django.test import Client
+
+    run = play(flow, device, driver=ScriptedDriver())
+    browser = Client()
+    browser.force_login(member("viewer", "lead"))
+    signed = browser.get(f"/api/playback/runs/{run.pk}/").json()["events_url"]
+    path = signed.split("testserver", 1)[1]
+
+    async def get(client):
+        response = await client.get(path)
+        return response.status_code
+
+    session = browser.cookies["sessionid"].value
+    with_cookie = AsyncClient()
+    with_cookie.cookies["sessionid"] = session
+    assert async_to_sync(get)(with_cookie) == 200
+    assert get_events(path)[0] == 403  # the link alone, without the session
+    browser.logout()  # the session ends
+    assert async_to_sync(get)(with_cookie) == 403
 
 
 class _Req:
