@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 
 def identity() -> str:
@@ -12,7 +13,9 @@ def identity() -> str:
 
 
 def is_gone(worker: str) -> bool:
-    """True when `worker` (host:pid) is a process of this host that no longer exists."""
+    """True when `worker` (host:pid) is a process of this host that no longer runs:
+    it does not exist, or it is a zombie (killed, and not reaped: a container
+    without an init process leaves killed workers so)."""
     host, _, pid = worker.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
@@ -22,4 +25,8 @@ def is_gone(worker: str) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc here: it exists, as far as we can tell
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]

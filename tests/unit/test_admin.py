@@ -485,6 +485,8 @@ def test_enable_and_disable_devices(admin_client, device):
         "admin:playback_device_add",
         "admin:authtoken_tokenproxy_changelist",
         "admin:django_q_schedule_changelist",
+        "admin:axes_accessattempt_changelist",
+        "admin:axes_accessfailurelog_changelist",
     ],
 )
 def test_other_admin_pages_load(admin_client, name):

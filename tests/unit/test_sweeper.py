@@ -171,3 +171,21 @@ def test_a_run_past_its_own_timeout_whose_worker_still_beats_is_timed_out(flow, 
     ]
     device.refresh_from_db()
     assert device.current_run is None
+
+
+def test_a_zombie_worker_counts_as_gone():
+    """A killed worker no process reaps (no init in a container) stays a zombie."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    host = workers.identity().rpartition(":")[0]
+    deadline = time.monotonic() + 10
+    while " Z " not in Path(f"/proc/{child.pid}/stat").read_text():  # exited, not reaped
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert workers.is_gone(f"{host}:{child.pid}")
+    child.wait()
+    assert workers.is_gone(f"{host}:{child.pid}")
+    assert not workers.is_gone(workers.identity())
