@@ -31,6 +31,19 @@ def ended(run: Run, timeout_s: float = 60) -> Run:
     raise AssertionError(f"run {run.pk} is still {run.status}")
 
 
+def fire_retries_until(receiver: Receiver, tries: int, deadline: float) -> None:
+    """Run the scheduler until the receiver got `tries` POSTs (the cluster's own fires
+    due retries every 30 s; here, sooner), then wait for the delivery to be kept."""
+    while len(receiver.got) < tries and time.monotonic() < deadline:
+        scheduler(broker=get_broker())
+        time.sleep(0.3)
+    while (
+        time.monotonic() < deadline
+        and not WebhookDelivery.objects.filter(status="delivered").exists()
+    ):
+        time.sleep(0.1)
+
+
 def test_a_receiver_answering_500_twice_gets_the_signed_delivery_on_the_third_try(
     make_flow, sim_device, media_root
 ):
@@ -41,16 +54,7 @@ def test_a_receiver_answering_500_twice_gets_the_signed_delivery_on_the_third_tr
     try:
         with QCluster(workers=2, media_root=media_root, extra_env=env):
             run = ended(services.start_run(flow=flow, device=sim_device))
-            deadline = time.monotonic() + 60
-            while len(receiver.got) < 3 and time.monotonic() < deadline:
-                # The cluster's scheduler fires due retries every 30 s; here, sooner.
-                scheduler(broker=get_broker())
-                time.sleep(0.3)
-            while (
-                time.monotonic() < deadline
-                and not WebhookDelivery.objects.filter(status="delivered").exists()
-            ):
-                time.sleep(0.1)
+            fire_retries_until(receiver, 3, time.monotonic() + 60)
     finally:
         receiver.server.shutdown()
     assert len(receiver.got) == 3
@@ -141,14 +145,7 @@ def test_a_delivery_whose_worker_is_killed_mid_try_is_tried_again(
             os.kill(int(slot.worker.rpartition(":")[2]), signal.SIGKILL)
             # The cluster starts a new worker, which sweeps: the lost try is counted
             # and the next one scheduled; the scheduler then fires it.
-            while not receiver.got and time.monotonic() < deadline:
-                scheduler(broker=get_broker())
-                time.sleep(0.3)
-            while (
-                time.monotonic() < deadline
-                and not WebhookDelivery.objects.filter(status="delivered").exists()
-            ):
-                time.sleep(0.1)
+            fire_retries_until(receiver, 1, deadline)
     finally:
         first.close()
         receiver.server.shutdown()
