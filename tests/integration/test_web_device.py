@@ -342,10 +342,23 @@ def test_a_launcher_switch_saved_before_the_rule_runs_nothing_on_the_appium_host
     assert not marker.exists()
 
 
-def test_long_text_types_within_the_command_timeout(play, web_flow, web_device, settings):
-    """4,000 characters took ~4 s as one command; a command may take 2 s here."""
-    settings.APPIUM_COMMAND_TIMEOUT_S = 2
-    text = "lorem ipsum " * 333 + "dolo"
+def test_long_text_types_within_the_command_timeout(play, web_flow, web_device):
+    """6,000 characters took ~7 s as one command; here each command may take 3 s
+    (the session itself opened with the usual timeout)."""
+    import urllib3
+
+    def short_commands(remote):
+        remote.command_executor.client_config.timeout = urllib3.Timeout(connect=3, read=3)
+
+    text = "lorem ipsum " * 500
     step = {"action": "type", "locator": {"using": "id", "value": "username"}, "text": text}
-    run = play(web_flow([step]), web_device, {"clear_data": True})
+    typed: list[str] = []
+    session = RealSession(
+        before=short_commands,
+        after=lambda remote: typed.append(
+            remote.execute_script("return document.getElementById('username').value")
+        ),
+    )
+    run = play(web_flow([step]), web_device, {"clear_data": True}, open_session=session)
     assert run.status == "success", errors(run)
+    assert typed == [text]
