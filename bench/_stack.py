@@ -18,11 +18,16 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def stack_env(*, broker: str, workers: int, queue_name: str) -> dict[str, str]:
-    env = {**os.environ, "PLAYBACK_WORKERS": str(workers), "PYTHONUNBUFFERED": "1",
-           "PLAYBACK_Q_NAME": queue_name,
-           # One benchmark user sends thousands of requests a minute: what is measured
-           # is each request's cost, the throttles' own included, never a 429.
-           "PLAYBACK_API_RATE": "1000000/min", "PLAYBACK_API_START_RATE": "1000000/min"}  # fmt: skip
+    env = {
+        **os.environ,
+        "PLAYBACK_WORKERS": str(workers),
+        "PYTHONUNBUFFERED": "1",
+        "PLAYBACK_Q_NAME": queue_name,
+        # One benchmark user sends thousands of requests a minute: what is measured is
+        # each request's cost, the throttles' own included, never a 429.
+        "PLAYBACK_API_RATE": "1000000/min",
+        "PLAYBACK_API_START_RATE": "1000000/min",
+    }
     env.pop("REDIS_URL", None)
     if broker == "redis":
         env["REDIS_URL"] = REDIS_URL

@@ -11,7 +11,6 @@ interpreter lock: run about two workers per core (GUNICORN_WORKERS, default 4).
 
 import os
 
-
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 worker_class = "uvicorn_worker.UvicornWorker"

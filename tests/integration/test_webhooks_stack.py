@@ -31,6 +31,14 @@ def ended(run: Run, timeout_s: float = 60) -> Run:
     raise AssertionError(f"run {run.pk} is still {run.status}")
 
 
+def silent_receiver(backlog: int = 16) -> tuple[socket.socket, str]:
+    """A receiver that takes connections and never answers: (its socket, its URL)."""
+    hanging = socket.socket()
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(backlog)
+    return hanging, f"http://127.0.0.1:{hanging.getsockname()[1]}/hook"
+
+
 def fire_retries_until(receiver: Receiver, tries: int, deadline: float) -> None:
     """Run the scheduler until the receiver got `tries` POSTs (the cluster's own fires
     due retries every 30 s; here, sooner), then wait for the delivery to be kept."""
@@ -66,10 +74,7 @@ def test_a_receiver_answering_500_twice_gets_the_signed_delivery_on_the_third_tr
 
 
 def test_a_receiver_that_hangs_does_not_delay_the_next_run(make_flow, sim_device, media_root):
-    hanging = socket.socket()
-    hanging.bind(("127.0.0.1", 0))
-    hanging.listen(16)  # takes the connection, never answers
-    url = f"http://127.0.0.1:{hanging.getsockname()[1]}/hook"
+    hanging, url = silent_receiver()
     WebhookEndpoint.objects.create(url=url, events=["run.finished"])
     flow = make_flow([tap("ok")])
     env = {"PLAYBACK_WEBHOOK_TIMEOUT_S": "8"}
@@ -91,10 +96,7 @@ def test_a_burst_of_deliveries_to_slow_receivers_leaves_a_worker_for_runs(
 ):
     """Five receivers that take the whole of each try (8 s): without a cap their
     deliveries held both workers and the next run waited; with one slot, one does."""
-    hanging = socket.socket()
-    hanging.bind(("127.0.0.1", 0))
-    hanging.listen(64)
-    url = f"http://127.0.0.1:{hanging.getsockname()[1]}/hook"
+    hanging, url = silent_receiver(64)
     for _ in range(5):
         WebhookEndpoint.objects.create(url=url, events=["run.finished"])
     flow = make_flow([tap("ok")])
@@ -123,13 +125,9 @@ def test_a_delivery_whose_worker_is_killed_mid_try_is_tried_again(
 
     from playback.webhooks.models import WebhookSlot
 
-    first = socket.socket()
-    first.bind(("127.0.0.1", 0))
-    first.listen(8)  # the first try hangs here
+    first, first_url = silent_receiver()  # the first try hangs here
     receiver = Receiver([200])
-    endpoint = WebhookEndpoint.objects.create(
-        url=f"http://127.0.0.1:{first.getsockname()[1]}/hook", events=["run.finished"]
-    )
+    endpoint = WebhookEndpoint.objects.create(url=first_url, events=["run.finished"])
     flow = make_flow([tap("ok")])
     env = {"PLAYBACK_WEBHOOK_TIMEOUT_S": "8", "PLAYBACK_WEBHOOK_BACKOFF_S": "0.1"}
     try:
