@@ -122,9 +122,10 @@ def deliver(delivery_id: int) -> str:
     unchanged = {"pk": delivery_id, "status": DeliveryStatus.PENDING, "attempts": delivery.attempts}
     if not delivery.endpoint.active:
         WebhookDelivery.objects.filter(**unchanged).update(
-            status=DeliveryStatus.FAILED, next_try_at=None,
+            status=DeliveryStatus.FAILED,
+            next_try_at=None,
             error="Not sent: the webhook is paused (redeliver it once it is resumed).",
-        )  # fmt: skip
+        )
         return "paused"
     lease = now + timedelta(seconds=try_seconds() + LEASE_MARGIN_S)
     slot = slots.take(delivery_id, until=lease, worker=workers.identity())
@@ -157,16 +158,25 @@ def _try(delivery: WebhookDelivery, attempt: int) -> str:
     return _record(delivery, attempt, answer, final=bool(problem))
 
 
-def _record(delivery: WebhookDelivery, attempt: int, answer: transport.Answer, *,
-            final: bool = False) -> str:  # fmt: skip
+def _record(
+    delivery: WebhookDelivery, attempt: int, answer: transport.Answer, *, final: bool = False
+) -> str:
     """Keep a try's answer; deliver, fail, or schedule the next try with backoff."""
     now = timezone.now()
-    tried = {"attempt": attempt, "at": now.isoformat(), "status_code": answer.status,
-             "error": answer.error, "duration_ms": answer.duration_ms}  # fmt: skip
+    tried = {
+        "attempt": attempt,
+        "at": now.isoformat(),
+        "status_code": answer.status,
+        "error": answer.error,
+        "duration_ms": answer.duration_ms,
+    }
     fields: dict[str, Any] = {
-        "tries": [*delivery.tries, tried], "response_code": answer.status,
-        "response_body": answer.body[:ANSWER_KEPT], "error": answer.error, "next_try_at": None,
-    }  # fmt: skip
+        "tries": [*delivery.tries, tried],
+        "response_code": answer.status,
+        "response_body": answer.body[:ANSWER_KEPT],
+        "error": answer.error,
+        "next_try_at": None,
+    }
     if not answer.error:
         fields.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
     elif final or attempt >= settings.PLAYBACK_WEBHOOK_TRIES:
@@ -174,8 +184,9 @@ def _record(delivery: WebhookDelivery, attempt: int, answer: transport.Answer, *
     else:
         when = now + timedelta(seconds=settings.PLAYBACK_WEBHOOK_BACKOFF_S * 2 ** (attempt - 1))
         fields.update(next_try_at=when)
-        queue.enqueue_at(when, "deliver_webhook", delivery.pk,
-                         name=f"webhook-{delivery.pk}-{attempt + 1}")  # fmt: skip
+        queue.enqueue_at(
+            when, "deliver_webhook", delivery.pk, name=f"webhook-{delivery.pk}-{attempt + 1}"
+        )
     WebhookDelivery.objects.filter(pk=delivery.pk, attempts=attempt).update(**fields)
     return fields.get("status", "retrying")
 
@@ -215,12 +226,15 @@ def sweep() -> dict[str, list[int]]:
         expired = delivery.next_try_at is not None and delivery.next_try_at < now
         if not (expired or (worker and workers.is_gone(worker))):
             continue
-        answer = transport.Answer(None, "", "No answer recorded: the worker sending this try "
-                                  "was lost.", 0)  # fmt: skip
+        answer = transport.Answer(
+            None, "", "No answer recorded: the worker sending this try was lost.", 0
+        )
         claimed = WebhookDelivery.objects.filter(
-            pk=delivery.pk, status=DeliveryStatus.PENDING, attempts=delivery.attempts,
+            pk=delivery.pk,
+            status=DeliveryStatus.PENDING,
+            attempts=delivery.attempts,
             next_try_at=delivery.next_try_at,
-        ).update(next_try_at=None)  # fmt: skip
+        ).update(next_try_at=None)
         if claimed:
             _record(delivery, delivery.attempts, answer)
             slots.free(delivery.pk)  # its worker is gone: nobody sends from it

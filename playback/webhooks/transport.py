@@ -53,9 +53,13 @@ def post(url: str, body: bytes, headers: dict[str, str], *, deadline_s: float) -
         if parts.query:
             target += "?" + parts.query
         conn.request(
-            "POST", target, body=body, headers=headers, preload_content=False,
+            "POST",
+            target,
+            body=body,
+            headers=headers,
+            preload_content=False,
             decode_content=False,  # no decompression of what anyone sends back
-        )  # fmt: skip
+        )
         response = conn.getresponse()
         if cut.is_set():  # its headers ended only because the deadline cut them
             raise TimeoutError
