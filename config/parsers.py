@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from config.inputs import surrogate_problem
+from playback.inputs import surrogate_problem
 
 
 class SafeJSONParser(JSONParser):

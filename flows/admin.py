@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from flows.definitions import PLATFORMS, DefinitionError, parse_step, strategy_problems
 from flows.models import Flow, Step
 from flows.tags import parse_tags
-from playback import display, services, words
+from playback import actions, display, services, words
 from playback.forms import RunSettingsForm
 from playback.insights import charts, trends
 from playback.insights.models import FlowWindow
@@ -27,17 +27,25 @@ from playback.models import Device, Run
 SPARK_RUNS = 20  # results in a flow's sparkline in the flows list
 
 
+def params_help() -> str:
+    """Each action's own keys (its spec's), e.g. "tap: x, y; swipe: start_x, ..."."""
+    return "; ".join(
+        f"{spec.name}: {', '.join(key.name for key in spec.keys if key.kind != 'locator')}"
+        for spec in actions.SPECS.values()
+    )
+
+
 class StepForm(forms.ModelForm):
     """A step row, checked by the same rules as the API and import_flow."""
+
+    action = forms.ChoiceField(choices=actions.choices)
 
     class Meta:
         model = Step
         fields = ["number", "action", "locator", "params", "timeout_ms", "description"]
         help_texts = {
             "locator": '{"using": "accessibility id", "value": "login"}',
-            "params": 'tap: {"x": 10, "y": 20}; swipe: {"start_x": .., "start_y": .., '
-            '"end_x": .., "end_y": .., "duration": 500}; type: {"text": "alice"}; '
-            'assert: {"text": "Welcome"} or {}',
+            "params": "A JSON object of the action's own keys. " + params_help(),
         }
 
     def clean(self) -> dict[str, Any]:

@@ -23,34 +23,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from config.inputs import text_problem
 from flows.tags import parse_tags
+from playback import actions
+from playback.actions import ACTIONS, COMMON_KEYS, fields
+from playback.inputs import text_problem
 from playback.network import web_url_problem
-from playback.words import (
-    LOCATOR_STRATEGIES,
-    LOCATOR_STRATEGIES_BY_PLATFORM,
-    Action,
-    Platform,
-)
+from playback.words import LOCATOR_STRATEGIES, LOCATOR_STRATEGIES_BY_PLATFORM, Platform
 
 PLATFORMS = tuple(Platform)
-ACTIONS = tuple(Action)
 MAX_STEPS = 1000
-MAX_COORDINATE = 100_000
 MAX_TIMEOUT_MS = 600_000
-MAX_SWIPE_MS = 60_000
-MAX_TEXT = 10_000
 MAX_NAME = 200
 MAX_APP_ID = 255
-MAX_LOCATOR_VALUE = 2_000
-
-COMMON_KEYS = {"step", "action", "timeout_ms", "description"}
-ACTION_KEYS = {
-    Action.TAP: {"locator", "x", "y"},
-    Action.SWIPE: {"start_x", "start_y", "end_x", "end_y", "duration"},
-    Action.TYPE: {"locator", "text"},
-    Action.ASSERT: {"locator", "text"},
-}
 
 
 class DefinitionError(ValueError):
@@ -91,74 +75,9 @@ class FlowDefinition:
     tags: tuple[str, ...] = ()
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _int_in(errors: dict[str, str], path: str, value: Any, low: int, high: int) -> int | None:
-    if value is None:
-        errors[path] = f"Required: a whole number from {low} to {high}."
-        return None
-    if not _is_int(value):
-        errors[path] = f"Must be a whole number from {low} to {high} (got {value!r})."
-        return None
-    if not low <= value <= high:
-        errors[path] = f"Must be from {low} to {high} (got {value})."
-        return None
-    return value
-
-
-def _text(errors: dict[str, str], path: str, value: Any, max_len: int) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        errors[path] = "Required: a non-empty string."
-        return None
-    if problem := text_problem(value):
-        errors[path] = problem
-        return None
-    if len(value) > max_len:
-        errors[path] = f"At most {max_len} characters (got {len(value)})."
-        return None
-    return value
-
-
-def parse_locator(errors: dict[str, str], path: str, value: Any) -> dict[str, str] | None:
-    allowed = ", ".join(LOCATOR_STRATEGIES)
-    if not isinstance(value, Mapping):
-        errors[path] = f'Must be an object {{"using": ..., "value": ...}}; using one of {allowed}.'
-        return None
-    extra = set(value) - {"using", "value"}
-    if extra:
-        errors[path] = (
-            f"Unknown keys {', '.join(sorted(map(str, extra)))}; a locator has using, value."
-        )
-        return None
-    using = value.get("using")
-    if using not in LOCATOR_STRATEGIES:
-        errors[f"{path}.using"] = f"Must be one of {allowed} (got {using!r})."
-    locator_value = _text(errors, f"{path}.value", value.get("value"), MAX_LOCATOR_VALUE)
-    if f"{path}.using" in errors or locator_value is None:
-        return None
-    return {"using": using, "value": locator_value}
-
-
-def _step_text(
-    errors: dict[str, str], path: str, text: Any, required: str, *, optional: bool = False
-) -> str | None:
-    """A step's `text`, or None with the problem noted under `path.text`."""
-    if not isinstance(text, str) or text == "":
-        how = ": a non-empty string, or leave it out" if optional else " (a non-empty string)"
-        errors[f"{path}.text"] = f"{required}{how}."
-    elif len(text) > MAX_TEXT:
-        errors[f"{path}.text"] = f"At most {MAX_TEXT} characters (got {len(text)})."
-    elif problem := text_problem(text):
-        errors[f"{path}.text"] = problem
-    else:
-        return text
-    return None
-
-
 def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
-    """Validate one step; `position` (1-based) is its number when it gives none."""
+    """Validate one step; `position` (1-based) is its number when it gives none. The
+    keys every step has are read here, the action's own by its spec (playback/actions/)."""
     errors: dict[str, str] = {}
     if not isinstance(data, Mapping):
         raise DefinitionError({path: "Must be an object with an action."})
@@ -167,9 +86,10 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
         raise DefinitionError(
             {f"{path}.action": f"Must be one of {', '.join(ACTIONS)} (got {action!r})."}
         )
-    unknown = set(data) - COMMON_KEYS - ACTION_KEYS[action]
+    spec = actions.spec_for(action)
+    unknown = set(data) - COMMON_KEYS - spec.key_names
     if unknown:
-        allowed = ", ".join(sorted(COMMON_KEYS | ACTION_KEYS[action]))
+        allowed = ", ".join(sorted(COMMON_KEYS | spec.key_names))
         errors[path] = (
             f"Unknown keys for {'an' if action[0] in 'aeiou' else 'a'} {action}: "
             f"{', '.join(sorted(map(str, unknown)))}. "
@@ -178,13 +98,15 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
 
     number = position
     if "step" in data:
-        number = _int_in(errors, f"{path}.step", data["step"], 1, MAX_STEPS) or position
+        number = fields.int_in(errors, f"{path}.step", data["step"], 1, MAX_STEPS) or position
     timeout_ms = None
     if data.get("timeout_ms") is not None:
-        timeout_ms = _int_in(errors, f"{path}.timeout_ms", data["timeout_ms"], 0, MAX_TIMEOUT_MS)
+        timeout_ms = fields.int_in(
+            errors, f"{path}.timeout_ms", data["timeout_ms"], 0, MAX_TIMEOUT_MS
+        )
     description = data.get("description") or ""
-    if not isinstance(description, str) or len(description) > MAX_TEXT:
-        errors[f"{path}.description"] = f"Must be a string of at most {MAX_TEXT} characters."
+    if not isinstance(description, str) or len(description) > fields.MAX_TEXT:
+        errors[f"{path}.description"] = f"Must be a string of at most {fields.MAX_TEXT} characters."
         description = ""
     elif problem := text_problem(description):
         errors[f"{path}.description"] = problem
@@ -192,37 +114,8 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
 
     locator = None
     if data.get("locator") is not None:
-        locator = parse_locator(errors, f"{path}.locator", data["locator"])
-    params: dict[str, Any] = {}
-
-    if action == Action.TAP:
-        has_xy = "x" in data or "y" in data
-        if data.get("locator") is not None and has_xy:
-            errors[path] = "A tap takes a locator or x/y coordinates, not both."
-        elif data.get("locator") is None:
-            if not has_xy:
-                errors[path] = "A tap needs a locator or x and y screen coordinates."
-            else:
-                for key in ("x", "y"):
-                    params[key] = _int_in(errors, f"{path}.{key}", data.get(key), 0, MAX_COORDINATE)
-    elif action == Action.SWIPE:
-        for key in ("start_x", "start_y", "end_x", "end_y"):
-            params[key] = _int_in(errors, f"{path}.{key}", data.get(key), 0, MAX_COORDINATE)
-        params["duration"] = _int_in(
-            errors, f"{path}.duration", data.get("duration", 500), 0, MAX_SWIPE_MS
-        )
-    elif action == Action.TYPE:
-        text = _step_text(errors, path, data.get("text"), "Required: the text to type")
-        if text is not None:
-            params["text"] = text
-    elif action == Action.ASSERT:
-        if data.get("locator") is None:
-            errors[f"{path}.locator"] = "Required: the element that must be displayed."
-        if data.get("text") is not None:
-            required = "The text the element must contain"
-            text = _step_text(errors, path, data["text"], required, optional=True)
-            if text is not None:
-                params["text"] = text
+        locator = fields.locator(errors, f"{path}.locator", data["locator"])
+    params = spec.parse(data, path, errors)
 
     if errors:
         raise DefinitionError(errors)
@@ -264,11 +157,11 @@ def parse_flow(data: Any) -> FlowDefinition:
             f"Unknown keys {', '.join(sorted(map(str, unknown)))}. "
             "Allowed: name, platform, app_id, tags, steps."
         )
-    name = _text(errors, "name", data.get("name"), MAX_NAME)
+    name = fields.text(errors, "name", data.get("name"), MAX_NAME)
     platform = data.get("platform")
     if platform not in PLATFORMS:
         errors["platform"] = f"Must be one of {', '.join(PLATFORMS)} (got {platform!r})."
-    app_id = _text(errors, "app_id", data.get("app_id"), MAX_APP_ID)
+    app_id = fields.text(errors, "app_id", data.get("app_id"), MAX_APP_ID)
     tags, problem = parse_tags(data.get("tags"))
     if problem:
         errors["tags"] = problem
@@ -320,29 +213,3 @@ def strategy_problems(platform: Platform, steps: Any) -> dict[str, str]:
                 f"use one of {', '.join(allowed)}."
             )
     return problems
-
-
-def summary(step: Mapping[str, Any]) -> str:
-    """A step (its JSON shape) in one line, for people: "tap accessibility id='login'",
-    "type 'alice' into id='user'", "swipe (500, 1800) → (500, 600)"."""
-    locator = step.get("locator")
-    target = (
-        f"{locator.get('using')}={locator.get('value')!r}"
-        if isinstance(locator, Mapping)
-        else f"({step.get('x')}, {step.get('y')})"
-    )
-    action = step.get("action")
-    if action == Action.SWIPE:
-        return (
-            f"swipe ({step.get('start_x')}, {step.get('start_y')}) → "
-            f"({step.get('end_x')}, {step.get('end_y')})"
-        )
-    if action == Action.TYPE:
-        where = f" into {target}" if locator else ""
-        return f"type {step.get('text', '')!r}{where}"
-    if action == Action.TAP:
-        return f"tap {target}"
-    if action == Action.ASSERT:
-        text = step.get("text")
-        return f"assert {target} shows {text!r}" if text else f"assert {target} is displayed"
-    return str(action or "")

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from config.api import unique_or_400, validation_error
 from flows.definitions import DefinitionError, parse_flow
 from flows.models import Flow
-from playback import words
+from playback import actions, words
 
 
 class LocatorSerializer(serializers.Serializer):
@@ -17,22 +17,32 @@ class LocatorSerializer(serializers.Serializer):
     value = serializers.CharField()
 
 
-class StepSerializer(serializers.Serializer):
-    """One step; which fields apply depends on the action (documented per field)."""
+def _key_field(key: actions.Key, used_by: list[str]) -> serializers.Field:
+    """An action key in the schema: its kind, and which actions take it."""
+    common = {"required": False, "help_text": f"{', '.join(used_by)}: {key.help}"}
+    if key.kind == "locator":
+        return LocatorSerializer(**common)
+    if key.kind == "int":
+        return serializers.IntegerField(**common)
+    return serializers.CharField(**common)
 
-    step = serializers.IntegerField(required=False, min_value=1, help_text="Default: position.")
-    action = serializers.ChoiceField(words.choices(words.Action))
-    locator = LocatorSerializer(required=False, help_text="tap (or x/y), type (optional).")
-    x = serializers.IntegerField(required=False, help_text="tap without a locator.")
-    y = serializers.IntegerField(required=False, help_text="tap without a locator.")
-    start_x = serializers.IntegerField(required=False, help_text="swipe.")
-    start_y = serializers.IntegerField(required=False, help_text="swipe.")
-    end_x = serializers.IntegerField(required=False, help_text="swipe.")
-    end_y = serializers.IntegerField(required=False, help_text="swipe.")
-    duration = serializers.IntegerField(required=False, help_text="swipe, ms (default 500).")
-    text = serializers.CharField(required=False, help_text="type.")
-    timeout_ms = serializers.IntegerField(required=False, help_text="Element wait, ms.")
-    description = serializers.CharField(required=False)
+
+# One step; which keys apply depends on the action (its spec, playback/actions/):
+# the schema's fields are generated from the specs, parse_flow validates.
+StepSerializer = type(
+    "StepSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "One step; which fields apply depends on the action (named per field).",
+        "step": serializers.IntegerField(
+            required=False, min_value=1, help_text="Default: position."
+        ),
+        "action": serializers.ChoiceField(actions.choices()),
+        **{name: _key_field(key, used_by) for name, (key, used_by) in actions.keys().items()},
+        "timeout_ms": serializers.IntegerField(required=False, help_text="Element wait, ms."),
+        "description": serializers.CharField(required=False),
+    },
+)
 
 
 class FlowSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from flows.definitions import summary
+from playback.actions import summary
 from playback.batches.models import Batch
 from playback.models import Run, StepResult
 from playback.words import ACTIVE_RUN_STATUSES

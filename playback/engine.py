@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from playback import actions
 
 # The outcomes are the engine's answer; they live beside it, named from here too.
 from playback.outcomes import AttemptEvidence, RunOutcome, StepOutcome, overall_status
-from playback.words import Action, FailureBehaviour, RunSettings, RunStatus, StepStatus
+from playback.words import FailureBehaviour, RunSettings, RunStatus, StepStatus
 
 __all__ = ["AttemptEvidence", "RunOutcome", "StepOutcome", "overall_status", "play"]
 
@@ -53,19 +55,13 @@ class Locator:
 
 @dataclass(frozen=True)
 class Step:
-    """One recorded step, already validated (see flows.definitions)."""
+    """One recorded step, already validated (see flows.definitions): its action's
+    own keys are in `params`, as its spec (playback/actions/) parsed them."""
 
     number: int
-    action: Action
+    action: str
     locator: Locator | None = None
-    x: int | None = None
-    y: int | None = None
-    start_x: int | None = None
-    start_y: int | None = None
-    end_x: int | None = None
-    end_y: int | None = None
-    duration_ms: int = 500
-    text: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
     timeout_ms: int | None = None
 
 
@@ -338,24 +334,10 @@ class _Player:
         into.append(taken)
 
     def perform(self, step: Step) -> None:
-        driver = self.driver
         timeout_ms = (
             step.timeout_ms if step.timeout_ms is not None else self.timing.element_timeout_ms
         )
-        if step.action == Action.TAP:
-            if step.locator is not None:
-                driver.click(driver.find(step.locator, timeout_ms))
-            else:
-                driver.tap(step.x, step.y)
-        elif step.action == Action.SWIPE:
-            driver.swipe(step.start_x, step.start_y, step.end_x, step.end_y, step.duration_ms)
-        elif step.action == Action.TYPE:
-            element = driver.find(step.locator, timeout_ms) if step.locator is not None else None
-            driver.type_text(step.text or "", element)
-        elif step.action == Action.ASSERT:
-            driver.check(step.locator, step.text, timeout_ms)
-        else:
-            raise ValueError(f"Unknown action {step.action!r}")
+        actions.spec_for(step.action).play(self.driver, step, timeout_ms)
 
 
 def play(

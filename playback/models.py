@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from config.inputs import json_problem
-from flows.definitions import summary
 from flows.models import Flow
 from playback import words
+from playback.actions import summary
 from playback.drivers.capabilities import capabilities_problems
+from playback.inputs import json_problem
 from playback.network import appium_url_problem
 from playback.words import RunSettings, RunStatus, StepStatus
 
@@ -252,7 +252,7 @@ class StepResult(models.Model):
         Run, on_delete=models.CASCADE, related_name="step_results", db_index=False
     )
     step_number = models.PositiveIntegerField()
-    action = models.CharField(max_length=16, choices=words.choices(words.Action))
+    action = models.CharField(max_length=16)  # one of playback.actions.SPECS (checked there)
     definition = models.JSONField(
         default=dict, blank=True, help_text="The step as it was played (the flow JSON's shape)."
     )

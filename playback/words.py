@@ -1,6 +1,6 @@
 """The vocabulary of Playback, in one place and plain Python (no Django).
 
-Step and run statuses, actions, platforms, locator strategies, failure behaviours
+Step and run statuses, platforms, locator strategies, failure behaviours
 and the run settings with their defaults and limits. The engine, the models'
 choices, the serializers and the schema, the admin forms and the CLI all derive
 from these; `tests/unit/test_words.py` fails when one of them drifts.
@@ -47,13 +47,6 @@ VERDICT_RUN_STATUSES = (RunStatus.SUCCESS, RunStatus.FAILED, RunStatus.PARTIAL_S
 # What a QA lead re-runs: every run that did not pass.
 NOT_PASSED_RUN_STATUSES = (RunStatus.FAILED, RunStatus.PARTIAL_SUCCESS, RunStatus.ERROR)
 PLAYED_STEP_STATUSES = (StepStatus.PASS, StepStatus.FLAKY, StepStatus.FAIL)
-
-
-class Action(StrEnum):
-    TAP = "tap"
-    SWIPE = "swipe"
-    TYPE = "type"
-    ASSERT = "assert"  # the element is displayed (and its text contains `text`)
 
 
 class Platform(StrEnum):

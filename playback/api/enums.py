@@ -3,9 +3,9 @@ so each enum has one name wherever a model, a filter or a serializer uses it."""
 
 from __future__ import annotations
 
-from playback import words
+from playback import actions, words
 
 RUN_STATUS = words.choices(words.RunStatus)
 STEP_STATUS = words.choices(words.StepStatus)
 PLATFORM = words.choices(words.Platform)
-ACTION = words.choices(words.Action)
+ACTION = actions.choices()

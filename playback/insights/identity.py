@@ -1,7 +1,8 @@
 """A step's identity across flow edits, and a failure's signature (SPEC "Wave 2").
 
-`step_key` hashes what a step does (action, locator or coordinates, text), not its
-number: a step keeps its history when steps are inserted before it or renumbered.
+`step_key` hashes what a step does (its action and the keys its spec names as its
+`identity`: locator or coordinates, text), not its number: a step keeps its history
+when steps are inserted before it or renumbered.
 `failure_signature` is an error with every run of digits outside quotes replaced by
 N, so "waited 300 ms" and "waited 5000 ms" are one failure while id='ff1' and
 id='ff2' stay two.
@@ -15,16 +16,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from playback import actions
 from playback.words import StepStatus
 
-KEY_FIELDS = ("action", "locator", "x", "y", "start_x", "start_y", "end_x", "end_y", "text")
 # A quoted value ('…' or "…", as Python's repr and our messages write them), or digits.
 _QUOTED_OR_DIGITS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\d+")
 
 
 def step_key(definition: Mapping[str, Any]) -> str:
     """16 hex digits naming what the step does (its JSON shape, as played)."""
-    what = {field: definition[field] for field in KEY_FIELDS if definition.get(field) is not None}
+    what = actions.identity(definition)
     canonical = json.dumps(what, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from django.core.paginator import Paginator
 from django.db import connection
 
+from playback import actions
 from playback.insights.identity import failure_key_of, failure_of, failure_signature
 from playback.insights.models import KEEP_RUNS, FailureGroup, FlowWindow
 from playback.words import RunStatus, StepStatus
@@ -194,9 +195,7 @@ def add_run(window: FlowWindow, run: Ended, results: Iterable[dict[str, Any]]) -
 
 
 def summary_of(result: dict[str, Any], definition: dict[str, Any] | None) -> str:
-    from flows.definitions import summary
-
-    return summary(definition) if definition else str(result["action"])
+    return actions.summary(definition) if definition else str(result["action"])
 
 
 def compare_with_previous(window: FlowWindow, results: list[dict[str, Any]]) -> dict[str, bool]:

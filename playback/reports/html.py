@@ -20,8 +20,8 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from flows.definitions import summary
 from playback import evidence
+from playback.actions import summary
 from playback.words import RunStatus
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from playback import actions
 from playback.words import RunStatus, StepStatus
 
 VERSION = "3.0"
@@ -44,22 +45,9 @@ def seconds(ms: int | None) -> str:
     return f"{(ms or 0) / 1000:.3f}"
 
 
-def target_of(step: dict[str, Any]) -> str:
-    """What a step acts on: its locator, its point, or its swipe's two points."""
-    locator = step.get("locator")
-    if isinstance(locator, dict):
-        return f"{locator.get('using')}={locator.get('value')!r}"
-    if step.get("action") == "swipe":
-        return (f"({step.get('start_x')}, {step.get('start_y')}) → "
-                f"({step.get('end_x')}, {step.get('end_y')})")  # fmt: skip
-    if step.get("x") is not None:
-        return f"({step.get('x')}, {step.get('y')})"
-    return ""
-
-
 def step_name(result: Any) -> str:
     """`step NN: <action> <target>` (SPEC), e.g. "step 02: type id='user'"."""
-    target = target_of(result.definition or {})
+    target = actions.target(result.definition or {})
     return clean(f"step {result.step_number:02d}: {result.action} {target}".rstrip())
 
 

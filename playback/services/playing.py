@@ -21,7 +21,7 @@ from playback.drivers import registry
 from playback.drivers.registry import SessionOpener
 from playback.models import Device, Run
 from playback.words import ACTIVE_RUN_STATUSES as ACTIVE
-from playback.words import Action, RunStatus
+from playback.words import RunStatus
 
 log = logging.getLogger("playback.services")
 
@@ -85,19 +85,11 @@ def engine_steps(flow: Flow) -> list[engine.Step]:
 
 def engine_step(step: FlowStep) -> engine.Step:
     """A stored step as the engine's dataclass."""
-    p = step.params or {}
     return engine.Step(
         number=step.number,
-        action=Action(step.action),
+        action=step.action,
         locator=engine.Locator(**step.locator) if step.locator else None,
-        x=p.get("x"),
-        y=p.get("y"),
-        start_x=p.get("start_x"),
-        start_y=p.get("start_y"),
-        end_x=p.get("end_x"),
-        end_y=p.get("end_y"),
-        duration_ms=p.get("duration", 500),
-        text=p.get("text"),
+        params=dict(step.params or {}),
         timeout_ms=step.timeout_ms,
     )
 

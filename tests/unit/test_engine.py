@@ -11,8 +11,9 @@ from __future__ import annotations
 import pytest
 
 from playback import engine
+from playback.actions import Action
 from playback.engine import Locator, Step, Timing
-from playback.words import Action, RunSettings, RunStatus, StepStatus, parse_settings
+from playback.words import RunSettings, RunStatus, StepStatus, parse_settings
 from tests.scripted_driver import ScriptedDriver
 
 APP = "com.example.app"
@@ -162,10 +163,14 @@ def test_step_timeout_overrides_the_default_element_wait():
 
 def test_each_action_drives_the_matching_driver_call():
     steps = [
-        Step(1, Action.TAP, x=10, y=20),
-        Step(2, Action.SWIPE, start_x=1, start_y=2, end_x=3, end_y=4, duration_ms=300),
-        Step(3, Action.TYPE, text="hello"),
-        Step(4, Action.TYPE, text="bob", locator=Locator("id", "user")),
+        Step(1, Action.TAP, params={"x": 10, "y": 20}),
+        Step(
+            2,
+            Action.SWIPE,
+            params={"start_x": 1, "start_y": 2, "end_x": 3, "end_y": 4, "duration": 300},
+        ),
+        Step(3, Action.TYPE, params={"text": "hello"}),
+        Step(4, Action.TYPE, locator=Locator("id", "user"), params={"text": "bob"}),
     ]
     driver = ScriptedDriver()
     outcome = play(driver, steps, restart_app=False, capture_screenshots=False)
@@ -199,7 +204,8 @@ def test_an_assert_step_checks_the_element_within_its_timeout(
     case, texts, failures, text, retries, status, error
 ):
     driver = ScriptedDriver(texts=texts, find_failures=failures)
-    step = Step(1, Action.ASSERT, locator=Locator("id", "title"), text=text, timeout_ms=300)
+    params = {"text": text} if text is not None else {}
+    step = Step(1, Action.ASSERT, locator=Locator("id", "title"), params=params, timeout_ms=300)
     outcome = play(driver, [step], retry_per_step=retries)
     (result,) = outcome.steps
     assert result.status == status
@@ -211,7 +217,8 @@ def test_an_assert_step_checks_the_element_within_its_timeout(
 
 
 def test_coordinate_tap_and_swipe_failures_are_retried():
-    steps = [Step(1, Action.TAP, x=1, y=1), Step(2, Action.SWIPE, 0, 0, 0, 0, 0, 0, 0)]
+    swipe = {"start_x": 0, "start_y": 0, "end_x": 0, "end_y": 0, "duration": 0}
+    steps = [Step(1, Action.TAP, params={"x": 1, "y": 1}), Step(2, Action.SWIPE, params=swipe)]
     driver = ScriptedDriver(tap_failures=1, swipe_failures=1)
     outcome = play(driver, steps, retry_per_step=1)
     assert [s.status for s in outcome.steps] == ["flaky", "flaky"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flows import definitions
 from flows.definitions import MAX_STEPS, DefinitionError, parse_flow, parse_step
+from playback import actions
 
 LOGIN = {"using": "accessibility id", "value": "login"}
 
@@ -134,7 +134,7 @@ def test_an_assert_takes_a_locator_and_optional_text(step, summary):
     (parsed,) = parse_flow(flow(step)).steps
     assert parsed.locator == LOGIN
     assert parsed.params == ({"text": step["text"]} if "text" in step else {})
-    assert definitions.summary(step) == summary
+    assert actions.summary(step) == summary
 
 
 @pytest.mark.parametrize(
