@@ -9,6 +9,7 @@ from these; `tests/unit/test_words.py` fails when one of them drifts.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -197,9 +198,16 @@ class RunSettings:
 
 @dataclass(frozen=True)
 class Setting:
-    """One run setting: its field, how people read it, its default and limits."""
+    """One run setting: its field, the key the API, batches and schedules give it
+    (camelCase), the `play` command's option, how people read it, default and limits.
+
+    A bool's `flag` turns it away from its default (`--no-restart`, `--clear-data`);
+    any other's takes a value (`--retry 2`).
+    """
 
     name: str
+    key: str
+    flag: str
     label: str
     kind: type
     default: Any
@@ -211,9 +219,19 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("restart_app", "Restart the app", bool, True, "Terminate and launch the app first."),
+    Setting(
+        "restart_app",
+        "restartApp",
+        "--no-restart",
+        "Restart the app",
+        bool,
+        True,
+        "Terminate and launch the app first.",
+    ),
     Setting(
         "clear_data",
+        "clearData",
+        "--clear-data",
         "Clear the app's data",
         bool,
         False,
@@ -221,6 +239,8 @@ SETTINGS = (
     ),
     Setting(
         "retry_per_step",
+        "retryPerStep",
+        "--retry",
         "Retries per step",
         int,
         0,
@@ -232,6 +252,8 @@ SETTINGS = (
     ),
     Setting(
         "failure_behaviour",
+        "failureBehaviour",
+        "--failure-behaviour",
         "After a failed step",
         FailureBehaviour,
         FailureBehaviour.STOP,
@@ -239,6 +261,8 @@ SETTINGS = (
     ),
     Setting(
         "capture_screenshots",
+        "captureScreenshots",
+        "--no-screenshots",
         "Screenshots",
         bool,
         True,
@@ -246,6 +270,8 @@ SETTINGS = (
     ),
     Setting(
         "run_timeout_s",
+        "runTimeoutSeconds",
+        "--run-timeout",
         "Run timeout",
         int,
         None,
@@ -256,6 +282,7 @@ SETTINGS = (
     ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
 
 class SettingsError(ValueError):
@@ -323,3 +350,48 @@ def parse_settings(
     if errors:
         raise SettingsError(errors)
     return RunSettings(**checked)
+
+
+def parse_keyed_settings(data: Any, *, max_run_timeout_s: int = MAX_RUN_TIMEOUT_S) -> RunSettings:
+    """Settings as the API, batches and schedules give them ({"retryPerStep": 2}):
+    missing keys take their defaults. Raises `SettingsError` keyed by the given keys;
+    an unknown key names the one it resembles (`failureBehavior` -> did you mean
+    'failureBehaviour'?)."""
+    if data is None:
+        return RunSettings()
+    allowed = ", ".join(SETTINGS_BY_KEY)
+    if not isinstance(data, Mapping):
+        raise SettingsError({"settings": f"Must be an object with the keys {allowed}."})
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in SETTINGS_BY_KEY:
+            values[SETTINGS_BY_KEY[key].name] = value
+            continue
+        close = difflib.get_close_matches(str(key), list(SETTINGS_BY_KEY), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else "."
+        errors[str(key)] = f"Unknown setting{hint} Allowed: {allowed}."
+    try:
+        settings = parse_settings(values, max_run_timeout_s=max_run_timeout_s)
+    except SettingsError as exc:
+        errors.update(keyed_errors(exc.errors))
+    if errors:
+        raise SettingsError(errors)
+    return settings
+
+
+def keyed_errors(errors: Mapping[str, str]) -> dict[str, str]:
+    """Settings errors keyed by field name, keyed as the API names the settings."""
+    return {
+        (SETTINGS_BY_NAME[name].key if name in SETTINGS_BY_NAME else name): message
+        for name, message in errors.items()
+    }
+
+
+def keyed_settings(settings: RunSettings) -> dict[str, Any]:
+    """A run's settings as the API, batches and schedules show them (camelCase keys)."""
+    return {
+        SETTINGS_BY_NAME[name].key: value
+        for name, value in settings.stored().items()
+        if not (value is None and name == "run_timeout_s")
+    }

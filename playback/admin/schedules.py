@@ -13,7 +13,23 @@ from django.http import HttpRequest
 from playback import display, services
 from playback.batches import schedules
 from playback.batches.models import BatchSchedule
-from playback.words import SettingsError, parse_settings
+from playback.words import (
+    SETTINGS_BY_KEY,
+    SETTINGS_BY_NAME,
+    SettingsError,
+    parse_keyed_settings,
+)
+
+
+def keyed(settings: Any) -> Any:
+    """Settings by the API's keys (a key given by field name, as schedules once
+    were, is read as its API key)."""
+    if not isinstance(settings, dict):
+        return settings
+    return {
+        (SETTINGS_BY_NAME[key].key if key in SETTINGS_BY_NAME else key): value
+        for key, value in settings.items()
+    }
 
 
 class ScheduleForm(forms.ModelForm):
@@ -21,9 +37,26 @@ class ScheduleForm(forms.ModelForm):
 
     class Meta:
         model = BatchSchedule
-        fields = ["name", "tag", "flows", "platform", "devices", "mode", "settings", "cron",
-                  "active"]  # fmt: skip
-        help_texts = {"settings": 'By field name, e.g. {"retry_per_step": 1}; {} for defaults.'}
+        fields = [
+            "name",
+            "tag",
+            "flows",
+            "platform",
+            "devices",
+            "mode",
+            "settings",
+            "cron",
+            "active",
+        ]
+        help_texts = {
+            "settings": 'As the API names them, e.g. {"retryPerStep": 1}; {} for defaults.'
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and isinstance(self.instance.settings, dict):
+            # Kept by field name (the stored shape); shown and edited as the API's keys.
+            self.initial["settings"] = keyed(self.instance.settings)
 
     def clean_cron(self) -> str:
         cron = " ".join(self.cleaned_data.get("cron", "").split())
@@ -33,19 +66,25 @@ class ScheduleForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        given = keyed(data.get("settings") or {})
         try:
-            settings = parse_settings(data.get("settings") or {})
+            settings = parse_keyed_settings(given)
         except SettingsError as exc:
             self.add_error("settings", "; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
             return data
+        # Kept by field name, only the keys given (the rest follow the defaults).
+        names = [SETTINGS_BY_KEY[key].name for key in given]
+        data["settings"] = {name: settings.stored()[name] for name in names}
         flows = list(data.get("flows") or [])
         devices = list(data.get("devices") or [])
         request = {
-            "flows": [flow.pk for flow in flows] or None, "tag": data.get("tag") or None,
+            "flows": [flow.pk for flow in flows] or None,
+            "tag": data.get("tag") or None,
             "devices": [d.device_id for d in devices] or None,
-            "platform": data.get("platform") or None, "mode": data.get("mode") or "split",
+            "platform": data.get("platform") or None,
+            "mode": data.get("mode") or "split",
             "settings": settings,
-        }  # fmt: skip
+        }
         try:
             services.check_batch(**request)
         except services.RunRequestError as exc:

@@ -14,7 +14,7 @@ from playback.api.run_settings import SettingsSerializer
 from playback.api.serializers import RunSummarySerializer
 from playback.batches.models import Batch
 from playback.live import links
-from playback.words import BatchMode, RunSettings, RunStatus, SettingsError
+from playback.words import BatchMode, RunSettings, RunStatus, SettingsError, keyed_settings
 
 
 def flow_ref(item: Any) -> bool:
@@ -145,7 +145,7 @@ class BatchSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(SettingsSerializer)
     def get_settings(self, batch: Batch) -> dict[str, Any]:
-        return run_settings.shown(RunSettings.from_stored(batch.settings))
+        return keyed_settings(RunSettings.from_stored(batch.settings))
 
     @extend_schema_field(BatchFlowSerializer(many=True))
     def get_flows(self, batch: Batch) -> list[dict[str, Any]]:

@@ -23,7 +23,6 @@ from rest_framework.views import APIView
 from config.api import ID_PATTERN, Conflict, QueuesRuns, validation_error
 from config.permissions import ViewPermission
 from playback import reachability, services
-from playback.api import run_settings
 from playback.api.device_serializers import DeviceSerializer
 from playback.api.filters import RunFilter, RunPagination
 from playback.api.serializers import (
@@ -34,6 +33,7 @@ from playback.api.serializers import (
 )
 from playback.models import Device, Run
 from playback.reports import html, junit
+from playback.words import keyed_errors
 
 MAX_WAIT_S = 300
 WAIT_PARAMETER = OpenApiParameter(
@@ -63,7 +63,7 @@ def refused(exc: services.RunRequestError) -> Exception:
     """A service's refusal as a 400, settings named as the API names them."""
     errors = dict(exc.errors)
     if "settings" in errors:
-        errors["settings"] = run_settings.api_errors(errors["settings"])
+        errors["settings"] = keyed_errors(errors["settings"])
     return validation_error(errors)
 
 

@@ -116,3 +116,25 @@ def test_scheduling_in_the_admin_with_a_preview_and_its_batches(admin_client, sm
     admin_client.post(reverse("admin:playback_batchschedule_delete", args=[weekly.pk]),
                       {"post": "yes"})  # fmt: skip
     assert not Schedule.objects.filter(name=f"batch-schedule-{weekly.pk}").exists()
+
+
+def test_a_schedule_takes_the_apis_setting_keys_and_keeps_them_by_field(admin_client, smoke):
+    data = {
+        "name": "nightly",
+        "tag": "smoke",
+        "platform": "sim",
+        "mode": "all",
+        "settings": '{"retryPerStep": 2, "failureBehaviour": "continue"}',
+        "cron": "0 2 * * *",
+        "active": "on",
+    }
+    response = admin_client.post(reverse("admin:playback_batchschedule_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    nightly = BatchSchedule.objects.get(name="nightly")
+    assert nightly.settings == {"retry_per_step": 2, "failure_behaviour": "continue"}
+    page = admin_client.get(reverse("admin:playback_batchschedule_change", args=[nightly.pk]))
+    assert "retryPerStep" in page.content.decode()
+    wrong = {**data, "name": "typo", "settings": '{"retryPerStepp": 1}'}
+    text = admin_client.post(reverse("admin:playback_batchschedule_add"), wrong).content.decode()
+    assert "did you mean &#x27;retryPerStep&#x27;" in text
+    assert not BatchSchedule.objects.filter(name="typo").exists()

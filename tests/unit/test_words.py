@@ -165,8 +165,8 @@ def test_the_runs_filter_offers_every_run_status():
 
 
 def test_the_api_names_every_setting_once():
-    assert sorted(run_settings.API_KEYS.values()) == sorted(s.name for s in SETTINGS)
-    assert set(run_settings.SettingsSerializer().fields) == set(run_settings.API_KEYS)
+    assert len({s.key for s in SETTINGS}) == len({s.flag for s in SETTINGS}) == len(SETTINGS)
+    assert set(run_settings.SettingsSerializer().fields) == set(words.SETTINGS_BY_KEY)
 
 
 def test_the_schema_enums_are_the_words(api):

@@ -20,22 +20,15 @@ from playback.batch_progress import BatchProgress
 from playback.batches.models import Batch
 from playback.models import Device
 from playback.reports import html, junit
-from playback.words import SETTINGS_BY_NAME, BatchMode, FailureBehaviour, RunSettings, RunStatus
+from playback.words import SETTINGS, BatchMode, RunSettings, RunStatus, Setting
 
 EXIT_CODES = {
     RunStatus.SUCCESS: 0,
     RunStatus.FAILED: 1,
     RunStatus.PARTIAL_SUCCESS: 1,
 }
-# Each run setting's option (`SETTINGS` in playback/words.py names them all).
-OPTIONS = {
-    "restart_app": "--no-restart",
-    "clear_data": "--clear-data",
-    "retry_per_step": "--retry",
-    "failure_behaviour": "--failure-behaviour",
-    "capture_screenshots": "--no-screenshots",
-    "run_timeout_s": "--run-timeout",
-}
+# Each run setting's option, as its `Setting` (playback/words.py) names it.
+OPTIONS = {setting.name: setting.flag for setting in SETTINGS}
 EXIT_ERROR = 2
 
 
@@ -68,23 +61,8 @@ class Command(OneLineErrorsCommand):
             help="Play in this process instead of the workers (no cluster needed).",
         )  # fmt: skip
 
-        def help_of(name: str) -> str:
-            return SETTINGS_BY_NAME[name].help
-
-        parser.add_argument("--retry", default=None, help=help_of("retry_per_step"))
-        parser.add_argument(
-            "--failure-behaviour",
-            default=None,
-            help=f"One of {', '.join(FailureBehaviour)}. {help_of('failure_behaviour')}",
-        )
-        parser.add_argument(
-            "--no-restart", action="store_true", help="Do not: " + help_of("restart_app")
-        )
-        parser.add_argument("--clear-data", action="store_true", help=help_of("clear_data"))
-        parser.add_argument(
-            "--no-screenshots", action="store_true", help="Not: " + help_of("capture_screenshots")
-        )
-        parser.add_argument("--run-timeout", default=None, help=help_of("run_timeout_s"))
+        for setting in SETTINGS:
+            add_setting_option(parser, setting)
         parser.add_argument(
             "--queue-if-unreachable",
             action="store_true",
@@ -169,16 +147,15 @@ class Command(OneLineErrorsCommand):
         sys.exit(code)
 
     def run_settings(self, opts: dict[str, Any]) -> RunSettings:
-        values: dict[str, Any] = {
-            "restart_app": not opts["no_restart"],
-            "clear_data": opts["clear_data"],
-            "capture_screenshots": not opts["no_screenshots"],
-        }
-        for name, option in (("retry_per_step", "retry"), ("run_timeout_s", "run_timeout")):
-            if opts[option] is not None:
-                values[name] = self.whole_number(opts[option], OPTIONS[name])
-        if opts["failure_behaviour"] is not None:
-            values["failure_behaviour"] = opts["failure_behaviour"]
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            given = opts[option_dest(setting)]
+            if setting.kind is bool:
+                values[setting.name] = setting.default != given  # the flag turns it
+            elif given is not None and setting.kind is int:
+                values[setting.name] = self.whole_number(given, setting.flag)
+            elif given is not None:
+                values[setting.name] = given
         return RunSettings(**values)
 
     def check_devices(self, device_ids: list[str]) -> None:
@@ -198,6 +175,22 @@ class Command(OneLineErrorsCommand):
             return int(raw)
         except ValueError:
             self.fail(f"{option} must be a whole number (got {raw!r}).")
+
+
+def option_dest(setting: Setting) -> str:
+    return setting.flag.removeprefix("--").replace("-", "_")
+
+
+def add_setting_option(parser: Any, setting: Setting) -> None:
+    """A run setting's option: a bool's flag turns it away from its default."""
+    if setting.kind is bool:
+        meaning = setting.help if not setting.default else f"Not: {setting.help}"
+        parser.add_argument(setting.flag, action="store_true", help=meaning)
+    elif setting.kind is int:
+        parser.add_argument(setting.flag, default=None, metavar="N", help=setting.help)
+    else:
+        allowed = ", ".join(word.value for word in setting.kind)
+        parser.add_argument(setting.flag, default=None, help=f"One of {allowed}. {setting.help}")
 
 
 def _one_line(errors: dict[str, Any]) -> str:
