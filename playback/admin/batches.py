@@ -17,6 +17,7 @@ from playback.admin.history import HistoryAdmin
 from playback.batches.models import Batch
 from playback.batches.progress import progress_of
 from playback.models import Device
+from playback.reports import formats
 
 
 @admin.register(Batch)
@@ -97,7 +98,7 @@ class BatchAdmin(HistoryAdmin):
 
     @admin.display(description="reports")
     def links(self, batch: Batch) -> str:
-        return display.part("batch_links", batch=batch)
+        return display.part("batch_links", batch=batch, reports=formats.links("batches", batch.pk))
 
     # --- cancel and re-run failed --------------------------------------------------
     def get_urls(self):

@@ -3,9 +3,7 @@ runs' JUnit together."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -19,7 +17,6 @@ from playback.api.batch_serializers import BatchSerializer, StartBatchSerializer
 from playback.api.views import ERRORS, refused
 from playback.batches.models import Batch
 from playback.models import Run
-from playback.reports import html, junit
 
 
 class BatchPermission(ModelPermissions):
@@ -129,22 +126,3 @@ class BatchViewSet(
         except services.RunRequestError as exc:
             raise refused(exc) from None
         return batch_response(request, batch, code=status.HTTP_202_ACCEPTED)
-
-    @extend_schema(
-        responses={(200, "application/zip"): OpenApiTypes.BINARY},
-        summary="The batch's runs as JUnit XML, in a zip",
-        description="`TEST-<flow>-<run>.xml` per run (Surefire 3.0 report format, SPEC).",
-    )
-    def junit_zip(self, request: Request, pk: str) -> HttpResponse:  # routed in urls.py
-        batch = self.get_object()
-        response = HttpResponse(junit.batch_zip(batch), content_type="application/zip")
-        response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-junit.zip"'
-        return response
-
-    @extend_schema(
-        responses={(200, "text/html"): OpenApiTypes.STR},
-        summary="The batch as one self-contained HTML report",
-        description="A summary, each run's steps, errors and thumbnails embedded: opens offline.",
-    )
-    def report_html(self, request: Request, pk: str) -> HttpResponse:  # routed in urls.py
-        return HttpResponse(html.batch_report(self.get_object()), content_type="text/html")

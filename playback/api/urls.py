@@ -1,8 +1,18 @@
+import re
+
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from config.api import ID_PATTERN
-from playback.api import batch_views, event_views, insights_views, media_views, views
+from playback.api import (
+    batch_views,
+    event_views,
+    insights_views,
+    media_views,
+    report_views,
+    views,
+)
+from playback.reports.formats import FORMATS, KINDS, output, route_name
 
 app_name = "playback"
 
@@ -46,26 +56,16 @@ urlpatterns = [
         media_views.AttemptSourceView.as_view(),
         name="attempt-source",
     ),
-    # Files: no trailing slash.
-    re_path(
-        rf"^playback/runs/(?P<pk>{ID_PATTERN})/junit\.xml$",
-        views.RunViewSet.as_view({"get": "junit_xml"}),
-        name="run-junit",
-    ),
-    re_path(
-        rf"^playback/batches/(?P<pk>{ID_PATTERN})/junit\.zip$",
-        batch_views.BatchViewSet.as_view({"get": "junit_zip"}),
-        name="batch-junit",
-    ),
-    re_path(
-        rf"^playback/runs/(?P<pk>{ID_PATTERN})/report\.html$",
-        views.RunViewSet.as_view({"get": "report_html"}),
-        name="run-report",
-    ),
-    re_path(
-        rf"^playback/batches/(?P<pk>{ID_PATTERN})/report\.html$",
-        batch_views.BatchViewSet.as_view({"get": "report_html"}),
-        name="batch-report",
+    # Report files (no trailing slash): one pattern for every format of
+    # playback/reports/formats.py, for runs and batches alike.
+    *(
+        re_path(
+            rf"^playback/{kind}/(?P<pk>{ID_PATTERN})/{re.escape(output(report, kind).file)}$",
+            report_views.report_view(report, kind),
+            name=route_name(report, kind),
+        )
+        for report in FORMATS
+        for kind in KINDS
     ),
     re_path(
         rf"^flows/(?P<id>{ID_PATTERN})/stats/?$",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -32,7 +31,6 @@ from playback.api.serializers import (
     StartRunSerializer,
 )
 from playback.models import Device, Run
-from playback.reports import html, junit
 from playback.words import keyed_errors
 
 MAX_WAIT_S = 300
@@ -282,28 +280,6 @@ class RunViewSet(
         except services.RunConflict as exc:
             raise Conflict(str(exc)) from None
         return run_response(request, run, code=status.HTTP_200_OK)
-
-    @extend_schema(
-        responses={(200, "application/xml"): OpenApiTypes.STR},
-        summary="The run as JUnit XML",
-        description=(
-            'One Surefire 3.0 `<testsuite>` (SPEC "JUnit XML"): a testcase per step; a '
-            "flaky step passes with a `flakyFailure` per failed attempt."
-        ),
-    )
-    def junit_xml(self, request: Request, pk: str) -> HttpResponse:  # routed in urls.py
-        run = self.get_object()
-        response = HttpResponse(junit.run_xml(run), content_type="application/xml")
-        response["Content-Disposition"] = f'inline; filename="{junit.file_name(run)}"'
-        return response
-
-    @extend_schema(
-        responses={(200, "text/html"): OpenApiTypes.STR},
-        summary="The run as one self-contained HTML report",
-        description="Its steps, statuses, errors and thumbnails embedded: opens offline.",
-    )
-    def report_html(self, request: Request, pk: str) -> HttpResponse:  # routed in urls.py
-        return HttpResponse(html.run_report(self.get_object()), content_type="text/html")
 
 
 @extend_schema_view(

@@ -19,7 +19,7 @@ from playback.api.serializers import RunSerializer
 from playback.batch_progress import BatchProgress
 from playback.batches.models import Batch
 from playback.models import Device
-from playback.reports import html, junit
+from playback.reports.formats import FORMATS
 from playback.words import SETTINGS, BatchMode, RunSettings, RunStatus, Setting
 
 EXIT_CODES = {
@@ -54,8 +54,10 @@ class Command(OneLineErrorsCommand):
             help="split: each flow once, on the next free device (default); all: each flow "
             "on every device of its platform.",
         )  # fmt: skip
-        parser.add_argument("--junit", metavar="DIR", help="Write TEST-<flow>-<run>.xml here.")
-        parser.add_argument("--html", metavar="FILE", help="Write a self-contained report.")
+        for report in FORMATS:  # --junit DIR, --html FILE, ...
+            parser.add_argument(
+                f"--{report.name}", metavar=report.cli_metavar, help=report.cli_help
+            )
         parser.add_argument(
             "--local", action="store_true",
             help="Play in this process instead of the workers (no cluster needed).",
@@ -129,12 +131,9 @@ class Command(OneLineErrorsCommand):
         data = BatchSerializer(batch).data
         data["runs"] = [RunSerializer(run).data for run in runs]
         self.stdout.write(json.dumps(data, indent=2))
-        if opts["junit"]:
-            written = junit.write_reports(runs, Path(opts["junit"]))
-            self.stderr.write(f"JUnit: {len(written)} report(s) in {opts['junit']}")
-        if opts["html"]:
-            Path(opts["html"]).write_text(html.batch_report(batch), encoding="utf-8")
-            self.stderr.write(f"HTML report: {opts['html']}")
+        for report in FORMATS:
+            if opts[report.name]:
+                self.stderr.write(report.write(batch, runs, Path(opts[report.name])))
         for run in runs:
             if run.error and run.status != RunStatus.SUCCESS:
                 self.stderr.write(f"Run {run.pk} {run.status}: {run.error}")
