@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse
 
-from config.middleware import PlainMiddleware
+from playback.http.middleware import PlainMiddleware
 
 current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")

@@ -99,8 +99,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.logs.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "config.api.RequestLimits",
-    "config.api.ApiTrailingSlash",
+    "playback.http.middleware.RequestLimits",
+    "playback.http.middleware.ApiTrailingSlash",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -197,13 +197,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["config.permissions.ModelPermissions"],
-    "DEFAULT_FILTER_BACKENDS": ["config.filters.StrictFilterBackend"],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "config.filters.Pagination",
+    "DEFAULT_PERMISSION_CLASSES": ["playback.http.permissions.ModelPermissions"],
+    "DEFAULT_FILTER_BACKENDS": ["playback.http.filters.StrictFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": ["playback.http.parsers.SafeJSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "playback.http.filters.Pagination",
     "PAGE_SIZE": env_int("PLAYBACK_PAGE_SIZE", 50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "playback.http.errors.exception_handler",
     # Per user (per address when signed out); a `start` scope for what queues runs.
     # Counted by each web process on its own (Django's local-memory cache).
     "DEFAULT_THROTTLE_CLASSES": [
@@ -225,12 +225,12 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["config.permissions.ApiDocsAccess"],
+    "SERVE_PERMISSIONS": ["playback.http.permissions.ApiDocsAccess"],
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "playback.api.event_schema.add_event_streams",  # async views it does not see
-        "config.schema.add_error_answers",  # typed 4xx bodies, integer path ids
+        "playback.http.schema.add_error_answers",  # typed 4xx bodies, integer path ids
     ],
     # Swagger UI's assets come from the drf-spectacular-sidecar package, not a CDN.
     "ENUM_NAME_OVERRIDES": {

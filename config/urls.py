@@ -3,7 +3,8 @@ from django.urls import include, path, re_path, register_converter
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.api import IdConverter, not_found
+from playback.http.errors import not_found
+from playback.http.ids import IdConverter
 from simulator.views import demo_app
 
 # `<id:run_id>` in the admin's own pages: an id the databases can hold, or no match
@@ -14,7 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("playback.api.urls")),
     path("api/", include("flows.urls")),
-    # Public when PLAYBACK_PUBLIC_API_DOCS (config.permissions.ApiDocsAccess).
+    # Public when PLAYBACK_PUBLIC_API_DOCS (playback.http.permissions.ApiDocsAccess).
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # The demo web app the demo's web device plays (simulator/demo_app/).
@@ -26,5 +27,5 @@ urlpatterns = [
     re_path(r"^api/", csrf_exempt(not_found), name="api-not-found"),
 ]
 
-handler404 = "config.api.not_found"
-handler500 = "config.api.server_error"
+handler404 = "playback.http.errors.not_found"
+handler500 = "playback.http.errors.server_error"

@@ -6,10 +6,10 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api import unique_or_400, validation_error
 from flows.definitions import DefinitionError, parse_flow
 from flows.models import Flow
 from playback import actions, words
+from playback.http.errors import unique_or_400, validation_error
 
 
 class LocatorSerializer(serializers.Serializer):

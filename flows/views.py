@@ -3,9 +3,9 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from config.api import ID_PATTERN
 from flows.models import Flow
 from flows.serializers import FlowSerializer
+from playback.http.ids import ID_PATTERN
 
 
 @extend_schema_view(

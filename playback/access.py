@@ -1,6 +1,6 @@
 """Who may do what: the three groups a migration creates, by Django model permission.
 
-The admin and the API ask for the same permissions (config.api.ModelPermissions):
+The admin and the API ask for the same permissions (playback.http.errors.ModelPermissions):
 viewing needs `view_*`; starting, re-running and cancelling runs needs
 `playback.add_run`; editing flows and devices needs their add/change/delete. A
 group gives its users these permissions; admin pages need staff status too.

@@ -10,12 +10,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import ID_PATTERN, Conflict, QueuesRuns
-from config.permissions import ModelPermissions
 from playback import services
 from playback.api.batch_serializers import BatchSerializer, StartBatchSerializer
-from playback.api.views import ERRORS, refused
+from playback.api.views import ERRORS
 from playback.batches.models import Batch
+from playback.http.ids import ID_PATTERN
+from playback.http.permissions import ModelPermissions
+from playback.http.throttles import QueuesRuns
 from playback.models import Run
 
 
@@ -84,10 +85,7 @@ class BatchViewSet(
     def create(self, request: Request) -> Response:
         body = StartBatchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            batch = services.start_batch(requested_by=request.user, **body.validated_data)
-        except services.RunRequestError as exc:
-            raise refused(exc) from None
+        batch = services.start_batch(requested_by=request.user, **body.validated_data)
         return batch_response(request, batch, code=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -101,10 +99,7 @@ class BatchViewSet(
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
-        try:
-            batch = services.cancel_batch(batch=self.get_object(), requested_by=request.user)
-        except services.RunConflict as exc:
-            raise Conflict(str(exc)) from None
+        batch = services.cancel_batch(batch=self.get_object(), requested_by=request.user)
         return batch_response(request, batch, code=status.HTTP_200_OK)
 
     @extend_schema(
@@ -119,10 +114,5 @@ class BatchViewSet(
     )
     @action(detail=True, methods=["post"], url_path="rerun-failed")
     def rerun_failed(self, request: Request, pk: str) -> Response:
-        try:
-            batch = services.rerun_failed(batch=self.get_object(), requested_by=request.user)
-        except services.RunConflict as exc:
-            raise Conflict(str(exc)) from None
-        except services.RunRequestError as exc:
-            raise refused(exc) from None
+        batch = services.rerun_failed(batch=self.get_object(), requested_by=request.user)
         return batch_response(request, batch, code=status.HTTP_202_ACCEPTED)

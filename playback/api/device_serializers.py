@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import unique_or_400
 from playback.drivers.capabilities import masked
+from playback.http.errors import unique_or_400
 from playback.models import Device, check_capabilities_allowed
 from playback.network import redacted
 

@@ -8,9 +8,9 @@ import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
 
-from config.api import MAX_ID
-from config.filters import Pagination
 from playback import words
+from playback.http.filters import Pagination
+from playback.http.ids import MAX_ID
 from playback.insights import windows
 from playback.insights.windows import failure_group_runs
 from playback.models import Run

@@ -14,10 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import MAX_ID
 from flows.definitions import PLATFORMS
 from flows.models import Flow
 from playback.api.filters import UTCDateTimeField
+from playback.http.ids import MAX_ID
 from playback.insights import rates
 from playback.insights.lists import failure_groups, flaky_steps
 from playback.models import Device, Run

@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import Gone
 from playback import evidence
+from playback.http.errors import Gone
 from playback.models import Run, StepResult
 
 

@@ -8,12 +8,12 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import MAX_ID
 from flows.models import Flow
 from flows.serializers import StepSerializer
 from playback import services
 from playback.api import run_settings
 from playback.api.run_settings import SettingsSerializer
+from playback.http.ids import MAX_ID
 from playback.live import links
 from playback.models import Device, Run, StepResult
 from playback.words import Platform, SettingsError

@@ -3,7 +3,6 @@ import re
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from config.api import ID_PATTERN
 from playback.api import (
     batch_views,
     event_views,
@@ -12,6 +11,7 @@ from playback.api import (
     report_views,
     views,
 )
+from playback.http.ids import ID_PATTERN
 from playback.reports.formats import FORMATS, KINDS, output, route_name
 
 app_name = "playback"

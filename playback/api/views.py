@@ -19,8 +19,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ID_PATTERN, Conflict, QueuesRuns, validation_error
-from config.permissions import ViewPermission
 from playback import reachability, services
 from playback.api.device_serializers import DeviceSerializer
 from playback.api.filters import RunFilter, RunPagination
@@ -30,8 +28,11 @@ from playback.api.serializers import (
     RunSummarySerializer,
     StartRunSerializer,
 )
+from playback.http.errors import validation_error
+from playback.http.ids import ID_PATTERN
+from playback.http.permissions import ViewPermission
+from playback.http.throttles import QueuesRuns
 from playback.models import Device, Run
-from playback.words import keyed_errors
 
 MAX_WAIT_S = 300
 WAIT_PARAMETER = OpenApiParameter(
@@ -55,14 +56,6 @@ def run_response(request: Request, run: Run, *, code: int) -> Response:
         status=code,
         headers={"Location": request.build_absolute_uri(location)},
     )
-
-
-def refused(exc: services.RunRequestError) -> Exception:
-    """A service's refusal as a 400, settings named as the API names them."""
-    errors = dict(exc.errors)
-    if "settings" in errors:
-        errors["settings"] = keyed_errors(errors["settings"])
-    return validation_error(errors)
 
 
 def wait_seconds(request: Request) -> int:
@@ -168,22 +161,15 @@ class StartRunView(APIView):
             "settings": data["settings"],
             "if_unreachable": data["if_unreachable"],
         }
-        try:
-            if key is None:
-                run = services.start_run(requested_by=request.user, **start)
-            else:
-                run, created = services.start_run_once(
-                    key=key,
-                    fingerprint=fingerprint(request.data),
-                    requested_by=request.user,
-                    **start,
-                )
-                if not created:
-                    return answer_started(request, run, wait, code=status.HTTP_200_OK)
-        except services.RunRequestError as exc:
-            raise refused(exc) from None
-        except (services.IdempotencyConflict, services.DeviceUnreachable) as exc:
-            raise Conflict(str(exc)) from None
+        # A service's refusal is answered by playback.http.errors.exception_handler.
+        if key is None:
+            run = services.start_run(requested_by=request.user, **start)
+        else:
+            run, created = services.start_run_once(
+                key=key, fingerprint=fingerprint(request.data), requested_by=request.user, **start
+            )
+            if not created:
+                return answer_started(request, run, wait, code=status.HTTP_200_OK)
         return answer_started(request, run, wait)
 
 
@@ -250,17 +236,12 @@ class RunViewSet(
         wait = wait_seconds(request)
         body = RerunSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            run = services.rerun(
-                run=self.get_object(),
-                requested_by=request.user,
-                if_unreachable=body.validated_data["if_unreachable"],
-                **body.validated_data["overrides"],
-            )
-        except services.RunRequestError as exc:
-            raise refused(exc) from None
-        except services.DeviceUnreachable as exc:
-            raise Conflict(str(exc)) from None
+        run = services.rerun(
+            run=self.get_object(),
+            requested_by=request.user,
+            if_unreachable=body.validated_data["if_unreachable"],
+            **body.validated_data["overrides"],
+        )
         return answer_started(request, run, wait)
 
     @extend_schema(
@@ -275,10 +256,7 @@ class RunViewSet(
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
-        try:
-            run = services.cancel_run(run=self.get_object(), requested_by=request.user)
-        except services.RunConflict as exc:
-            raise Conflict(str(exc)) from None
+        run = services.cancel_run(run=self.get_object(), requested_by=request.user)
         return run_response(request, run, code=status.HTTP_200_OK)
 
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from django.db import transaction
 
-from config.api import MAX_ID
 from flows.definitions import PLATFORMS
 from flows.tags import tag_problem
 from playback import lifecycle
 from playback.batches import progress
 from playback.batches.models import Batch
+from playback.http.ids import MAX_ID
 from playback.inputs import text_problem
 from playback.services.runs import RunConflict, RunRequestError, cancel_run, effective_settings
 from playback.words import BatchMode, RunSettings, RunStatus, SettingsError

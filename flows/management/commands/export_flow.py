@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from config.commands import OneLineErrorsCommand
 from flows.models import Flow
+from playback.management.one_line_errors import OneLineErrorsCommand
 
 
 class Command(OneLineErrorsCommand):

@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from config.commands import OneLineErrorsCommand
 from flows.definitions import DefinitionError, parse_flow
 from flows.models import Flow
+from playback.management.one_line_errors import OneLineErrorsCommand
 
 
 class Command(OneLineErrorsCommand):

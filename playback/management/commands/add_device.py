@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from config.commands import OneLineErrorsCommand
+from playback.management.one_line_errors import OneLineErrorsCommand
 from playback.models import (
     Device,
     check_capabilities_allowed,

@@ -11,13 +11,13 @@ from typing import Any
 
 from django.conf import settings as django_settings
 
-from config.commands import OneLineErrorsCommand
 from flows.models import Flow
 from playback import queue, reachability, services
 from playback.api.batch_serializers import BatchSerializer
 from playback.api.serializers import RunSerializer
 from playback.batch_progress import BatchProgress
 from playback.batches.models import Batch
+from playback.management.one_line_errors import OneLineErrorsCommand
 from playback.models import Device
 from playback.reports.formats import FORMATS
 from playback.words import SETTINGS, BatchMode, RunSettings, RunStatus, Setting

@@ -1,4 +1,4 @@
-"""The API's pagination and list filtering (kept apart from config.api: DRF imports
+"""The API's pagination and list filtering (kept apart from playback.http.errors: DRF imports
 them at start-up)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The API's permission class (kept apart from config.api: DRF's views import it at
+"""The API's permission class (kept apart from playback.http.errors: DRF's views import it at
 start-up)."""
 
 from __future__ import annotations

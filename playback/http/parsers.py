@@ -1,4 +1,4 @@
-"""Request parsers (kept apart from config.api: DRF's views import them at start-up)."""
+"""Request parsers (kept apart from playback.http.errors: DRF's views import them at start-up)."""
 
 from __future__ import annotations
 
