@@ -234,10 +234,10 @@ SPECTACULAR_SETTINGS = {
     ],
     # Swagger UI's assets come from the drf-spectacular-sidecar package, not a CDN.
     "ENUM_NAME_OVERRIDES": {
-        "RunStatusEnum": "playback.api.enums.RUN_STATUS",
-        "StepStatusEnum": "playback.api.enums.STEP_STATUS",
-        "PlatformEnum": "playback.api.enums.PLATFORM",
-        "ActionEnum": "playback.api.enums.ACTION",
+        "RunStatusEnum": "playback.resources.enums.RUN_STATUS",
+        "StepStatusEnum": "playback.resources.enums.STEP_STATUS",
+        "PlatformEnum": "playback.resources.enums.PLATFORM",
+        "ActionEnum": "playback.resources.enums.ACTION",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

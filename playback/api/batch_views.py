@@ -11,13 +11,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from playback import services
-from playback.api.batch_serializers import BatchSerializer, StartBatchSerializer
+from playback.api.batch_serializers import StartBatchSerializer
 from playback.api.views import ERRORS
 from playback.batches.models import Batch
 from playback.http.ids import ID_PATTERN
 from playback.http.permissions import ModelPermissions
 from playback.http.throttles import QueuesRuns
 from playback.models import Run
+from playback.resources.batches import BatchSerializer
 
 
 class BatchPermission(ModelPermissions):

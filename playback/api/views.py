@@ -22,17 +22,13 @@ from rest_framework.views import APIView
 from playback import reachability, services
 from playback.api.device_serializers import DeviceSerializer
 from playback.api.filters import RunFilter, RunPagination
-from playback.api.serializers import (
-    RerunSerializer,
-    RunSerializer,
-    RunSummarySerializer,
-    StartRunSerializer,
-)
+from playback.api.serializers import RerunSerializer, StartRunSerializer
 from playback.http.errors import validation_error
 from playback.http.ids import ID_PATTERN
 from playback.http.permissions import ViewPermission
 from playback.http.throttles import QueuesRuns
 from playback.models import Device, Run
+from playback.resources.runs import RunSerializer, RunSummarySerializer
 
 MAX_WAIT_S = 300
 WAIT_PARAMETER = OpenApiParameter(

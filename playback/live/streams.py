@@ -106,8 +106,8 @@ class View:
 
 # --- a run ---------------------------------------------------------------------------------
 def load_run(run_id: int, known: list[int], base: str) -> tuple | None:
-    from playback.api.serializers import RunSerializer, RunSummarySerializer, StepResultSerializer
     from playback.models import Run, StepResult
+    from playback.resources.runs import RunSerializer, RunSummarySerializer, StepResultSerializer
 
     run = Run.objects.select_related("flow", "device").filter(pk=run_id).first()
     if run is None:
@@ -226,10 +226,10 @@ async def wait_for_end(run_id: int, timeout_s: float) -> None:
 
 # --- a batch -------------------------------------------------------------------------------
 def load_batch(batch_id: int, known: list[int], base: str) -> tuple | None:
-    from playback.api.batch_serializers import BatchSerializer
-    from playback.api.serializers import RunSummarySerializer
     from playback.batches.models import Batch
     from playback.models import Run
+    from playback.resources.batches import BatchSerializer
+    from playback.resources.runs import RunSummarySerializer
 
     batch = Batch.objects.filter(pk=batch_id).first()
     if batch is None:

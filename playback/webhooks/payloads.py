@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from playback.api.batch_serializers import BatchSerializer
-from playback.api.serializers import RunSerializer
 from playback.batches.models import Batch
 from playback.models import Run
+from playback.resources.batches import BatchSerializer
+from playback.resources.runs import RunSerializer
 
 
 def resource(kind: str, pk: int) -> dict[str, Any] | None:

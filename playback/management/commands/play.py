@@ -13,13 +13,13 @@ from django.conf import settings as django_settings
 
 from flows.models import Flow
 from playback import queue, reachability, services
-from playback.api.batch_serializers import BatchSerializer
-from playback.api.serializers import RunSerializer
 from playback.batch_progress import BatchProgress
 from playback.batches.models import Batch
 from playback.management.one_line_errors import OneLineErrorsCommand
 from playback.models import Device
 from playback.reports.formats import FORMATS
+from playback.resources.batches import BatchSerializer
+from playback.resources.runs import RunSerializer
 from playback.words import SETTINGS, BatchMode, RunSettings, RunStatus, Setting
 
 EXIT_CODES = {
