@@ -143,8 +143,10 @@ PLAYBACK_DB_POOL = env_int("PLAYBACK_DB_POOL", 0)
 if PLAYBACK_DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them, not the thread
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 1, "max_size": PLAYBACK_DB_POOL, "timeout": 10,
-    }  # fmt: skip
+        "min_size": 1,
+        "max_size": PLAYBACK_DB_POOL,
+        "timeout": 10,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests share their database with real worker processes: a file, not memory.
     DATABASES["default"]["TEST"] = {

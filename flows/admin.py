@@ -140,16 +140,30 @@ class PlayForm(RunSettingsForm):
 @admin.register(Flow)
 class FlowAdmin(admin.ModelAdmin):
     list_display = [
-        "name", "platform", "tag_list", "app_id", "step_count", "last_run", "pass_rate",
+        "name",
+        "platform",
+        "tag_list",
+        "app_id",
+        "step_count",
+        "last_run",
+        "pass_rate",
         "recent_results",
-    ]  # fmt: skip
+    ]
     list_filter = ["platform", ("tags", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "app_id"]
     form = FlowForm
     inlines = [StepInline]
     readonly_fields = ["recent_runs", "trends", "created_at", "updated_at"]
-    fields = ["name", "platform", "app_id", "tags_text", "recent_runs", "trends", "created_at",
-              "updated_at"]  # fmt: skip
+    fields = [
+        "name",
+        "platform",
+        "app_id",
+        "tags_text",
+        "recent_runs",
+        "trends",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["play_on_device"]
 
     class Media:
@@ -184,8 +198,10 @@ class FlowAdmin(admin.ModelAdmin):
         runs = (flow.window_runs or [])[-SPARK_RUNS:]
         if not runs:
             return "-"
-        return charts.sparkline([(run_id, status) for run_id, status in runs],
-                                label=f"{flow.name}: the last {len(runs)} results")  # fmt: skip
+        return charts.sparkline(
+            [(run_id, status) for run_id, status in runs],
+            label=f"{flow.name}: the last {len(runs)} results",
+        )
 
     @admin.display(description="trends")
     def trends(self, flow: Flow) -> str:

@@ -20,8 +20,15 @@ from playback.batches.models import Batch
 from playback.models import Run, StepResult
 from playback.words import ACTIVE_RUN_STATUSES
 
-COLOURS = {"success": "green", "failed": "red", "partial_success": "yellow", "error": "red",
-           "cancelled": "grey50", "running": "cyan", "queued": "grey50"}  # fmt: skip
+COLOURS = {
+    "success": "green",
+    "failed": "red",
+    "partial_success": "yellow",
+    "error": "red",
+    "cancelled": "grey50",
+    "running": "cyan",
+    "queued": "grey50",
+}
 
 
 class BatchProgress:
@@ -58,8 +65,10 @@ class BatchProgress:
     def table(self, batch: Batch, runs: list[Run]) -> Table:
         """One row per device: its current (or last) run, and what it has played."""
         done = sum(1 for run in runs if run.status not in ACTIVE_RUN_STATUSES)
-        title = (f"Batch #{batch.pk} [{COLOURS.get(batch.status, 'white')}]{batch.status}"
-                 f"[/] · {done} of {len(runs) + len(batch.waiting)} runs ended")  # fmt: skip
+        title = (
+            f"Batch #{batch.pk} [{COLOURS.get(batch.status, 'white')}]{batch.status}"
+            f"[/] · {done} of {len(runs) + len(batch.waiting)} runs ended"
+        )
         table = Table(title=title, title_justify="left", expand=False)
         for column in ("device", "now", "steps", "played"):
             table.add_column(column)
@@ -83,21 +92,28 @@ class BatchProgress:
     def plain_lines(self) -> Batch:
         """Print what finished since the last call: each step, then each run's end."""
         batch = Batch.objects.get(pk=self.batch_id)
-        for step in (StepResult.objects.filter(run__batch=batch, pk__gt=self.last_step)
-                     .select_related("run__device").order_by("pk")):  # fmt: skip
+        for step in (
+            StepResult.objects.filter(run__batch=batch, pk__gt=self.last_step)
+            .select_related("run__device")
+            .order_by("pk")
+        ):
             attempts = f" after {step.attempts} attempts" if step.attempts > 1 else ""
             error = f" - {step.error}" if step.error and step.status != "pass" else ""
             what = summary(step.definition) if step.definition else step.action
-            self.write(f"[{step.run.device.device_id} run {step.run_id}] step {step.step_number} "
-                       f"{what}: {step.status}{attempts}{error}")  # fmt: skip
+            self.write(
+                f"[{step.run.device.device_id} run {step.run_id}] step {step.step_number} "
+                f"{what}: {step.status}{attempts}{error}"
+            )
             self.last_step = step.pk
         ended = Run.objects.filter(batch=batch).exclude(status__in=ACTIVE_RUN_STATUSES)
         for run in ended.exclude(pk__in=self.ended).select_related("flow", "device"):
             flaky = f", {run.flaky_steps} flaky" if run.flaky_steps else ""
             error = f": {run.error}" if run.error else ""
             passed = f"{run.successful_steps}/{run.total_steps} steps passed{flaky}"
-            self.write(f"[{run.device.device_id} run {run.pk}] {run.flow.name}: "
-                       f"{run.status} ({passed}){error}")  # fmt: skip
+            self.write(
+                f"[{run.device.device_id} run {run.pk}] {run.flow.name}: "
+                f"{run.status} ({passed}){error}"
+            )
             self.ended.add(run.pk)
         return batch
 

@@ -63,11 +63,16 @@ def queue_run(
 ) -> Run:
     """A new run, queued; its device's queue is dispatched once the transaction commits."""
     run = Run.objects.create(
-        flow=flow, device=device, settings=settings, total_steps=total_steps,
+        flow=flow,
+        device=device,
+        settings=settings,
+        total_steps=total_steps,
         requested_by=requested_by if getattr(requested_by, "pk", None) else None,
-        requested_from=requested_from[:200], rerun_of=rerun_of, foreground=foreground,
+        requested_from=requested_from[:200],
+        rerun_of=rerun_of,
+        foreground=foreground,
         batch=batch,
-    )  # fmt: skip
+    )
     device_pk = device.pk
     transaction.on_commit(lambda: dispatch_next(device_pk=device_pk))
     return run
@@ -171,8 +176,9 @@ def record_step(
     attempt_log = []
     for taken in outcome.attempt_evidence:
         entry, size = evidence.save_attempt(run.pk, outcome.step, taken)
-        attempt_log.append({k: recording.stored_text(v) if isinstance(v, str) else v
-                            for k, v in entry.items()})  # fmt: skip
+        attempt_log.append(
+            {k: recording.stored_text(v) if isinstance(v, str) else v for k, v in entry.items()}
+        )
         media_bytes += size
     cancel = recording.save_step(
         run_id=run.pk,

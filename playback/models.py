@@ -210,13 +210,20 @@ class Run(models.Model):
             models.Index(fields=["device", "status", "queued_at"], name="run_device_status"),
             # The runs list filtered by a marker: its page and its count read these
             # (a count over every run took 1 s at 1,000,000 runs on PostgreSQL).
-            models.Index(fields=["-queued_at", "-id"], condition=models.Q(new_failure=True),
-                         name="run_new_failure"),
-            models.Index(fields=["-queued_at", "-id"], condition=models.Q(fixed=True),
-                         name="run_fixed"),
-            models.Index(fields=["-queued_at", "-id"], condition=models.Q(flaky_steps__gt=0),
-                         name="run_flaky"),
-        ]  # fmt: skip
+            models.Index(
+                fields=["-queued_at", "-id"],
+                condition=models.Q(new_failure=True),
+                name="run_new_failure",
+            ),
+            models.Index(
+                fields=["-queued_at", "-id"], condition=models.Q(fixed=True), name="run_fixed"
+            ),
+            models.Index(
+                fields=["-queued_at", "-id"],
+                condition=models.Q(flaky_steps__gt=0),
+                name="run_flaky",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Run #{self.pk}: {self.flow} on {self.device} ({self.get_status_display()})"

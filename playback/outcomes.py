@@ -69,8 +69,9 @@ def overall_status(statuses: Sequence[str]) -> RunStatus:
     return RunStatus.PARTIAL_SUCCESS
 
 
-def batch_status(statuses: Sequence[str], *, unplayable: int = 0, cancelled: bool = False,
-                 waiting: int = 0) -> RunStatus:  # fmt: skip
+def batch_status(
+    statuses: Sequence[str], *, unplayable: int = 0, cancelled: bool = False, waiting: int = 0
+) -> RunStatus:
     """A batch's status from its runs' (SPEC "overall rules", a run in a step's place):
     queued until a run starts, running while a run or a flow is still to end
     (`waiting`: flows not yet handed to a device); then cancelled when the batch was

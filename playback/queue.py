@@ -23,9 +23,13 @@ def enqueue_at(when: datetime, task: str, *args: object, name: str) -> None:
     from django_q.models import Schedule
 
     Schedule.objects.create(
-        name=name, func=f"playback.tasks.{task}", args=repr(args) if args else None,
-        schedule_type=Schedule.ONCE, repeats=-1, next_run=when,
-    )  # fmt: skip
+        name=name,
+        func=f"playback.tasks.{task}",
+        args=repr(args) if args else None,
+        schedule_type=Schedule.ONCE,
+        repeats=-1,
+        next_run=when,
+    )
 
 
 def workers_answer(timeout_s: float) -> bool:

@@ -25,13 +25,18 @@ APPS_DIR = Path(__file__).resolve().parent / "apps"
 def appium_command(port: int, log_level: str = "warn") -> list[str]:
     return [
         str(APPIUM_BIN),
-        "--address", "127.0.0.1",
-        "--port", str(port),
-        "--use-drivers", "fake,chromium",
-        "--use-plugins", "playback-sim",
-        "--log-level", log_level,
+        "--address",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--use-drivers",
+        "fake,chromium",
+        "--use-plugins",
+        "playback-sim",
+        "--log-level",
+        log_level,
         "--log-no-colors",
-    ]  # fmt: skip
+    ]
 
 
 def is_ready(url: str, timeout_s: float = 1.0) -> bool:

@@ -22,13 +22,31 @@ from playback.reports import formats
 
 @admin.register(Batch)
 class BatchAdmin(HistoryAdmin):
-    list_display = ["id", "status_badge", "mode", "picked", "progress", "outcome", "created_at",
-                    "finished_at"]  # fmt: skip
+    list_display = [
+        "id",
+        "status_badge",
+        "mode",
+        "picked",
+        "progress",
+        "outcome",
+        "created_at",
+        "finished_at",
+    ]
     list_filter = ["status", "mode"]
     ordering = ["-created_at", "-id"]
     list_per_page = 50
-    fields = ["state", "picked", "devices_used", "settings_used", "run_list", "links", "rerun_of",
-              "requested_from", "created_at", "finished_at"]  # fmt: skip
+    fields = [
+        "state",
+        "picked",
+        "devices_used",
+        "settings_used",
+        "run_list",
+        "links",
+        "rerun_of",
+        "requested_from",
+        "created_at",
+        "finished_at",
+    ]
     readonly_fields = fields
 
     class Media:
@@ -81,8 +99,9 @@ class BatchAdmin(HistoryAdmin):
         devices = Device.objects.in_bulk(batch.device_ids)
         failed = {devices[pk].device_id for pk in batch.failed_devices if pk in devices}
         names = [devices[pk].device_id for pk in batch.device_ids if pk in devices]
-        return ", ".join(f"{name} (failed a run: no more flows)" if name in failed else name
-                         for name in names)  # fmt: skip
+        return ", ".join(
+            f"{name} (failed a run: no more flows)" if name in failed else name for name in names
+        )
 
     @admin.display(description="settings")
     def settings_used(self, batch: Batch) -> str:
@@ -92,8 +111,14 @@ class BatchAdmin(HistoryAdmin):
     def run_list(self, batch: Batch) -> str:
         runs = list(batch.runs.select_related("flow", "device").order_by("pk"))
         unplayable = Flow.objects.in_bulk(batch.unplayable)
-        rows = [{"run": run, "badge": display.badge(run.status) + display.markers(run),
-                 "counts": display.step_counts(run)} for run in runs]  # fmt: skip
+        rows = [
+            {
+                "run": run,
+                "badge": display.badge(run.status) + display.markers(run),
+                "counts": display.step_counts(run),
+            }
+            for run in runs
+        ]
         return display.part("batch_runs", rows=rows, unplayable=list(unplayable.values()))
 
     @admin.display(description="reports")
@@ -104,12 +129,18 @@ class BatchAdmin(HistoryAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<id:batch_id>/cancel/", view(require_POST(self.cancel_view)),
-                 name="playback_batch_cancel"),
-            path("<id:batch_id>/rerun-failed/", view(require_POST(self.rerun_failed_view)),
-                 name="playback_batch_rerun_failed"),
+            path(
+                "<id:batch_id>/cancel/",
+                view(require_POST(self.cancel_view)),
+                name="playback_batch_cancel",
+            ),
+            path(
+                "<id:batch_id>/rerun-failed/",
+                view(require_POST(self.rerun_failed_view)),
+                name="playback_batch_rerun_failed",
+            ),
             *super().get_urls(),
-        ]  # fmt: skip
+        ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_run": self.has_run_permission(request)}

@@ -32,16 +32,25 @@ class ReadOnlyInsight(HistoryAdmin):
 
     def page(self, request: HttpRequest, template: str, **context: Any) -> TemplateResponse:
         self.check_view(request)
-        return TemplateResponse(request, template, {
-            **self.admin_site.each_context(request), "opts": self.model._meta, **context,
-        })  # fmt: skip
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                **context,
+            },
+        )
 
 
 class WindowForm(forms.Form):
     window = forms.IntegerField(
-        min_value=rates.MIN_WINDOW, max_value=rates.MAX_WINDOW, initial=rates.DEFAULT_WINDOW,
-        required=False, label="Last runs",
-    )  # fmt: skip
+        min_value=rates.MIN_WINDOW,
+        max_value=rates.MAX_WINDOW,
+        initial=rates.DEFAULT_WINDOW,
+        required=False,
+        label="Last runs",
+    )
     platform = forms.ChoiceField(
         choices=[("", "every platform"), *[(p, words.label(p)) for p in PLATFORMS]],
         required=False,
@@ -53,35 +62,49 @@ class FlakyStepAdmin(ReadOnlyInsight):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         form = WindowForm(request.GET or None)
         data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-        query = {"window": data.get("window") or rates.DEFAULT_WINDOW,
-                 "platform": data.get("platform") or ""}  # fmt: skip
+        query = {
+            "window": data.get("window") or rates.DEFAULT_WINDOW,
+            "platform": data.get("platform") or "",
+        }
         steps = flaky_steps(query)
         for step in steps:
             step["chart"] = charts.attempt_bars(
-                step["attempts"], step["statuses"], [None] * len(step["attempts"]),
+                step["attempts"],
+                step["statuses"],
+                [None] * len(step["attempts"]),
                 label=f"{step['summary']}: attempts in each of the last runs",
-            )  # fmt: skip
-        return self.page(request, "admin/playback/flaky_steps.html", title="Flaky steps",
-                         form=form, steps=steps, query=query)  # fmt: skip
+            )
+        return self.page(
+            request,
+            "admin/playback/flaky_steps.html",
+            title="Flaky steps",
+            form=form,
+            steps=steps,
+            query=query,
+        )
 
 
 @admin.register(FailureGroup)
 class FailureGroupAdmin(ReadOnlyInsight):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         groups = failure_groups(limit=100)
-        return self.page(request, "admin/playback/failure_groups.html",
-                         title="Failure groups", groups=groups)  # fmt: skip
+        return self.page(
+            request, "admin/playback/failure_groups.html", title="Failure groups", groups=groups
+        )
 
 
 def last_passing_run(run: Run) -> Run | None:
     """The last success of the run's flow on its platform, other than the run."""
     return (
-        Run.objects.filter(flow_id=run.flow_id, status=words.RunStatus.SUCCESS,
-                           device__platform=run.device.platform)
+        Run.objects.filter(
+            flow_id=run.flow_id,
+            status=words.RunStatus.SUCCESS,
+            device__platform=run.device.platform,
+        )
         .exclude(pk=run.pk)
         .order_by("-finished_at", "-pk")
         .first()
-    )  # fmt: skip
+    )
 
 
 class ComparePages:
@@ -89,24 +112,40 @@ class ComparePages:
 
     def compare_view(self, request: HttpRequest, run_id: int, other_id: int) -> HttpResponse:
         self.check_view(request)
-        runs = [get_object_or_404(Run.objects.select_related("flow", "device"), pk=pk)
-                for pk in (run_id, other_id)]  # fmt: skip
+        runs = [
+            get_object_or_404(Run.objects.select_related("flow", "device"), pk=pk)
+            for pk in (run_id, other_id)
+        ]
         results = [
-            {r.step_key or f"#{r.step_number}": r for r in
-             StepResult.objects.filter(run=run).order_by("step_number")}
+            {
+                r.step_key or f"#{r.step_number}": r
+                for r in StepResult.objects.filter(run=run).order_by("step_number")
+            }
             for run in runs
-        ]  # fmt: skip
+        ]
         keys = list(results[0]) + [k for k in results[1] if k not in results[0]]
         rows = []
         for key in keys:
             pair = [side.get(key) for side in results]
             facts = [(r.status, r.attempts) if r else None for r in pair]
-            rows.append({"pair": pair, "differs": facts[0] != facts[1],
-                         "summary": next(r.summary() for r in pair if r)})  # fmt: skip
-        return TemplateResponse(request, "admin/playback/run/compare.html", {
-            **self.admin_site.each_context(request), "opts": Run._meta,
-            "title": f"Run #{runs[0].pk} compared with run #{runs[1].pk}",
-            "runs": runs, "rows": rows,
-            "sides": [{"run": r, "badge": display.badge(r.status) + display.markers(r)}
-                      for r in runs],
-        })  # fmt: skip
+            rows.append(
+                {
+                    "pair": pair,
+                    "differs": facts[0] != facts[1],
+                    "summary": next(r.summary() for r in pair if r),
+                }
+            )
+        return TemplateResponse(
+            request,
+            "admin/playback/run/compare.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": Run._meta,
+                "title": f"Run #{runs[0].pk} compared with run #{runs[1].pk}",
+                "runs": runs,
+                "rows": rows,
+                "sides": [
+                    {"run": r, "badge": display.badge(r.status) + display.markers(r)} for r in runs
+                ],
+            },
+        )

@@ -64,14 +64,34 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["pk", "created_at", "event", "endpoint", "shown_status", "attempts",
-                    "response_code", "next_try_at"]  # fmt: skip
+    list_display = [
+        "pk",
+        "created_at",
+        "event",
+        "endpoint",
+        "shown_status",
+        "attempts",
+        "response_code",
+        "next_try_at",
+    ]
     list_filter = ["status", "event", "endpoint"]
     list_select_related = ["endpoint"]
     actions = ["redeliver"]
-    fields = ["endpoint", "event", "shown_status", "attempts", "next_try_at", "delivered_at",
-              "response_code", "error", "response_body", "shown_tries", "shown_payload",
-              "redelivery_of", "created_at"]  # fmt: skip
+    fields = [
+        "endpoint",
+        "event",
+        "shown_status",
+        "attempts",
+        "next_try_at",
+        "delivered_at",
+        "response_code",
+        "error",
+        "response_body",
+        "shown_tries",
+        "shown_payload",
+        "redelivery_of",
+        "created_at",
+    ]
     readonly_fields = fields
 
     class Media:
@@ -103,8 +123,10 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(require_POST(self.redeliver_view))
-        return [path("<id:pk>/redeliver/", view, name="playback_webhookdelivery_redeliver"),
-                *super().get_urls()]  # fmt: skip
+        return [
+            path("<id:pk>/redeliver/", view, name="playback_webhookdelivery_redeliver"),
+            *super().get_urls(),
+        ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {**(extra_context or {}), "can_redeliver": self.has_redeliver_permission(request)}

@@ -22,22 +22,26 @@ class StartBatchSerializer(serializers.Serializer):
     """Flows (ids or exact names) or a tag; devices (device ids) or a platform; a mode."""
 
     flows = serializers.ListField(
-        child=serializers.JSONField(), required=False,
+        child=serializers.JSONField(),
+        required=False,
         help_text="Flow ids (JSON numbers) or exact names (strings), 1 to 500; or give `tag`.",
-    )  # fmt: skip
+    )
     tag = serializers.CharField(required=False, help_text="Every flow with this tag.")
     devices = serializers.ListField(
-        child=serializers.CharField(), required=False,
+        child=serializers.CharField(),
+        required=False,
         help_text="Device ids, 1 to 100; or give `platform`.",
-    )  # fmt: skip
+    )
     platform = serializers.CharField(
         required=False, help_text="Every enabled device of this platform."
     )
     mode = serializers.ChoiceField(
-        [(m.value, m.value) for m in BatchMode], required=False, default=BatchMode.SPLIT,
+        [(m.value, m.value) for m in BatchMode],
+        required=False,
+        default=BatchMode.SPLIT,
         help_text="split: each flow once, on the next free device; all: each flow on every "
         "device of its platform.",
-    )  # fmt: skip
+    )
     settings = SettingsSerializer(required=False, allow_null=True)
 
     ALLOWED = ("flows", "tag", "devices", "platform", "mode", "settings")
@@ -70,7 +74,10 @@ class StartBatchSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         value.update(
-            flows=flows, tag=data.get("tag"), devices=devices, platform=data.get("platform"),
+            flows=flows,
+            tag=data.get("tag"),
+            devices=devices,
+            platform=data.get("platform"),
             mode=data.get("mode") or BatchMode.SPLIT,
-        )  # fmt: skip
+        )
         return value

@@ -35,11 +35,13 @@ def _refusal(request: HttpRequest, kind: str, pk: int) -> HttpResponse | None:
             user = get_user_model().objects.filter(pk=signed.user_id, is_active=True).first()
         if user is None:
             return JsonResponse(
-                {"detail": "This events link is expired or not valid (or the token or "
-                           "session it was made with is gone): read the "
-                           f"{kind}'s resource again for a fresh events_url."},
+                {
+                    "detail": "This events link is expired or not valid (or the token or "
+                    "session it was made with is gone): read the "
+                    f"{kind}'s resource again for a fresh events_url."
+                },
                 status=403,
-            )  # fmt: skip
+            )
     else:
         authenticators = [auth() for auth in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
         drf_request = Request(request, authenticators=authenticators)

@@ -80,9 +80,17 @@ class RunFilter(django_filters.FilterSet):
     class Meta:
         model = Run
         fields = [
-            "status", "flow", "device", "batch", "queued_after", "queued_before", "flaky", "marker",
-            "failure_group", "ordering",
-        ]  # fmt: skip
+            "status",
+            "flow",
+            "device",
+            "batch",
+            "queued_after",
+            "queued_before",
+            "flaky",
+            "marker",
+            "failure_group",
+            "ordering",
+        ]
 
     def filter_marker(self, queryset, name: str, value: str):
         if value == "flaky":
@@ -105,8 +113,9 @@ class RunPagination(Pagination):
     the group's index (`windows.failure_group_count`)."""
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
-        key = windows.only_failure_group(request.query_params,
-                                         {"page", "page_size", "ordering", "format"})  # fmt: skip
+        key = windows.only_failure_group(
+            request.query_params, {"page", "page_size", "ordering", "format"}
+        )
         if key:
             count = windows.failure_group_count(key)
             self.django_paginator_class = functools.partial(

@@ -37,8 +37,9 @@ def checked(request: Request, *allowed: str) -> dict[str, Any]:
     """The query's parameters, checked (400 with what to fix)."""
     unknown = sorted(set(request.query_params) - set(allowed))
     if unknown:
-        raise ValidationError({name: [f"Unknown parameter; allowed: {', '.join(allowed)}."]
-                               for name in unknown})  # fmt: skip
+        raise ValidationError(
+            {name: [f"Unknown parameter; allowed: {', '.join(allowed)}."] for name in unknown}
+        )
     form = ScopeForm(request.query_params)
     if not form.is_valid():
         raise ValidationError(form.errors)
@@ -147,8 +148,9 @@ class FlowStatsView(APIView):
         data = checked(request, "window", "platform", "device")
         scope = scope_of(data)
         stats = rates.flow_stats(rates.window_of(flow.pk, scope), data["window"])
-        return Response({"flow_id": flow.pk, "flow_name": flow.name, "scope": scope,
-                         **stats.as_json()})  # fmt: skip
+        return Response(
+            {"flow_id": flow.pk, "flow_name": flow.name, "scope": scope, **stats.as_json()}
+        )
 
 
 class FlakyStepsView(APIView):

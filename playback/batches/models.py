@@ -45,17 +45,23 @@ class Batch(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     requested_by = models.ForeignKey(
-        django_settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        django_settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     requested_from = models.CharField(max_length=200, blank=True)
     rerun_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
     )
     schedule = models.ForeignKey(
-        "playback.BatchSchedule", null=True, blank=True, on_delete=models.SET_NULL,
+        "playback.BatchSchedule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="batches",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -81,9 +87,11 @@ class BatchSchedule(models.Model):
         "flows.Flow", blank=True, related_name="+", help_text="…or these flows."
     )
     platform = models.CharField(
-        max_length=16, blank=True, choices=words.choices(words.Platform),
+        max_length=16,
+        blank=True,
+        choices=words.choices(words.Platform),
         help_text="Every enabled device of this platform…",
-    )  # fmt: skip
+    )
     devices = models.ManyToManyField(
         "playback.Device", blank=True, related_name="+", help_text="…or these devices."
     )

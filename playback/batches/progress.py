@@ -77,8 +77,9 @@ def all_pairs(batch: Batch, flows: dict, devices: dict) -> list[tuple[int, int]]
     ]
 
 
-def queue(batch: Batch, flow: Any, device: Any, queue_run: QueueRun, *,
-          requested_by: Any = None) -> Any:  # fmt: skip
+def queue(
+    batch: Batch, flow: Any, device: Any, queue_run: QueueRun, *, requested_by: Any = None
+) -> Any:
     """Queue one run of the batch (`flow` from `with_step_counts`)."""
     return queue_run(
         flow=flow,

@@ -85,20 +85,22 @@ def fire(schedule_id: int) -> Batch | None:
     request: dict[str, Any] = {
         "flows": list(schedule.flows.order_by("name").values_list("pk", flat=True)) or None,
         "tag": schedule.tag or None,
-        "devices": list(schedule.devices.order_by("device_id").values_list("device_id",
-                                                                            flat=True)) or None,
+        "devices": list(schedule.devices.order_by("device_id").values_list("device_id", flat=True))
+        or None,
         "platform": schedule.platform or None,
-    }  # fmt: skip
+    }
     now = timezone.now()
     try:
         batch = services.start_batch(
-            **request, mode=schedule.mode, settings=parse(schedule.settings),
-            requested_from=f"schedule {schedule.name}"[:200], schedule=schedule,
-        )  # fmt: skip
+            **request,
+            mode=schedule.mode,
+            settings=parse(schedule.settings),
+            requested_from=f"schedule {schedule.name}"[:200],
+            schedule=schedule,
+        )
     except services.RunRequestError as exc:
         problem = "; ".join(f"{key}: {value}" for key, value in exc.errors.items())
-        BatchSchedule.objects.filter(pk=schedule.pk).update(last_fired_at=now,
-                                                           last_problem=problem)  # fmt: skip
+        BatchSchedule.objects.filter(pk=schedule.pk).update(last_fired_at=now, last_problem=problem)
         return None
     BatchSchedule.objects.filter(pk=schedule.pk).update(last_fired_at=now, last_problem="")
     return batch

@@ -29,14 +29,19 @@ def sparkline(results: Sequence[tuple[int, str]], *, label: str) -> SafeString:
     bars = format_html_join(
         "",
         '<rect x="{}" y="1" width="{}" height="14" fill="{}"><title>run #{}: {}</title></rect>',
-        ((1 + 6 * i, bar, COLOURS.get(status, EMPTY), run_id, status.replace("_", " "))
-         for i, (run_id, status) in enumerate(results)),
-    )  # fmt: skip
+        (
+            (1 + 6 * i, bar, COLOURS.get(status, EMPTY), run_id, status.replace("_", " "))
+            for i, (run_id, status) in enumerate(results)
+        ),
+    )
     return format_html(
         '<svg class="pb-chart pb-spark" role="img" aria-label="{}" width="{}" height="16" '
         'viewBox="0 0 {} 16">{}</svg>',
-        label, max(width, 6), max(width, 6), bars,
-    )  # fmt: skip
+        label,
+        max(width, 6),
+        max(width, 6),
+        bars,
+    )
 
 
 def daily_bars(days: Sequence[tuple[date, dict[str, int]]], *, label: str) -> SafeString:
@@ -52,31 +57,49 @@ def daily_bars(days: Sequence[tuple[date, dict[str, int]]], *, label: str) -> Sa
             ", ".join(f"{n} {k}" for k, n in counts.items() if n) if total else "no runs"
         )
         if not total:
-            parts.append(format_html(
-                '<rect x="{}" y="{}" width="10" height="1" fill="{}"><title>{}</title></rect>',
-                x, height - 1, EMPTY, title,
-            ))  # fmt: skip
+            parts.append(
+                format_html(
+                    '<rect x="{}" y="{}" width="10" height="1" fill="{}"><title>{}</title></rect>',
+                    x,
+                    height - 1,
+                    EMPTY,
+                    title,
+                )
+            )
         for kind in ("pass", "flaky", "fail"):
             n = counts.get(kind, 0)
             if not n:
                 continue
             h = max(2, round(n / tallest * (height - 4)))
             bottom -= h
-            parts.append(format_html(
-                '<rect x="{}" y="{}" width="10" height="{}" fill="{}"><title>{}</title></rect>',
-                x, bottom, h, COLOURS[kind], title,
-            ))  # fmt: skip
+            parts.append(
+                format_html(
+                    '<rect x="{}" y="{}" width="10" height="{}" fill="{}"><title>{}</title></rect>',
+                    x,
+                    bottom,
+                    h,
+                    COLOURS[kind],
+                    title,
+                )
+            )
     axis = format_html(
         '<text x="0" y="10" class="pb-chart-axis">{}</text>'
         '<text x="0" y="{}" class="pb-chart-axis">0</text>',
-        tallest, height,
-    )  # fmt: skip
+        tallest,
+        height,
+    )
     width = 30 + len(days) * step
     return format_html(
         '<svg class="pb-chart pb-days" role="img" aria-label="{}" width="{}" height="{}" '
         'viewBox="0 0 {} {}">{}{}</svg>',
-        label, width, height + 2, width, height + 2, axis, SafeString("".join(parts)),
-    )  # fmt: skip
+        label,
+        width,
+        height + 2,
+        width,
+        height + 2,
+        axis,
+        SafeString("".join(parts)),
+    )
 
 
 def attempt_bars(
@@ -94,15 +117,22 @@ def attempt_bars(
     for i, (n, status, run_id) in enumerate(zip(attempts, statuses, run_ids, strict=False)):
         x, run = 1 + i * 7, f"run #{run_id}: " if run_id else ""
         if n is None:
-            parts.append(f'<rect x="{x}" y="22" width="5" height="2" fill="{EMPTY}">'
-                         f"<title>{run}not executed</title></rect>")  # fmt: skip
+            parts.append(
+                f'<rect x="{x}" y="22" width="5" height="2" fill="{EMPTY}">'
+                f"<title>{run}not executed</title></rect>"
+            )
             continue
         h, colour, plural = min(n, 4) * 6, COLOURS.get(status or "", EMPTY), "s" * (n != 1)
-        parts.append(f'<rect x="{x}" y="{24 - h}" width="5" height="{h}" fill="{colour}">'
-                     f"<title>{run}{status} after {n} attempt{plural}</title></rect>")  # fmt: skip
+        parts.append(
+            f'<rect x="{x}" y="{24 - h}" width="5" height="{h}" fill="{colour}">'
+            f"<title>{run}{status} after {n} attempt{plural}</title></rect>"
+        )
     width = max(8, 7 * len(attempts) + 2)
     return format_html(
         '<svg class="pb-chart pb-attempts" role="img" aria-label="{}" width="{}" height="24" '
         'viewBox="0 0 {} 24">{}</svg>',
-        label, width, width, SafeString("".join(parts)),
-    )  # fmt: skip
+        label,
+        width,
+        width,
+        SafeString("".join(parts)),
+    )

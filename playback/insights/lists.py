@@ -31,8 +31,17 @@ def flaky_steps(data: dict[str, Any]) -> list[dict[str, Any]]:
         for key, step in window.steps.items():
             tally = rates.tally(step["s"], count)
             if tally.flaky:
-                ranked.append((-tally.flake_rate, -tally.flaky, window.flow.name,
-                               step.get("summary", ""), window, key, count))  # fmt: skip
+                ranked.append(
+                    (
+                        -tally.flake_rate,
+                        -tally.flaky,
+                        window.flow.name,
+                        step.get("summary", ""),
+                        window,
+                        key,
+                        count,
+                    )
+                )
     ranked.sort(key=lambda r: r[:4])
     found = []
     for _, _, name, _, window, key, count in ranked[:TOP]:

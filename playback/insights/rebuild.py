@@ -27,7 +27,7 @@ from playback.insights.windows import (
     roll,
     scopes,
     summary_of,
-)  # fmt: skip
+)
 from playback.words import RunStatus, StepStatus
 
 ENDED_STATUSES = (*WINDOW_STATUSES, RunStatus.ERROR, RunStatus.CANCELLED)
@@ -126,8 +126,9 @@ def steps_of(runs: list[Ended], summaries: dict[str, str]) -> dict[int, list[dic
             unknown[pk] = result
         by_run.setdefault(run_id, []).append(result)
     if unknown:
-        snapshots = dict(StepResult.objects.filter(pk__in=list(unknown))
-                         .values_list("pk", "definition"))  # fmt: skip
+        snapshots = dict(
+            StepResult.objects.filter(pk__in=list(unknown)).values_list("pk", "definition")
+        )
         for pk, result in unknown.items():
             summaries.setdefault(result["step_key"], summary_of(result, snapshots.get(pk)))
     for results in by_run.values():
@@ -141,8 +142,11 @@ def backfill_step_keys(*, batch: int) -> None:
     from playback.models import StepResult
 
     while True:
-        rows = list(StepResult.objects.filter(step_key="").exclude(definition={})
-                    .only("pk", "definition")[:batch])  # fmt: skip
+        rows = list(
+            StepResult.objects.filter(step_key="")
+            .exclude(definition={})
+            .only("pk", "definition")[:batch]
+        )
         if not rows:
             return
         for row in rows:
@@ -157,10 +161,12 @@ def backfill_failure_keys(*, batch: int) -> None:
     last = 0
     while True:
         rows = list(
-            StepResult.objects.filter(failure_key="", pk__gt=last,
-                                      status__in=[StepStatus.FAIL, StepStatus.FLAKY])
-            .order_by("pk").only("pk", "status", "error", "attempt_errors")[:batch]
-        )  # fmt: skip
+            StepResult.objects.filter(
+                failure_key="", pk__gt=last, status__in=[StepStatus.FAIL, StepStatus.FLAKY]
+            )
+            .order_by("pk")
+            .only("pk", "status", "error", "attempt_errors")[:batch]
+        )
         if not rows:
             return
         for row in rows:

@@ -27,8 +27,11 @@ def per_day(flow_id: int, *, days: int = DAYS) -> list[tuple]:
     today = timezone.localdate()
     first = today - timedelta(days=days - 1)
     rows = (
-        Run.objects.filter(flow_id=flow_id, status__in=COUNTED,
-                           queued_at__gte=timezone.now() - timedelta(days=days + 1))
+        Run.objects.filter(
+            flow_id=flow_id,
+            status__in=COUNTED,
+            queued_at__gte=timezone.now() - timedelta(days=days + 1),
+        )
         .exclude(finished_at__isnull=True)
         .annotate(day=TruncDate("finished_at", tzinfo=timezone.get_current_timezone()))
         .filter(day__gte=first)
@@ -38,9 +41,10 @@ def per_day(flow_id: int, *, days: int = DAYS) -> list[tuple]:
             flaky=Count("pk", filter=PASSED & Q(flaky_steps__gt=0)),
             failed=Count("pk", filter=~PASSED),
         )
-    )  # fmt: skip
-    by_day = {r["day"]: {"pass": r["passed"], "flaky": r["flaky"], "fail": r["failed"]}
-              for r in rows}  # fmt: skip
+    )
+    by_day = {
+        r["day"]: {"pass": r["passed"], "flaky": r["flaky"], "fail": r["failed"]} for r in rows
+    }
     return [
         (day, by_day.get(day, {"pass": 0, "flaky": 0, "fail": 0}))
         for day in (first + timedelta(days=i) for i in range(days))

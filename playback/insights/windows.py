@@ -33,12 +33,19 @@ LETTERS = {
 PASSED = "PK"
 EXAMPLES = 5
 MANY_STEPS = 5000  # a failure group this large is filtered by a subquery
-STEP_FIELDS = ("step_number", "step_key", "failure_key", "action", "status", "attempts",
-               "error", "attempt_errors")  # fmt: skip
+STEP_FIELDS = (
+    "step_number",
+    "step_key",
+    "failure_key",
+    "action",
+    "status",
+    "attempts",
+    "error",
+    "attempt_errors",
+)
 # What a row made by `locked` starts with (a failure group needs its times).
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-GROUP_FIELDS = ["signature", "count", "first_seen", "last_seen", "flows", "devices",
-                "example_runs"]  # fmt: skip
+GROUP_FIELDS = ["signature", "count", "first_seen", "last_seen", "flows", "devices", "example_runs"]
 DEFAULTS = {FailureGroup: {"signature": "", "first_seen": EPOCH, "last_seen": EPOCH}}
 
 
@@ -54,8 +61,14 @@ class Ended(NamedTuple):
 
 
 def ended(run: Any) -> Ended:
-    return Ended(run.pk, run.flow_id, run.device_id, str(run.device.platform),
-                 str(run.status), run.finished_at)  # fmt: skip
+    return Ended(
+        run.pk,
+        run.flow_id,
+        run.device_id,
+        str(run.device.platform),
+        str(run.status),
+        run.finished_at,
+    )
 
 
 def scopes(run: Ended) -> list[str]:
@@ -70,8 +83,11 @@ def record_run(run: Any) -> None:
     windows = locked(FlowWindow, {"flow_id": end.flow_id}, "scope", scopes(end))
     known = {key: step.get("summary") for w in windows.values() for key, step in w.steps.items()}
     new = [r["step_number"] for r in results if r["step_key"] and not known.get(r["step_key"])]
-    snapshots = dict(run.step_results.filter(step_number__in=new)
-                     .values_list("step_number", "definition")) if new else {}  # fmt: skip
+    snapshots = (
+        dict(run.step_results.filter(step_number__in=new).values_list("step_number", "definition"))
+        if new
+        else {}
+    )
     for result in results:  # what a step does, read once per step the windows lack
         result["summary"] = known.get(result["step_key"]) or summary_of(
             result, snapshots.get(result["step_number"])
@@ -96,18 +112,22 @@ def step_rows(run_id: int) -> list[dict[str, Any]]:
 
     fields = [StepResult._meta.get_field(name) for name in STEP_FIELDS]
     quote = connection.ops.quote_name
-    sql = (f"SELECT {', '.join(quote(f.column) for f in fields)} "
-           f"FROM {quote(StepResult._meta.db_table)} WHERE {quote('run_id')} = %s "
-           f"ORDER BY {quote('step_number')}")  # fmt: skip
+    sql = (
+        f"SELECT {', '.join(quote(f.column) for f in fields)} "
+        f"FROM {quote(StepResult._meta.db_table)} WHERE {quote('run_id')} = %s "
+        f"ORDER BY {quote('step_number')}"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [run_id])
         rows = cursor.fetchall()
     loads = [getattr(f, "from_db_value", None) for f in fields]
     return [
-        {f.name: load(value, None, connection) if load else value
-         for f, load, value in zip(fields, loads, row, strict=True)}
+        {
+            f.name: load(value, None, connection) if load else value
+            for f, load, value in zip(fields, loads, row, strict=True)
+        }
         for row in rows
-    ]  # fmt: skip
+    ]
 
 
 def roll(run: Ended, results: list[dict[str, Any]], windows: dict[str, Any]) -> dict[str, bool]:
@@ -126,9 +146,11 @@ def save_rows(model: Any, rows: Iterable[Any], fields: list[str]) -> None:
     per field: several times the cost for a handful of rows)."""
     columns = [model._meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    sql = (f"UPDATE {quote(model._meta.db_table)} "
-           f"SET {', '.join(f'{quote(c.column)} = %s' for c in columns)} "
-           f"WHERE {quote(model._meta.pk.column)} = %s")  # fmt: skip
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} "
+        f"SET {', '.join(f'{quote(c.column)} = %s' for c in columns)} "
+        f"WHERE {quote(model._meta.pk.column)} = %s"
+    )
     params = [
         [c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns] + [row.pk]
         for row in rows
@@ -150,8 +172,10 @@ def locked(model: Any, fixed: dict[str, Any], field: str, values: list[Any]) -> 
         # Plain SQL: the ORM's query building cost more than the query (a run's end
         # pays it). In one order for every transaction: two runs ending at once
         # cannot deadlock.
-        sql = (f"SELECT * FROM {quote(model._meta.db_table)} WHERE {where}{column} IN "
-               f"({', '.join(['%s'] * len(keys))}) ORDER BY {column}{lock}")  # fmt: skip
+        sql = (
+            f"SELECT * FROM {quote(model._meta.db_table)} WHERE {where}{column} IN "
+            f"({', '.join(['%s'] * len(keys))}) ORDER BY {column}{lock}"
+        )
         found = model.objects.raw(sql, [*fixed.values(), *keys])
         return {getattr(row, field): row for row in found}
 

@@ -169,9 +169,12 @@ def run_events(run_id: int, base: str, cursor: tuple[int, str | None]) -> AsyncI
 
 
 async def _events(
-    key: tuple[str, int], base: str, cursor: tuple, load: Callable[..., Any],
+    key: tuple[str, int],
+    base: str,
+    cursor: tuple,
+    load: Callable[..., Any],
     chunk_after: Callable[[View, tuple], tuple[str, tuple, bool]],
-) -> AsyncIterator[str]:  # fmt: skip
+) -> AsyncIterator[str]:
     """A stream: the events after `cursor`, then after each change, until the end."""
     async with hub().follow(*key) as topic:
         view: View = topic.state.setdefault(base, View())

@@ -62,22 +62,32 @@ def run_suite(run: Any) -> ET.Element:
     flow = run.flow.name
     suite = ET.Element("testsuite", {"version": VERSION, "name": clean(flow)})
     properties = ET.SubElement(suite, "properties")
-    for name, value in (("run_id", run.pk), ("device_id", run.device.device_id),
-                        ("platform", run.device.platform), ("status", run.status),
-                        ("batch_id", run.batch_id or "")):  # fmt: skip
+    for name, value in (
+        ("run_id", run.pk),
+        ("device_id", run.device.device_id),
+        ("platform", run.device.platform),
+        ("status", run.status),
+        ("batch_id", run.batch_id or ""),
+    ):
         ET.SubElement(properties, "property", {"name": name, "value": clean(value)})
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for result in run.step_results.order_by("step_number"):
-        case = ET.SubElement(suite, "testcase", {
-            "name": step_name(result), "classname": clean(flow),
-            "time": seconds(result.duration_ms),
-        })  # fmt: skip
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "name": step_name(result),
+                "classname": clean(flow),
+                "time": seconds(result.duration_ms),
+            },
+        )
         counts["tests"] += 1
         errors = list(result.attempt_errors or [])
         if result.status == StepStatus.FAIL:
             last = errors[-1] if errors else result.error
-            failure = ET.SubElement(case, "failure", {"message": clean(last)[:1000],
-                                                      "type": FAILED_STEP})  # fmt: skip
+            failure = ET.SubElement(
+                case, "failure", {"message": clean(last)[:1000], "type": FAILED_STEP}
+            )
             failure.text = clean(result.error or last)
             for number, error in enumerate(errors[:-1], 1):
                 attempt_element(case, "rerunFailure", error, number)
@@ -89,10 +99,14 @@ def run_suite(run: Any) -> ET.Element:
             ET.SubElement(case, "skipped", {"message": clean(result.error or result.status)})
             counts["skipped"] += 1
     if run.status == RunStatus.ERROR:
-        case = ET.SubElement(suite, "testcase", {"name": "run", "classname": clean(flow),
-                                                 "time": seconds(run.duration_ms)})  # fmt: skip
-        error = ET.SubElement(case, "error", {"message": clean(run.error)[:1000],
-                                              "type": RUN_ERROR})  # fmt: skip
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {"name": "run", "classname": clean(flow), "time": seconds(run.duration_ms)},
+        )
+        error = ET.SubElement(
+            case, "error", {"message": clean(run.error)[:1000], "type": RUN_ERROR}
+        )
         error.text = clean(run.error)
         counts["tests"] += 1
         counts["errors"] += 1

@@ -49,9 +49,10 @@ class BatchSerializer(serializers.ModelSerializer):
     counts = serializers.SerializerMethodField()
     runs = serializers.SerializerMethodField()
     unplayable = serializers.ListField(
-        child=serializers.IntegerField(), read_only=True,
+        child=serializers.IntegerField(),
+        read_only=True,
         help_text="Flow ids no device of the batch could play (every one failed).",
-    )  # fmt: skip
+    )
     junit_url = serializers.SerializerMethodField()
     events_url = serializers.SerializerMethodField(
         help_text="Its Server-Sent Events (GET, text/event-stream), signed for the reader."
@@ -60,10 +61,26 @@ class BatchSerializer(serializers.ModelSerializer):
     class Meta:
         model = Batch
         fields = [
-            "batch_id", "status", "mode", "tag", "platform", "settings", "flows", "devices",
-            "failed_devices", "unplayable", "counts", "runs", "cancel_requested",
-            "created_at", "finished_at", "rerun_of", "requested_from", "junit_url", "events_url",
-        ]  # fmt: skip
+            "batch_id",
+            "status",
+            "mode",
+            "tag",
+            "platform",
+            "settings",
+            "flows",
+            "devices",
+            "failed_devices",
+            "unplayable",
+            "counts",
+            "runs",
+            "cancel_requested",
+            "created_at",
+            "finished_at",
+            "rerun_of",
+            "requested_from",
+            "junit_url",
+            "events_url",
+        ]
         read_only_fields = fields
 
     def names(self, batch: Batch) -> dict[str, dict[int, Any]]:

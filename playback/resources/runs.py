@@ -158,11 +158,31 @@ class RunSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Run
         fields = [
-            "run_id", "flow_id", "flow_name", "device_id", "device_name", "status", "settings",
-            "total_steps", "successful_steps", "flaky_steps", "failed_steps", "skipped_steps",
-            "blocked_steps", "duration_ms", "queued_at", "started_at", "finished_at", "error",
-            "cancel_requested", "rerun_of", "batch", "media_bytes", "media_pruned_at", "markers",
-        ]  # fmt: skip
+            "run_id",
+            "flow_id",
+            "flow_name",
+            "device_id",
+            "device_name",
+            "status",
+            "settings",
+            "total_steps",
+            "successful_steps",
+            "flaky_steps",
+            "failed_steps",
+            "skipped_steps",
+            "blocked_steps",
+            "duration_ms",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "error",
+            "cancel_requested",
+            "rerun_of",
+            "batch",
+            "media_bytes",
+            "media_pruned_at",
+            "markers",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(
@@ -173,10 +193,13 @@ class RunSummarySerializer(serializers.ModelSerializer):
         platform), flaky (a step passed on a retry)."""
         return [
             name
-            for name, on in (("new_failure", run.new_failure), ("fixed", run.fixed),
-                             ("flaky", run.flaky_steps > 0))
+            for name, on in (
+                ("new_failure", run.new_failure),
+                ("fixed", run.fixed),
+                ("flaky", run.flaky_steps > 0),
+            )
             if on
-        ]  # fmt: skip
+        ]
 
     def get_error(self, run: Run) -> str | None:
         return run.error or None

@@ -80,9 +80,14 @@ def start_batch(
 ) -> Batch:
     """Check a batch request (`check_batch`) and queue it."""
     picked_flows, picked_devices, effective = check_batch(
-        flows=flows, tag=tag, devices=devices, platform=platform, mode=mode,
-        settings=settings, pairs=pairs,
-    )  # fmt: skip
+        flows=flows,
+        tag=tag,
+        devices=devices,
+        platform=platform,
+        mode=mode,
+        settings=settings,
+        pairs=pairs,
+    )
     with transaction.atomic():
         batch = Batch.objects.create(
             mode=mode,

@@ -197,9 +197,13 @@ def _play(
         log.exception("Run %s ended with an internal error", run_id)
         error = f"Internal error: {engine.describe(exc)}"
     lifecycle.finish(
-        run, status=str(status), error=error, duration_ms=elapsed_ms(), steps=played_from,
+        run,
+        status=str(status),
+        error=error,
+        duration_ms=elapsed_ms(),
+        steps=played_from,
         device_lost=device_lost,
-    )  # fmt: skip
+    )
     return run
 
 
@@ -212,8 +216,9 @@ def play_batch_here(batch: Any, **execute_kwargs: Any) -> None:
     def play_on(device_pk: int) -> None:
         try:
             while True:
-                queued = Run.objects.filter(batch_id=batch.pk, device_id=device_pk,
-                                            status=RunStatus.QUEUED)  # fmt: skip
+                queued = Run.objects.filter(
+                    batch_id=batch.pk, device_id=device_pk, status=RunStatus.QUEUED
+                )
                 run = queued.order_by("pk").first()
                 if run is not None:
                     play_in_foreground(run=run, poll_s=0.05, **execute_kwargs)

@@ -45,23 +45,29 @@ class Command(OneLineErrorsCommand):
         parser.add_argument("flows", nargs="*", metavar="FLOW", help="Flow ids or exact names.")
         parser.add_argument("--tag", help="Every flow with this tag (instead of FLOW).")
         parser.add_argument(
-            "--device", action="append", dest="devices", metavar="DEVICE",
+            "--device",
+            action="append",
+            dest="devices",
+            metavar="DEVICE",
             help="A device id; repeat for several.",
-        )  # fmt: skip
+        )
         parser.add_argument("--platform", help="Every enabled device of this platform.")
         parser.add_argument(
-            "--mode", choices=list(BatchMode), default=BatchMode.SPLIT,
+            "--mode",
+            choices=list(BatchMode),
+            default=BatchMode.SPLIT,
             help="split: each flow once, on the next free device (default); all: each flow "
             "on every device of its platform.",
-        )  # fmt: skip
+        )
         for report in FORMATS:  # --junit DIR, --html FILE, ...
             parser.add_argument(
                 f"--{report.name}", metavar=report.cli_metavar, help=report.cli_help
             )
         parser.add_argument(
-            "--local", action="store_true",
+            "--local",
+            action="store_true",
             help="Play in this process instead of the workers (no cluster needed).",
-        )  # fmt: skip
+        )
 
         for setting in SETTINGS:
             add_setting_option(parser, setting)
@@ -85,9 +91,12 @@ class Command(OneLineErrorsCommand):
         settings = self.run_settings(opts)
         request = {
             "flows": [self.flow_ref(given) for given in opts["flows"]] or None,
-            "tag": opts["tag"], "devices": opts["devices"], "platform": opts["platform"],
-            "mode": opts["mode"], "settings": settings,
-        }  # fmt: skip
+            "tag": opts["tag"],
+            "devices": opts["devices"],
+            "platform": opts["platform"],
+            "mode": opts["mode"],
+            "settings": settings,
+        }
         try:
             services.check_batch(**request)
         except services.RunRequestError as exc:
@@ -103,9 +112,10 @@ class Command(OneLineErrorsCommand):
                 )
         try:
             batch = services.start_batch(
-                **request, local=opts["local"],
+                **request,
+                local=opts["local"],
                 requested_from=f"{getpass.getuser()}@{socket.gethostname()} (play)",
-            )  # fmt: skip
+            )
         except services.RunRequestError as exc:  # changed since the check
             self.fail(_one_line(exc.errors))
         batch = self.follow(batch, local=opts["local"])

@@ -25,6 +25,11 @@ class Command(BaseCommand):
         runs = rebuild.rebuild(batch=max(1, batch))
         took = time.perf_counter() - started
         self.stdout.write(
-            json.dumps({"runs": runs, "seconds": round(took, 2),
-                        "runs_per_second": round(runs / took) if took else None})
-        )  # fmt: skip
+            json.dumps(
+                {
+                    "runs": runs,
+                    "seconds": round(took, 2),
+                    "runs_per_second": round(runs / took) if took else None,
+                }
+            )
+        )

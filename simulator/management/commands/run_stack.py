@@ -128,9 +128,20 @@ def web_server(addr: str) -> list[str]:
     """The README's production command (gunicorn + uvicorn workers on config.asgi), on
     this address with two workers: what `make run` serves is what production serves."""
     config = settings.BASE_DIR / "config" / "gunicorn.py"
-    return [sys.executable, "-m", "gunicorn", "-c", str(config), "config.asgi:application",
-            "--chdir", str(settings.BASE_DIR),  # started from anywhere (a CI job's folder)
-            "--bind", addr, "--workers", os.environ.get("GUNICORN_WORKERS", "2")]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(config),
+        "config.asgi:application",
+        "--chdir",
+        str(settings.BASE_DIR),  # started from anywhere (a CI job's folder)
+        "--bind",
+        addr,
+        "--workers",
+        os.environ.get("GUNICORN_WORKERS", "2"),
+    ]
 
 
 def stop(children: list[subprocess.Popen[bytes]], appium: AppiumServer | None) -> None:
