@@ -136,7 +136,7 @@ def busy_device_with_a_finished_run(flow):
 
 def running_run(flow, device):
     """A run of `flow` on `device`, claimed as a worker claims it: running, its steps
-    for the benchmark to record (`lifecycle.StepRecorder` with `passed`)."""
+    for the benchmark to record (`step_recorder.StepRecorder` with `passed`)."""
     from playback import devices_queue, lifecycle, services
 
     run = services.start_run(flow=flow, device=device, foreground=True)

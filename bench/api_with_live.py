@@ -68,7 +68,7 @@ def main() -> None:
     django_on_bench_db("api_with_live")
     from django.db import connection
 
-    from playback import lifecycle
+    from playback import step_recorder
     from playback.models import Device, Run
     from simulator.server import free_port
 
@@ -91,7 +91,7 @@ def main() -> None:
         stop = threading.Event()
 
         def record() -> None:
-            recorder, number = lifecycle.StepRecorder(live), 0
+            recorder, number = step_recorder.StepRecorder(live), 0
             while args.step_every and not stop.wait(args.step_every):
                 number += 1
                 recorder(passed(number))

@@ -3,7 +3,7 @@
 The production web command (gunicorn + 2 uvicorn workers on config.asgi) serves
 N subscribers (default 500) of one running run's Server-Sent Events, held by this
 process on asyncio sockets. A thread here records the run's steps as a worker does
-(lifecycle.StepRecorder: the step's row and the run's counters in one commit, then
+(step_recorder.StepRecorder: the step's row and the run's counters in one commit, then
 the live message), one every --interval seconds; each subscriber notes when each
 step's event arrives. Latency = arrival - the end of the step's commit, over every
 subscriber and step (same clock, same process). Memory per subscriber = the web
@@ -109,7 +109,7 @@ def main() -> None:
     django_on_bench_db("live_events")
     from django.db import connection
 
-    from playback import lifecycle, services
+    from playback import lifecycle, services, step_recorder
     from playback.models import Device
     from simulator.server import free_port
 
@@ -125,7 +125,7 @@ def main() -> None:
     counts: list[int] = []  # the web workers' threads before and with the subscribers
 
     def record() -> None:
-        recorder = lifecycle.StepRecorder(run)
+        recorder = step_recorder.StepRecorder(run)
         for number in range(1, args.steps + 1):
             time.sleep(args.interval)
             recorder(passed(number))

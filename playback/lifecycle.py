@@ -2,7 +2,7 @@
 
     queue ──▶ queued ──claim──▶ running ──finish──▶ success | failed | partial_success
                 │                  │                              | error | cancelled
-                │                  ├─ record_step: each step, with the run's counters
+                │                  ├─ each step, with the run's counters: step_recorder.py
                 │                  ├─ request_cancel: the engine stops before its next
                 │                  │   step or attempt, then `finish` ends it cancelled
                 │                  ├─ end_lost (sweeper): error, "Worker lost: ..."
@@ -13,7 +13,9 @@
 Each transition is a conditional `UPDATE ... WHERE status = <from>`: of two callers
 (two workers, a worker and the sweeper, two cancels) exactly one wins and the other
 gets False and changes nothing. A run that ends records the steps it never played
-through one path (`_record_not_played`). The device side (`dispatch_next` gives a
+through one path (`_record_not_played`), and what follows its end (search text,
+insights, its batch, live events and webhooks) is one list, `RUN_ENDED_HOOKS`, run
+in the same transaction. The device side (`dispatch_next` gives a
 free device to its oldest queued run, `release_device` frees it) is
 playback/devices_queue.py.
 """
@@ -22,18 +24,16 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from flows.models import Flow
-from playback import announce, evidence, recording, search, words
+from playback import announce, search, words
 from playback.batches import progress
 from playback.devices_queue import dispatch_next, release_device
-from playback.engine import StepOutcome
 from playback.insights import identity, windows
 from playback.live import publish
 from playback.models import Device, Run, StepResult
@@ -41,11 +41,33 @@ from playback.words import RunSettings, RunStatus, StepStatus
 
 log = logging.getLogger("playback.lifecycle")
 
-StepObserver = Callable[[Run, StepOutcome], None]
+
+# --- what follows a run's end ------------------------------------------------------------
+def _index(run: Run, **_: Any) -> None:
+    search.index_run(run)
 
 
-class RunTakenAway(Exception):
-    """The run was ended elsewhere (the sweeper) while this process played it."""
+def _rollups(run: Run, *, cancelled_queued: bool = False, **_: Any) -> None:
+    if not cancelled_queued:  # a run that never started says nothing of the app
+        windows.record_run(run)
+
+
+def _batch(run: Run, *, cause: str | None = None, **_: Any) -> None:
+    progress.run_ended(run, queue_run, cause=cause)  # its batch's, if it has one
+
+
+def _announce(run: Run, **_: Any) -> None:
+    announce.run_ended(run)  # live events and webhooks, once this commits
+
+
+# Called in order inside the transaction that ended the run (or cancelled it queued):
+# its search text, the insights' rollups, its batch, then what is said about it.
+RUN_ENDED_HOOKS = (_index, _rollups, _batch, _announce)
+
+
+def run_ended(run: Run, **context: Any) -> None:
+    for hook in RUN_ENDED_HOOKS:
+        hook(run, **context)
 
 
 # --- queued ------------------------------------------------------------------------------
@@ -92,9 +114,7 @@ def cancel_queued(run: Run, *, by: Any = None) -> bool:
             return False
         _record_not_played(run, StepStatus.SKIPPED, "Run cancelled")
         run.status, run.error = RunStatus.CANCELLED, cancel_reason(by, "it started")
-        search.index_run(run)
-        progress.run_ended(run, queue_run)  # its batch's, if it has one
-        announce.run_ended(run)
+        run_ended(run, cancelled_queued=True)
     release_device(run_id=run.pk, device_pk=run.device_id)
     return True
 
@@ -115,95 +135,6 @@ def claim(run_id: int, *, worker: str = "") -> bool:
         publish.changed(run_id=run_id)
         progress.run_started(run_id)  # its batch's, if it has one
     return claimed == 1
-
-
-class StepRecorder:
-    """Records each step as the engine reports it, with the run's counters kept live.
-
-    A step is written only while the run is `running`: a run ended elsewhere (by
-    the sweeper) raises `RunTakenAway` and nothing is written. `cancel_requested`
-    is what the run said when the last step was written (no extra query per step).
-    """
-
-    def __init__(
-        self,
-        run: Run,
-        observer: StepObserver | None = None,
-        *,
-        played: dict[int, dict[str, Any]] | None = None,
-    ):
-        self.run = run
-        self.observer = observer
-        self.played = played or {}  # step number -> the step as played
-        self.recorded = 0
-        self.tally: Counter[str] = Counter()  # kept as it goes: no recount per step
-        self.cancel_requested: bool | None = None
-
-    def __call__(self, outcome: StepOutcome) -> None:
-        self.tally[outcome.status] += 1
-        counts = words.counters_from_tally(self.tally)
-        try:
-            cancel = record_step(self.run, outcome, counts, self.played.get(outcome.step, {}))
-        except BaseException:
-            self.tally[outcome.status] -= 1  # the counters move only with the row
-            raise
-        if cancel is None:
-            self.tally[outcome.status] -= 1
-            raise RunTakenAway(f"Run {self.run.pk} was ended while it played")
-        self.recorded += 1
-        self.cancel_requested = cancel
-        publish.changed(run_id=self.run.pk)
-        for key in words.COUNTER_FIELDS:
-            setattr(self.run, key, counts[key])
-        if self.observer is not None:
-            self.observer(self.run, outcome)
-
-
-def record_step(
-    run: Run, outcome: StepOutcome, counts: dict[str, int], definition: dict[str, Any]
-) -> bool | None:
-    """Write one played step of a running run with the run's counters, in one commit.
-
-    Returns the run's `cancel_requested`, or None (and nothing kept) when the run
-    is not running any more.
-    """
-    screenshot, screenshot_error = "", outcome.screenshot_error or ""
-    if outcome.screenshot:
-        screenshot, screenshot_error = evidence.save_screenshot(
-            run.pk, outcome.step, outcome.screenshot
-        )
-    media_bytes = len(outcome.screenshot) if screenshot else 0
-    attempt_log = []
-    for taken in outcome.attempt_evidence:
-        entry, size = evidence.save_attempt(run.pk, outcome.step, taken)
-        attempt_log.append(
-            {k: recording.stored_text(v) if isinstance(v, str) else v for k, v in entry.items()}
-        )
-        media_bytes += size
-    cancel = recording.save_step(
-        run_id=run.pk,
-        step={
-            "step_number": outcome.step,
-            "action": outcome.action,
-            "definition": definition,
-            **identity.step_keys(definition, vars(outcome)),
-            "status": str(outcome.status),
-            "attempts": outcome.attempts,
-            "attempt_errors": [recording.stored_text(e) for e in outcome.attempt_errors],
-            "attempt_log": attempt_log,
-            "duration_ms": outcome.duration_ms,
-            "error": recording.stored_text(outcome.error or ""),
-            "screenshot": screenshot,
-            "screenshot_error": recording.stored_text(screenshot_error),
-        },
-        counts=counts,
-        media_bytes=media_bytes,
-    )
-    if cancel is None:  # nothing was recorded: nothing of it stays on storage
-        kept = [screenshot] + [e[k] for e in attempt_log for k in ("screenshot", "source")]
-        for name in filter(None, kept):
-            default_storage.delete(name)
-    return cancel
 
 
 def request_cancel(run: Run, *, by: Any = None) -> bool:
@@ -328,10 +259,7 @@ def _end(
         _record_not_played(run, *not_played, steps=steps)
         run.status, run.error = status, error
         run.duration_ms, run.finished_at = duration_ms, finished_at
-        search.index_run(run)
-        windows.record_run(run)  # the insights' rollups, in the same transaction
-        progress.run_ended(run, queue_run, cause=cause)  # its batch's, if it has one
-        announce.run_ended(run)  # live events and webhooks, once this commits
+        run_ended(run, cause=cause)
     return True
 
 

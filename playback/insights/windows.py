@@ -236,7 +236,7 @@ def compare_with_previous(window: FlowWindow, results: list[dict[str, Any]]) -> 
 
 
 def backfill_failure_keys(run: Ended, results: list[dict[str, Any]]) -> None:
-    """Each failing step's key was written with the step (`lifecycle.record_step`); a
+    """Each failing step's key was written with the step (`step_recorder.record_step`); a
     row from before failure keys existed gets its key here."""
     from playback.models import StepResult
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from flows.models import Flow
 from flows.models import Step as FlowStep
-from playback import devices_queue, engine, lifecycle, workers
+from playback import devices_queue, engine, lifecycle, step_recorder, workers
 from playback.drivers import registry
 from playback.drivers.registry import SessionOpener
 from playback.models import Device, Run
@@ -51,7 +51,7 @@ def execute_run(
     *,
     run_id: int,
     open_session: SessionOpener | None = None,
-    on_step: lifecycle.StepObserver | None = None,
+    on_step: step_recorder.StepObserver | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Run:
     """Claim a queued run and play it on its device; returns the run as it ended.
@@ -70,7 +70,7 @@ def execute_run(
     heartbeat.start()
     try:
         return _play(run, open_session=open_session, on_step=on_step, sleep=sleep)
-    except lifecycle.RunTakenAway:
+    except step_recorder.RunTakenAway:
         log.warning("Run %s was ended elsewhere while it played; stopped.", run_id)
         return Run.objects.get(pk=run_id)
     finally:
@@ -131,7 +131,7 @@ def _play(
     run: Run,
     *,
     open_session: SessionOpener | None,
-    on_step: lifecycle.StepObserver | None,
+    on_step: step_recorder.StepObserver | None,
     sleep: Callable[[float], None],
 ) -> Run:
     run_id = run.pk
@@ -150,7 +150,7 @@ def _play(
             duration_ms=0,
         )
         return run
-    recorder = lifecycle.StepRecorder(
+    recorder = step_recorder.StepRecorder(
         run, on_step, played={step["step"]: step for step in played_from}
     )
 
@@ -162,7 +162,7 @@ def _play(
             return cancel
         status, cancel = Run.objects.filter(pk=run_id).values_list("status", "cancel_requested")[0]
         if status != RunStatus.RUNNING:
-            raise lifecycle.RunTakenAway(f"Run {run_id} is {status} now")
+            raise step_recorder.RunTakenAway(f"Run {run_id} is {status} now")
         return cancel
 
     def elapsed_ms() -> int:
@@ -187,7 +187,7 @@ def _play(
             error = lifecycle.cancel_reason(canceller, outcome.cancelled_before)
     except engine.DeviceError as exc:  # no session: the device or its Appium is away
         error, device_lost = engine.describe(exc), True
-    except lifecycle.RunTakenAway:
+    except step_recorder.RunTakenAway:
         raise
     except KeyboardInterrupt:
         # Ctrl-C on `play`: the run ends cancelled, not "running" forever.

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import DatabaseError
 
-from playback import devices_queue, lifecycle, services
+from playback import devices_queue, lifecycle, services, step_recorder
 from playback.engine import StepOutcome
 from playback.models import Device, Run, StepResult
 from playback.words import RunSettings, RunStatus, StepStatus
@@ -28,7 +28,7 @@ def queued(flow, device, **settings) -> Run:
 def running(flow, device, **settings) -> Run:
     run = queued(flow, device, **settings)
     assert lifecycle.claim(run.pk, worker="test:1")
-    recorder = lifecycle.StepRecorder(Run.objects.get(pk=run.pk))
+    recorder = step_recorder.StepRecorder(Run.objects.get(pk=run.pk))
     recorder(StepOutcome(1, "tap", StepStatus.PASS, attempts=1))
     return Run.objects.get(pk=run.pk)
 
@@ -164,9 +164,9 @@ def test_a_step_is_recorded_only_while_its_run_is_running(flow, device):
     run = running(flow, device)
     lifecycle.end_lost(run, reason="swept")
     outcome = StepOutcome(2, "tap", StepStatus.PASS, attempts=1, screenshot=b"\x89PNG")
-    recorder = lifecycle.StepRecorder(Run.objects.get(pk=run.pk))
+    recorder = step_recorder.StepRecorder(Run.objects.get(pk=run.pk))
     before = snapshot(run)
-    with pytest.raises(lifecycle.RunTakenAway):
+    with pytest.raises(step_recorder.RunTakenAway):
         recorder(outcome)
     assert snapshot(run) == before
     assert default_storage.listdir(f"runs/{run.pk}")[1] == []  # its screenshot is not kept
@@ -174,7 +174,7 @@ def test_a_step_is_recorded_only_while_its_run_is_running(flow, device):
 
 def test_recording_a_step_returns_whether_a_cancel_was_asked(flow, device):
     run = running(flow, device)
-    recorder = lifecycle.StepRecorder(Run.objects.get(pk=run.pk))
+    recorder = step_recorder.StepRecorder(Run.objects.get(pk=run.pk))
     recorder(StepOutcome(2, "tap", StepStatus.PASS, attempts=1))
     assert recorder.cancel_requested is False
     lifecycle.request_cancel(run)

@@ -1,0 +1,113 @@
+"""Recording a running run's steps as the engine reports them: each step's evidence
+stored (playback/evidence.py), its identity keys (playback/insights/identity.py)
+and its row written with the run's counters in one commit (playback/recording.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from django.core.files.storage import default_storage
+
+from playback import evidence, recording, words
+from playback.engine import StepOutcome
+from playback.insights import identity
+from playback.live import publish
+from playback.models import Run
+
+StepObserver = Callable[[Run, StepOutcome], None]
+
+
+class RunTakenAway(Exception):
+    """The run was ended elsewhere (the sweeper) while this process played it."""
+
+
+class StepRecorder:
+    """Records each step as the engine reports it, with the run's counters kept live.
+
+    A step is written only while the run is `running`: a run ended elsewhere (by
+    the sweeper) raises `RunTakenAway` and nothing is written. `cancel_requested`
+    is what the run said when the last step was written (no extra query per step).
+    """
+
+    def __init__(
+        self,
+        run: Run,
+        observer: StepObserver | None = None,
+        *,
+        played: dict[int, dict[str, Any]] | None = None,
+    ):
+        self.run = run
+        self.observer = observer
+        self.played = played or {}  # step number -> the step as played
+        self.recorded = 0
+        self.tally: Counter[str] = Counter()  # kept as it goes: no recount per step
+        self.cancel_requested: bool | None = None
+
+    def __call__(self, outcome: StepOutcome) -> None:
+        self.tally[outcome.status] += 1
+        counts = words.counters_from_tally(self.tally)
+        try:
+            cancel = record_step(self.run, outcome, counts, self.played.get(outcome.step, {}))
+        except BaseException:
+            self.tally[outcome.status] -= 1  # the counters move only with the row
+            raise
+        if cancel is None:
+            self.tally[outcome.status] -= 1
+            raise RunTakenAway(f"Run {self.run.pk} was ended while it played")
+        self.recorded += 1
+        self.cancel_requested = cancel
+        publish.changed(run_id=self.run.pk)
+        for key in words.COUNTER_FIELDS:
+            setattr(self.run, key, counts[key])
+        if self.observer is not None:
+            self.observer(self.run, outcome)
+
+
+def record_step(
+    run: Run, outcome: StepOutcome, counts: dict[str, int], definition: dict[str, Any]
+) -> bool | None:
+    """Write one played step of a running run with the run's counters, in one commit.
+
+    Returns the run's `cancel_requested`, or None (and nothing kept) when the run
+    is not running any more.
+    """
+    screenshot, screenshot_error = "", outcome.screenshot_error or ""
+    if outcome.screenshot:
+        screenshot, screenshot_error = evidence.save_screenshot(
+            run.pk, outcome.step, outcome.screenshot
+        )
+    media_bytes = len(outcome.screenshot) if screenshot else 0
+    attempt_log = []
+    for taken in outcome.attempt_evidence:
+        entry, size = evidence.save_attempt(run.pk, outcome.step, taken)
+        attempt_log.append(
+            {k: recording.stored_text(v) if isinstance(v, str) else v for k, v in entry.items()}
+        )
+        media_bytes += size
+    cancel = recording.save_step(
+        run_id=run.pk,
+        step={
+            "step_number": outcome.step,
+            "action": outcome.action,
+            "definition": definition,
+            **identity.step_keys(definition, vars(outcome)),
+            "status": str(outcome.status),
+            "attempts": outcome.attempts,
+            "attempt_errors": [recording.stored_text(e) for e in outcome.attempt_errors],
+            "attempt_log": attempt_log,
+            "duration_ms": outcome.duration_ms,
+            "error": recording.stored_text(outcome.error or ""),
+            "screenshot": screenshot,
+            "screenshot_error": recording.stored_text(screenshot_error),
+        },
+        counts=counts,
+        media_bytes=media_bytes,
+    )
+    if cancel is None:  # nothing was recorded: nothing of it stays on storage
+        kept = [screenshot] + [e[k] for e in attempt_log for k in ("screenshot", "source")]
+        for name in filter(None, kept):
+            default_storage.delete(name)
+    return cancel
