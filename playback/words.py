@@ -293,7 +293,8 @@ class SettingsError(ValueError):
         super().__init__("; ".join(f"{key}: {message}" for key, message in errors.items()))
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
+    """A whole number (JSON's `true` is not one)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -310,7 +311,7 @@ def check_setting(setting: Setting, value: Any, *, maximum: int | None = None) -
         return setting.kind(value)
     high = maximum if maximum is not None else setting.maximum
     span = f"from {setting.minimum} to {high}" + (f" {setting.unit}" if setting.unit else "")
-    if not _is_int(value):
+    if not is_int(value):
         raise ValueError(f"Must be a whole number {span} (got {value!r}).")
     if setting.capped:
         if value < setting.minimum:

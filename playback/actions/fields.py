@@ -11,17 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from playback.inputs import text_problem
-from playback.words import LOCATOR_STRATEGIES
+from playback.words import LOCATOR_STRATEGIES, is_int
 
 MAX_COORDINATE = 100_000
 MAX_TEXT = 10_000
 MAX_LOCATOR_VALUE = 2_000
 
 Errors = dict[str, str]
-
-
-def is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def int_in(errors: Errors, path: str, value: Any, low: int, high: int) -> int | None:

@@ -40,8 +40,7 @@ class Tap(ActionSpec):
         return fields.shown_point(step) if step.get("x") is not None else ""
 
     def summary(self, step: Mapping[str, Any]) -> str:
-        where = super().target(step) if isinstance(step.get("locator"), Mapping) else None
-        return f"tap {where or fields.shown_point(step)}"
+        return f"tap {self.target(step) or fields.shown_point(step)}"
 
     def play(self, driver, step, timeout_ms):
         if step.locator is not None:

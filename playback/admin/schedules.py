@@ -73,8 +73,10 @@ class ScheduleForm(forms.ModelForm):
             self.add_error("settings", "; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
             return data
         # Kept by field name, only the keys given (the rest follow the defaults).
-        names = [SETTINGS_BY_KEY[key].name for key in given]
-        data["settings"] = {name: settings.stored()[name] for name in names}
+        stored = settings.stored()
+        data["settings"] = {
+            SETTINGS_BY_KEY[key].name: stored[SETTINGS_BY_KEY[key].name] for key in given
+        }
         flows = list(data.get("flows") or [])
         devices = list(data.get("devices") or [])
         request = {

@@ -28,8 +28,10 @@ class ReportView(APIView):
     permission_classes = [BatchPermission]
 
     def get(self, request: Request, pk: str) -> HttpResponse:
-        model = Run if self.kind == "runs" else Batch
-        of = get_object_or_404(model.objects.select_related(*related(model)), pk=pk)
+        reports = (
+            Run.objects.select_related("flow", "device") if self.kind == "runs" else Batch.objects
+        )
+        of = get_object_or_404(reports, pk=pk)
         file = output(self.report, self.kind)
         response = HttpResponse(file.render(of), content_type=file.content_type)
         if file.attachment is not None:
@@ -37,10 +39,6 @@ class ReportView(APIView):
         elif file.inline_name is not None:
             response["Content-Disposition"] = f'inline; filename="{file.inline_name(of)}"'
         return response
-
-
-def related(model: Any) -> tuple[str, ...]:
-    return ("flow", "device") if model is Run else ()
 
 
 def report_view(report: ReportFormat, kind: str) -> Any:

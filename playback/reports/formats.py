@@ -99,7 +99,8 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
 )
 FORMATS_BY_NAME = {report.name: report for report in FORMATS}
-KINDS = ("runs", "batches")  # the URL's word for what a report is of
+# What a report is of: the URL's word for it, and the word that names its route.
+KINDS = {"runs": "run", "batches": "batch"}
 
 
 def output(report: ReportFormat, kind: str) -> Output:
@@ -108,7 +109,7 @@ def output(report: ReportFormat, kind: str) -> Output:
 
 def route_name(report: ReportFormat, kind: str) -> str:
     """The URL's name: "playback:run-junit", "playback:batch-html"."""
-    return f"{kind.removesuffix('es').removesuffix('s')}-{report.name}"
+    return f"{KINDS[kind]}-{report.name}"
 
 
 def links(kind: str, pk: int) -> list[tuple[str, str]]:
