@@ -116,7 +116,8 @@ def busy_device_with_a_finished_run(flow):
     screenshot): the run GET benchmarks read, and a device later runs queue on."""
     from django.core.files.base import ContentFile
 
-    from playback import devices_queue, services
+    from playback import services
+    from playback.devices import queue as devices_queue
     from playback.models import Device, Run, StepResult
 
     device = Device.objects.create(device_id="busy", platform="sim", appium_url="http://x:1")
@@ -137,7 +138,9 @@ def busy_device_with_a_finished_run(flow):
 def running_run(flow, device):
     """A run of `flow` on `device`, claimed as a worker claims it: running, its steps
     for the benchmark to record (`step_recorder.StepRecorder` with `passed`)."""
-    from playback import devices_queue, lifecycle, services
+    from playback import services
+    from playback.devices import queue as devices_queue
+    from playback.runs import lifecycle
 
     run = services.start_run(flow=flow, device=device, foreground=True)
     devices_queue.dispatch_next(device_pk=device.pk)

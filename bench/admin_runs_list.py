@@ -26,7 +26,7 @@ def fill(runs: int, steps: int) -> None:
     from flows.definitions import parse_flow
     from flows.models import Flow
     from playback.models import Device, Run, StepResult
-    from playback.search import search_text
+    from playback.runs.search import search_text
     from playback.words import RunSettings
 
     rng = random.Random(7)

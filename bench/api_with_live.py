@@ -68,8 +68,8 @@ def main() -> None:
     django_on_bench_db("api_with_live")
     from django.db import connection
 
-    from playback import step_recorder
     from playback.models import Device, Run
+    from playback.runs import step_recorder
     from simulator.server import free_port
 
     token = bench_token()

@@ -109,8 +109,9 @@ def main() -> None:
     django_on_bench_db("live_events")
     from django.db import connection
 
-    from playback import lifecycle, services, step_recorder
+    from playback import services
     from playback.models import Device
+    from playback.runs import lifecycle, step_recorder
     from simulator.server import free_port
 
     token = bench_token()

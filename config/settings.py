@@ -300,7 +300,7 @@ PLAYBACK_LOST_AFTER_S = env_float("PLAYBACK_LOST_AFTER_S", 60.0)
 # A dispatched run whose task no worker picked up within this long is enqueued again.
 PLAYBACK_REDISPATCH_AFTER_S = env_float("PLAYBACK_REDISPATCH_AFTER_S", 300.0)
 
-# Device probes (playback/reachability.py): a GET /status waits this long at most; a
+# Device probes (playback/devices/reachability.py): a GET /status waits this long at most; a
 # probe older than this is repeated before a run starts.
 PLAYBACK_PROBE_TIMEOUT_S = env_float("PLAYBACK_PROBE_TIMEOUT_S", 2.0)
 PLAYBACK_PROBE_MAX_AGE_S = env_float("PLAYBACK_PROBE_MAX_AGE_S", 30.0)

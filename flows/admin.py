@@ -18,8 +18,9 @@ from django.urls import path, reverse
 from flows.definitions import PLATFORMS, DefinitionError, parse_step, strategy_problems
 from flows.models import Flow, Step
 from flows.tags import parse_tags
-from playback import actions, display, services, words
-from playback.forms import RunSettingsForm
+from playback import actions, services, words
+from playback.admin import display
+from playback.admin.forms import RunSettingsForm
 from playback.insights import charts, trends
 from playback.insights.models import FlowWindow
 from playback.models import Device, Run

@@ -16,7 +16,7 @@ def sweep_at_worker_start(sender: object, proc_name: str, **kwargs: object) -> N
     instead of waiting for the schedule, so a killed worker's run ends at once."""
     import logging
 
-    from playback import sweeper
+    from playback.runs import sweeper
 
     try:
         report = sweeper.sweep_runs()

@@ -121,7 +121,7 @@ class RunSettingsField(models.JSONField):
 class Run(models.Model):
     """One playback of a flow on a device, with the settings it used.
 
-    Its status only changes through `playback.lifecycle`.
+    Its status only changes through `playback.runs.lifecycle`.
     """
 
     flow = models.ForeignKey(Flow, on_delete=models.PROTECT, related_name="runs")
@@ -166,7 +166,7 @@ class Run(models.Model):
         blank=True,
         default="",
         editable=False,
-        help_text="Its error and its steps' errors, for search (playback/search.py).",
+        help_text="Its error and its steps' errors, for search (playback/runs/search.py).",
     )
     media_bytes = models.PositiveBigIntegerField(
         default=0, help_text="Bytes of its screenshots on storage now."
@@ -273,7 +273,7 @@ class StepResult(models.Model):
         max_length=16,
         blank=True,
         default="",
-        db_default="",  # the per-step insert (playback/recording.py) leaves it out
+        db_default="",  # the per-step insert (playback/runs/recording.py) leaves it out
         help_text="Its failure group (a failed or flaky step's failure signature, hashed).",
     )
     status = models.CharField(max_length=16, choices=words.choices(StepStatus))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from playback import evidence, services, sweeper
+from playback import evidence, services
+from playback.runs import sweeper
 
 
 def play_run(run_id: int) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from playback import devices_queue, services
+from playback import services
+from playback.devices import queue as devices_queue
 from playback.models import Device, Run
 from tests.helpers import session_of
 

@@ -12,7 +12,8 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from flows.models import Flow
-from playback import display, services
+from playback import services
+from playback.admin import display
 from playback.admin.history import HistoryAdmin
 from playback.batches.models import Batch
 from playback.batches.progress import progress_of

@@ -13,7 +13,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from playback import display, reachability
+from playback.admin import display
+from playback.devices import reachability
 from playback.drivers.capabilities import masked
 from playback.models import Device, Run
 from playback.network import redacted

@@ -13,7 +13,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
 from flows.definitions import PLATFORMS
-from playback import display, words
+from playback import words
+from playback.admin import display
 from playback.admin.history import HistoryAdmin
 from playback.insights import charts, rates
 from playback.insights.lists import failure_groups, flaky_steps

@@ -10,7 +10,8 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from playback import display, services
+from playback import services
+from playback.admin import display
 from playback.batches import schedules
 from playback.batches.models import BatchSchedule
 from playback.words import (

@@ -12,7 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
-from playback import display, evidence
+from playback import evidence
+from playback.admin import display
 from playback.models import Run, StepResult
 
 

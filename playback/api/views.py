@@ -19,10 +19,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from playback import reachability, services
+from playback import services
 from playback.api.device_serializers import DeviceSerializer
 from playback.api.filters import RunFilter, RunPagination
 from playback.api.serializers import RerunSerializer, StartRunSerializer
+from playback.devices import reachability
 from playback.http.errors import validation_error
 from playback.http.ids import ID_PATTERN
 from playback.http.permissions import ViewPermission

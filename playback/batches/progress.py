@@ -4,7 +4,7 @@
 one of its flows at a time: `fill` hands each waiting flow (the longest first) to a
 free device of its platform (the device queues do the rest). `run_started` turns a
 queued batch running when its first run starts. `run_ended` is called by
-`playback.lifecycle` in the transaction that ends one of its runs, with why it
+`playback.runs.lifecycle` in the transaction that ends one of its runs, with why it
 ended when that was not the flow's doing:
 - its device went away (DEVICE_LOST): the device is marked failed (no more of the
   batch's flows go to it) and its flow waits once more for another device;
@@ -26,12 +26,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from playback import announce
 from playback.batches.models import Batch
 from playback.outcomes import batch_status
+from playback.runs import announce
 from playback.words import ACTIVE_RUN_STATUSES, BatchMode, RunSettings, RunStatus
 
-QueueRun = Callable[..., Any]  # playback.lifecycle.queue_run (passed in: no circle)
+QueueRun = Callable[..., Any]  # playback.runs.lifecycle.queue_run (passed in: no circle)
 DEVICE_LOST = "device lost"  # why a run ended, when it was not the flow's doing
 WORKER_LOST = "worker lost"
 

@@ -1,6 +1,6 @@
 """The rollups behind every insight, kept current as runs end.
 
-`record_run(run)` is called by `playback.lifecycle` in the transaction that ends a
+`record_run(run)` is called by `playback.runs.lifecycle` in the transaction that ends a
 run: it appends the run to its flow's windows (all devices, its platform, its
 device), sets its markers (new failure, fixed) against the previous finished run of
 the flow on its platform, and counts its failed and flaky steps into their failure

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 # PostgreSQL answers ILIKE '%words%' from a trigram index; on SQLite a scan of this one
-# compact column is faster than an FTS5 trigram table at 100,000 runs (playback/search.py).
+# compact column is faster than an FTS5 trigram table at 100,000 runs (playback/runs/search.py).
 POSTGRESQL = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX playback_run_search_trgm ON playback_run USING gin (search_text gin_trgm_ops)",
@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='run',
             name='search_text',
-            field=models.TextField(blank=True, default='', editable=False, help_text="Its error and its steps' errors, for search (playback/search.py)."),
+            field=models.TextField(blank=True, default='', editable=False, help_text="Its error and its steps' errors, for search (playback/runs/search.py)."),
         ),
         migrations.RunPython(
         run_sql({"postgresql": POSTGRESQL}),

@@ -1,6 +1,6 @@
 """The use cases of playback: the one entry point the API, the admin, the CLI and
 the worker tasks call (`services.start_run(...)`). They orchestrate; every change of
-a run's state is a transition of `playback.lifecycle`."""
+a run's state is a transition of `playback.runs.lifecycle`."""
 
 from playback.services.batches import cancel_batch, check_batch, rerun_failed, start_batch
 from playback.services.playing import (

@@ -11,11 +11,11 @@ from django.db import transaction
 
 from flows.definitions import PLATFORMS
 from flows.tags import tag_problem
-from playback import lifecycle
 from playback.batches import progress
 from playback.batches.models import Batch
 from playback.http.ids import MAX_ID
 from playback.inputs import text_problem
+from playback.runs import lifecycle
 from playback.services.runs import RunConflict, RunRequestError, cancel_run, effective_settings
 from playback.words import BatchMode, RunSettings, RunStatus, SettingsError
 

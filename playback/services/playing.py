@@ -1,6 +1,6 @@
 """Playing a run: a worker (or `play`) claims it, opens a session on its device,
 hands the steps to the engine and records what it reports; the run ends through
-`playback.lifecycle` however the play ends."""
+`playback.runs.lifecycle` however the play ends."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from django.utils import timezone
 
 from flows.models import Flow
 from flows.models import Step as FlowStep
-from playback import devices_queue, engine, lifecycle, step_recorder, workers
+from playback import engine
+from playback.devices import queue as devices_queue
 from playback.drivers import registry
 from playback.drivers.registry import SessionOpener
 from playback.models import Device, Run
+from playback.runs import lifecycle, step_recorder, workers
 from playback.words import ACTIVE_RUN_STATUSES as ACTIVE
 from playback.words import RunStatus
 

@@ -1,6 +1,6 @@
 """Use cases around runs: start (once per Idempotency-Key), re-run, cancel, wait,
 and why a queued run waits. Every change of a run's state is a transition of
-`playback.lifecycle`."""
+`playback.runs.lifecycle`."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from flows.models import Flow
-from playback import lifecycle, reachability
+from playback.devices import reachability
 from playback.models import Device, IdempotencyKey, Run
+from playback.runs import lifecycle
 from playback.words import RunSettings, RunStatus, SettingsError, parse_settings
 
 log = logging.getLogger("playback.services")

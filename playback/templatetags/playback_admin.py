@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django import template
 
-from playback import display
+from playback.admin import display
 
 register = template.Library()
 

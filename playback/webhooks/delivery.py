@@ -33,8 +33,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
 
-from playback import queue, workers
+from playback import queue
 from playback.network import webhook_url_problem
+from playback.runs import workers
 from playback.webhooks import slots, transport
 from playback.webhooks.models import WebhookDelivery, WebhookEndpoint
 from playback.words import NOT_PASSED_RUN_STATUSES, DeliveryStatus, WebhookEvent

@@ -8,7 +8,8 @@ import pytest
 from django.core.files.base import ContentFile
 from rest_framework.test import APIClient
 
-from playback import devices_queue, services
+from playback import services
+from playback.devices import queue as devices_queue
 from playback.models import Run, StepResult
 from tests.helpers import tap
 

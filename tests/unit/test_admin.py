@@ -14,9 +14,11 @@ from django.urls import reverse
 from PIL import Image
 
 from flows.models import Flow, Step
-from playback import devices_queue, lifecycle, search, services, words
+from playback import services, words
+from playback.devices import queue as devices_queue
 from playback.insights import windows
 from playback.models import Device, Run, StepResult
+from playback.runs import lifecycle, search
 from playback.words import FailureBehaviour, RunSettings
 
 pytestmark = pytest.mark.django_db

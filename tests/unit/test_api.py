@@ -12,8 +12,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from flows.models import Flow
-from playback import devices_queue, lifecycle, services
+from playback import services
+from playback.devices import queue as devices_queue
 from playback.models import Device, Run, StepResult
+from playback.runs import lifecycle
 
 pytestmark = pytest.mark.django_db
 

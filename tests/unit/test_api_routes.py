@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from playback import devices_queue, services
+from playback import services
+from playback.devices import queue as devices_queue
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from playback import devices_queue, lifecycle, services
+from playback import services
 from playback.batches.models import Batch
+from playback.devices import queue as devices_queue
 from playback.models import Run
 from playback.outcomes import batch_status
+from playback.runs import lifecycle
 from playback.words import RunSettings
 from tests.batches import drain
 from tests.helpers import tap
@@ -229,7 +231,7 @@ def test_the_live_progress_draws_one_line_per_device_and_plain_lines_off_a_termi
 
     from rich.console import Console
 
-    from playback.batch_progress import BatchProgress
+    from playback.management.progress import BatchProgress
 
     batch = services.start_batch(flows=[f.pk for f in flows[:3]], devices=["d0", "d1"])
     drain(batch, {"d0": ok(), "d1": ok()}, until=1)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django_q.conf import Conf
 
-from playback import sweeper
 from playback.models import Device, Run
+from playback.runs import sweeper
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -91,7 +91,7 @@ def test_device_text_with_nul_and_lone_surrogates_is_stored_cleaned(flow, device
 
 
 def test_a_step_whose_write_fails_does_not_move_the_counters(flow, device, play):
-    from playback import recording
+    from playback.runs import recording
 
     real = recording.save_step
     calls = []

@@ -1,4 +1,4 @@
-"""Every run transition (playback/lifecycle.py): it happens once, a second caller
+"""Every run transition (playback/runs/lifecycle.py): it happens once, a second caller
 loses cleanly, and a failure halfway leaves nothing half-written."""
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import DatabaseError
 
-from playback import devices_queue, lifecycle, services, step_recorder
+from playback import services
+from playback.devices import queue as devices_queue
 from playback.engine import StepOutcome
 from playback.models import Device, Run, StepResult
+from playback.runs import lifecycle, step_recorder
 from playback.words import RunSettings, RunStatus, StepStatus
 
 pytestmark = pytest.mark.django_db

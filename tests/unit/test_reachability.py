@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from playback import reachability, sweeper
+from playback.devices import reachability
 from playback.models import Device, Run
+from playback.runs import sweeper
 from simulator.server import free_port
 
 pytestmark = pytest.mark.django_db

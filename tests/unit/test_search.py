@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from playback import search, services
+from playback import services
 from playback.models import Run
+from playback.runs import search
 from tests.scripted_driver import ScriptedDriver
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the SQLite index follows commits

@@ -13,8 +13,10 @@ import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
-from playback import devices_queue, lifecycle, queue, services, sweeper, workers
+from playback import queue, services
+from playback.devices import queue as devices_queue
 from playback.models import Run, StepResult
+from playback.runs import lifecycle, sweeper, workers
 from playback.words import RunSettings
 from tests.scripted_driver import ScriptedDriver
 

@@ -388,7 +388,7 @@ def test_a_paused_webhooks_pending_delivery_is_not_sent(receiver):
 
 
 def test_a_try_whose_worker_died_is_counted_lost_and_tried_again(settings, queued):
-    from playback import sweeper
+    from playback.runs import sweeper
 
     settings.PLAYBACK_WEBHOOK_BACKOFF_S = 30
     item = pending_to("http://127.0.0.1:9/hook")
@@ -407,7 +407,7 @@ def test_a_try_whose_worker_died_is_counted_lost_and_tried_again(settings, queue
 
 
 def test_a_try_whose_worker_process_is_gone_is_lost_before_its_time_is_up(queued):
-    from playback import sweeper
+    from playback.runs import sweeper
     from playback.webhooks import slots
 
     item = pending_to("http://127.0.0.1:9/hook")

@@ -18,11 +18,12 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from flows.models import Flow
-from playback import display, engine, services, words
+from playback import engine, services, words
 from playback.actions import Action
+from playback.admin import display
+from playback.admin.forms import RunSettingsForm
 from playback.api.filters import RunFilter
 from playback.drivers import appium, registry
-from playback.forms import RunSettingsForm
 from playback.management.commands import play as play_command
 from playback.models import Device, Run, StepResult
 from playback.resources import settings as run_settings

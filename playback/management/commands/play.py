@@ -12,10 +12,11 @@ from typing import Any
 from django.conf import settings as django_settings
 
 from flows.models import Flow
-from playback import queue, reachability, services
-from playback.batch_progress import BatchProgress
+from playback import queue, services
 from playback.batches.models import Batch
+from playback.devices import reachability
 from playback.management.one_line_errors import OneLineErrorsCommand
+from playback.management.progress import BatchProgress
 from playback.models import Device
 from playback.reports.formats import FORMATS
 from playback.resources.batches import BatchSerializer

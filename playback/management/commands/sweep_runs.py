@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from playback import sweeper
+from playback.runs import sweeper
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """The device side of runs: one run per device at a time, the others wait in FIFO
 order. `dispatch_next` gives a free device to its oldest queued run and enqueues
 its task; `release_device` frees a device its run no longer needs and hands it on.
-Called by playback/lifecycle.py (a run queued or ended), the services and the
+Called by playback/runs/lifecycle.py (a run queued or ended), the services and the
 sweeper."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from playback import queue
 from playback.models import Device, Run
 from playback.words import RunStatus
 
-log = logging.getLogger("playback.lifecycle")
+log = logging.getLogger("playback.lifecycle")  # the name logs have always had
 
 
 def dispatch_next(*, device_pk: int) -> Run | None:

@@ -17,7 +17,7 @@ through one path (`_record_not_played`), and what follows its end (search text,
 insights, its batch, live events and webhooks) is one list, `RUN_ENDED_HOOKS`, run
 in the same transaction. The device side (`dispatch_next` gives a
 free device to its oldest queued run, `release_device` frees it) is
-playback/devices_queue.py.
+playback/devices/queue.py.
 """
 
 from __future__ import annotations
@@ -31,15 +31,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from flows.models import Flow
-from playback import announce, search, words
+from playback import words
 from playback.batches import progress
-from playback.devices_queue import dispatch_next, release_device
+from playback.devices.queue import dispatch_next, release_device
 from playback.insights import identity, windows
 from playback.live import publish
 from playback.models import Device, Run, StepResult
+from playback.runs import announce, search
 from playback.words import RunSettings, RunStatus, StepStatus
 
-log = logging.getLogger("playback.lifecycle")
+log = logging.getLogger("playback.lifecycle")  # the name logs have always had
 
 
 # --- what follows a run's end ------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 It runs on a django-q2 schedule (every minute, see migration 0002), whenever a
 worker process starts (playback.apps), and as `manage.py sweep_runs`. Every change
-it makes to a run is a transition of `playback.lifecycle`.
+it makes to a run is a transition of `playback.runs.lifecycle`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ from datetime import timedelta
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from playback import devices_queue, lifecycle, queue, reachability, words, workers
+from playback import queue, words
+from playback.devices import queue as devices_queue
+from playback.devices import reachability
 from playback.models import Device, Run
+from playback.runs import lifecycle, workers
 from playback.webhooks import delivery as webhooks
 from playback.words import RunStatus
 
-log = logging.getLogger("playback.sweeper")
+log = logging.getLogger("playback.sweeper")  # the name logs have always had
 
 
 def _lost_reason(run: Run, lost_before) -> str | None:
@@ -52,7 +55,7 @@ def sweep_runs(*, probe: bool = False) -> dict[str, list[int]]:
     - a webhook try whose worker died is counted as failed and tried again, and a
       due delivery with no try on its way is queued (playback/webhooks/delivery.py);
     - with `probe` (the minute's schedule), every enabled device's Appium is asked
-      whether it answers (playback/reachability.py).
+      whether it answers (playback/devices/reachability.py).
     """
     now = timezone.now()
     grace = timedelta(seconds=django_settings.PLAYBACK_LOST_AFTER_S)

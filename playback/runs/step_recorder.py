@@ -1,6 +1,6 @@
 """Recording a running run's steps as the engine reports them: each step's evidence
 stored (playback/evidence.py), its identity keys (playback/insights/identity.py)
-and its row written with the run's counters in one commit (playback/recording.py).
+and its row written with the run's counters in one commit (playback/runs/recording.py).
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 
-from playback import evidence, recording, words
+from playback import evidence, words
 from playback.engine import StepOutcome
 from playback.insights import identity
 from playback.live import publish
 from playback.models import Run
+from playback.runs import recording
 
 StepObserver = Callable[[Run, StepOutcome], None]
 

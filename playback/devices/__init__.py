@@ -1,0 +1,1 @@
+"""Devices: one run per device (their queue), and whether their Appium answers."""
