@@ -204,7 +204,7 @@ def test_cancel_mid_run_over_http_stops_it_and_the_next_run_starts(
     record("cancel over HTTP mid-run", run, cleanup)
 
 
-def test_fifty_concurrent_starts_with_ten_keys_make_ten_runs(
+def test_fifty_starts_ten_at_a_time_with_ten_keys_make_ten_runs(
     live_server, make_flow, make_device, member
 ):
     flow = make_flow([tap("ok")])
@@ -219,18 +219,21 @@ def test_fifty_concurrent_starts_with_ten_keys_make_ten_runs(
             headers={
                 "Authorization": f"Token {token}",
                 "Content-Type": "application/json",
-                "Idempotency-Key": f"pipeline-{i % 10}",
+                "Idempotency-Key": f"pipeline-{i // 5}",
             },
         )
         with contextlib.closing(urllib.request.urlopen(request, timeout=60)) as response:
             return response.status, json.load(response)["run_id"]
 
-    with ThreadPoolExecutor(max_workers=50) as pool:
+    # Ten at a time: the test server's listen backlog is ten (more connections at
+    # once are reset by the kernel, not by us); the five requests of a key are
+    # neighbours, so they race one another.
+    with ThreadPoolExecutor(max_workers=10) as pool:
         answers = list(pool.map(start, range(50)))
     assert Run.objects.count() == 10
     by_key: dict[int, set[int]] = {}
     for i, (_, run_id) in enumerate(answers):
-        by_key.setdefault(i % 10, set()).add(run_id)
+        by_key.setdefault(i // 5, set()).add(run_id)
     assert all(len(ids) == 1 for ids in by_key.values())
     assert sorted(code for code, _ in answers).count(202) == 10
 
