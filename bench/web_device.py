@@ -67,7 +67,8 @@ def plain_script(appium_url: str, app: str, profile: str) -> float:
     from appium.options.common.base import AppiumOptions
     from selenium.webdriver.support.wait import WebDriverWait
 
-    from playback.drivers.web import CLEAR_STORAGE, build_web_capabilities, css_string
+    from playback.drivers.web import CLEAR_STORAGE, css_string
+    from playback.drivers.web_session import build_web_capabilities
     from playback.network import free_local_port
 
     started = time.perf_counter()
@@ -155,7 +156,7 @@ def main() -> None:
     from flows.models import Flow
     from playback import services
     from playback.drivers.registry import open_session
-    from playback.drivers.web import profile_of
+    from playback.drivers.web_session import profile_of
     from playback.models import Device, Run
     from playback.words import RunSettings
     from simulator.server import AppiumServer

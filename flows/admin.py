@@ -43,9 +43,10 @@ class StepForm(forms.ModelForm):
 
     class Meta:
         model = Step
-        fields = ["number", "action", "locator", "params", "timeout_ms", "description"]
+        fields = ["number", "action", "locator", "params", "timeout_ms", "description", "optional"]
         help_texts = {
-            "locator": '{"using": "accessibility id", "value": "login"}',
+            "locator": '{"using": "accessibility id", "value": "login"} or '
+            '{"using": "text", "value": "Sign in"} (optional "regex": true, "index": n)',
             "params": "A JSON object of the action's own keys. " + params_help(),
         }
 
@@ -60,6 +61,7 @@ class StepForm(forms.ModelForm):
         for key in ("locator", "timeout_ms", "description"):
             if data.get(key) not in (None, ""):
                 step[key] = data[key]
+        step["optional"] = bool(data.get("optional"))
         try:
             definition = parse_step(step, data.get("number") or 1, path="step")
         except DefinitionError as exc:

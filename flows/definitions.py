@@ -13,7 +13,9 @@ One shape serves `import_flow`/`export_flow` and the flows API:
          "locator": {"using": "id", "value": "username"}, "timeout_ms": 2000}]}
 
 `step` is optional (the position is used); `description` is free text; `tags` is
-optional (flows/tags.py).
+optional (flows/tags.py); `"optional": true` on a step: its failure does not fail
+the run (the step stays `fail` and the run goes on). Each action's own keys:
+playback/actions/.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from flows.tags import parse_tags
 from playback import actions
 from playback.actions import ACTIONS, COMMON_KEYS, fields
 from playback.inputs import text_problem
+from playback.locators import LOCATOR_STRATEGIES, LOCATOR_STRATEGIES_BY_PLATFORM
 from playback.network import web_url_problem
-from playback.words import LOCATOR_STRATEGIES, LOCATOR_STRATEGIES_BY_PLATFORM, Platform
+from playback.words import Platform
 
 PLATFORMS = tuple(Platform)
 MAX_STEPS = 1000
@@ -49,10 +52,11 @@ class DefinitionError(ValueError):
 class StepDefinition:
     number: int
     action: str
-    locator: dict[str, str] | None
+    locator: dict[str, Any] | None
     params: dict[str, Any]
     timeout_ms: int | None
     description: str
+    optional: bool = False
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"step": self.number, "action": self.action}
@@ -63,6 +67,8 @@ class StepDefinition:
             data["timeout_ms"] = self.timeout_ms
         if self.description:
             data["description"] = self.description
+        if self.optional:
+            data["optional"] = True
         return data
 
 
@@ -112,6 +118,10 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
         errors[f"{path}.description"] = problem
         description = ""
 
+    optional = False
+    if data.get("optional") is not None:
+        optional = bool(fields.boolean(errors, f"{path}.optional", data["optional"]))
+
     locator = None
     if data.get("locator") is not None:
         locator = fields.locator(errors, f"{path}.locator", data["locator"])
@@ -119,7 +129,7 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
 
     if errors:
         raise DefinitionError(errors)
-    return StepDefinition(number, action, locator, params, timeout_ms, description)
+    return StepDefinition(number, action, locator, params, timeout_ms, description, optional)
 
 
 def parse_steps(data: Any, path: str = "steps") -> tuple[StepDefinition, ...]:
@@ -172,6 +182,7 @@ def parse_flow(data: Any) -> FlowDefinition:
         errors.update(exc.errors)
     if platform in PLATFORMS:
         errors.update(strategy_problems(Platform(platform), data.get("steps")))
+        errors.update(link_problems(Platform(platform), steps))
         if "app_id" not in errors and (problem := app_id_problem(platform, app_id)):
             errors["app_id"] = problem
     if errors:
@@ -212,4 +223,17 @@ def strategy_problems(platform: Platform, steps: Any) -> dict[str, str]:
                 f"A {platform} flow cannot find elements by {using!r}: "
                 f"use one of {', '.join(allowed)}."
             )
+    return problems
+
+
+def link_problems(platform: Platform, steps: tuple[StepDefinition, ...]) -> dict[str, str]:
+    """A web flow's links are pages its device opens: http or https, on a host
+    PLAYBACK_WEB_ALLOWED_HOSTS allows (checked again when the step plays)."""
+    if platform != Platform.WEB:
+        return {}
+    problems = {}
+    for index, step in enumerate(steps):
+        url = step.params.get("url") if step.action == "open_link" else None
+        if url and (problem := app_id_problem(platform, url)):
+            problems[f"steps[{index}].url"] = problem.replace("A web flow's app_id is", "A link is")
     return problems

@@ -95,11 +95,14 @@ class Step(models.Model):
 
     flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="steps")
     number = models.PositiveIntegerField()
-    action = models.CharField(max_length=16)  # one of playback.actions.SPECS (checked there)
+    action = models.CharField(max_length=32)  # one of playback.actions.SPECS (checked there)
     locator = models.JSONField(null=True, blank=True)
     params = models.JSONField(default=dict, blank=True)
     timeout_ms = models.PositiveIntegerField(null=True, blank=True)
     description = models.CharField(max_length=10_000, blank=True)
+    optional = models.BooleanField(
+        default=False, help_text="Its failure does not fail the run (the run goes on)."
+    )
 
     class Meta:
         ordering = ["flow", "number"]
@@ -120,6 +123,7 @@ class Step(models.Model):
             params=step.params,
             timeout_ms=step.timeout_ms,
             description=step.description,
+            optional=step.optional,
         )
 
     def definition(self) -> StepDefinition:
@@ -130,6 +134,7 @@ class Step(models.Model):
             dict(self.params or {}),
             self.timeout_ms,
             self.description,
+            self.optional,
         )
 
     def summary(self) -> str:

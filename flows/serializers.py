@@ -8,12 +8,12 @@ from rest_framework import serializers
 
 from flows.definitions import DefinitionError, parse_flow
 from flows.models import Flow
-from playback import actions, words
+from playback import actions, locators, words
 from playback.http.errors import unique_or_400, validation_error
 
 
 class LocatorSerializer(serializers.Serializer):
-    using = serializers.ChoiceField(words.LOCATOR_STRATEGIES)
+    using = serializers.ChoiceField(locators.LOCATOR_STRATEGIES)
     value = serializers.CharField()
 
 
@@ -24,6 +24,8 @@ def _key_field(key: actions.Key, used_by: list[str]) -> serializers.Field:
         return LocatorSerializer(**common)
     if key.kind == "int":
         return serializers.IntegerField(**common)
+    if key.kind == "bool":
+        return serializers.BooleanField(**common)
     return serializers.CharField(**common)
 
 
@@ -41,6 +43,9 @@ StepSerializer = type(
         **{name: _key_field(key, used_by) for name, (key, used_by) in actions.keys().items()},
         "timeout_ms": serializers.IntegerField(required=False, help_text="Element wait, ms."),
         "description": serializers.CharField(required=False),
+        "optional": serializers.BooleanField(
+            required=False, help_text="Its failure does not fail the run (default false)."
+        ),
     },
 )
 

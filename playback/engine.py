@@ -12,9 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from playback import actions
+from playback.drivers.protocol import Driver
+from playback.locators import Locator
 
 # The outcomes are the engine's answer; they live beside it, named from here too.
 from playback.outcomes import AttemptEvidence, RunOutcome, StepOutcome, overall_status
@@ -45,15 +47,6 @@ class AppPreparationError(Exception):
 
 
 @dataclass(frozen=True)
-class Locator:
-    using: str
-    value: str
-
-    def __str__(self) -> str:
-        return f"{self.using}={self.value!r}"
-
-
-@dataclass(frozen=True)
 class Step:
     """One recorded step, already validated (see flows.definitions): its action's
     own keys are in `params`, as its spec (playback/actions/) parsed them."""
@@ -63,39 +56,21 @@ class Step:
     locator: Locator | None = None
     params: dict[str, Any] = field(default_factory=dict)
     timeout_ms: int | None = None
+    # Its failure never fails the run: the step stays `fail`, the run goes on.
+    optional: bool = False
 
 
-class Driver(Protocol):
-    """What the engine needs from a device. Errors are exceptions whose text says
-    what went wrong; `DeviceError` means the device is gone."""
+@dataclass(frozen=True)
+class Context:
+    """What an action's `play` needs besides the driver and its step: how long it may
+    wait for an element, the run's app, and the engine's clock (fake in tests)."""
 
-    def find(self, locator: Locator, timeout_ms: int) -> Any: ...
-
-    def click(self, element: Any) -> None: ...
-
-    def type_text(self, text: str, element: Any | None) -> None: ...
-
-    def tap(self, x: int, y: int) -> None: ...
-
-    def check(self, locator: Locator, text: str | None, timeout_ms: int) -> None:
-        """Return once the element is displayed (and its text contains `text`)."""
-
-    def swipe(
-        self, start_x: int, start_y: int, end_x: int, end_y: int, duration_ms: int
-    ) -> None: ...
-
-    def screenshot(self) -> bytes: ...
-
-    def page_source(self) -> str:
-        """The UI as text: the native hierarchy XML, or the page's HTML."""
-
-    def terminate_app(self, app_id: str) -> None: ...
-
-    def activate_app(self, app_id: str) -> None: ...
-
-    def clear_app(self, app_id: str) -> None: ...
-
-    def query_app_state(self, app_id: str) -> int: ...
+    timeout_ms: int
+    app_id: str
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    should_cancel: Callable[[], bool] = lambda: False
+    launch_timeout_s: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -196,7 +171,7 @@ class _Player:
             outcome = self.run_step(step)
             self.emit(outcome)
             not_run = self.not_run_reason()
-            if not_run is None and outcome.status == StepStatus.FAIL:
+            if not_run is None and outcome.status == StepStatus.FAIL and not step.optional:
                 if self.settings.failure_behaviour == FailureBehaviour.STOP:
                     not_run = (StepStatus.BLOCKED, f"Not run: step {step.number} failed")
                 elif self.settings.failure_behaviour == FailureBehaviour.SKIP:
@@ -207,7 +182,13 @@ class _Player:
         elif self.fatal:
             status = RunStatus.ERROR
         else:
-            status = overall_status([o.status for o in self.outcomes])
+            status = overall_status(
+                [
+                    o.status
+                    for o in self.outcomes
+                    if not (o.optional and o.status == StepStatus.FAIL)
+                ]
+            )
         duration_ms = round((self.clock() - start) * 1000)
         return RunOutcome(
             status,
@@ -306,6 +287,7 @@ class _Player:
             error=message,
             attempt_errors=errors,
             attempt_evidence=evidence,
+            optional=step.optional,
         )
         if status == StepStatus.FAIL and evidence and evidence[-1].screenshot is not None:
             outcome.screenshot = evidence[-1].screenshot  # the same screen: taken once
@@ -337,7 +319,15 @@ class _Player:
         timeout_ms = (
             step.timeout_ms if step.timeout_ms is not None else self.timing.element_timeout_ms
         )
-        actions.spec_for(step.action).play(self.driver, step, timeout_ms)
+        context = Context(
+            timeout_ms,
+            self.app_id,
+            self.sleep,
+            self.clock,
+            self.should_cancel,
+            self.timing.launch_timeout_s,
+        )
+        actions.spec_for(step.action).play(self.driver, step, context)
 
 
 def play(

@@ -259,7 +259,7 @@ class StepResult(models.Model):
         Run, on_delete=models.CASCADE, related_name="step_results", db_index=False
     )
     step_number = models.PositiveIntegerField()
-    action = models.CharField(max_length=16)  # one of playback.actions.SPECS (checked there)
+    action = models.CharField(max_length=32)  # one of playback.actions.SPECS (checked there)
     definition = models.JSONField(
         default=dict, blank=True, help_text="The step as it was played (the flow JSON's shape)."
     )

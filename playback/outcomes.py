@@ -38,6 +38,8 @@ class StepOutcome:
     screenshot_error: str | None = None
     # One per failed attempt, in order, when screenshots are captured.
     attempt_evidence: list[AttemptEvidence] = field(default_factory=list)
+    # An optional step's failure does not count against the run (engine.Step.optional).
+    optional: bool = False
 
 
 @dataclass

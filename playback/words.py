@@ -80,32 +80,6 @@ class FailureBehaviour(StrEnum):
     CONTINUE = "continue"  # later steps are played
 
 
-LOCATOR_STRATEGIES = (
-    "accessibility id",
-    "id",
-    "xpath",
-    "class name",
-    "-android uiautomator",
-    "-ios predicate string",
-    "-ios class chain",
-    "css selector",
-)
-# What each platform's automation can find elements by.
-LOCATOR_STRATEGIES_BY_PLATFORM: dict[Platform, tuple[str, ...]] = {
-    Platform.ANDROID: ("accessibility id", "id", "xpath", "class name", "-android uiautomator"),
-    Platform.IOS: (
-        "accessibility id",
-        "id",
-        "xpath",
-        "class name",
-        "-ios predicate string",
-        "-ios class chain",
-    ),
-    Platform.SIM: ("accessibility id", "id", "xpath", "class name"),
-    # id = the element's id attribute, accessibility id = its aria-label
-    Platform.WEB: ("css selector", "xpath", "id", "accessibility id"),
-}
-
 # Labels for people (admin, CLI); a word without one reads as itself, capitalised.
 LABELS: dict[str, str] = {
     RunStatus.PARTIAL_SUCCESS: "Partial success",

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management import call_command
 
 from playback.drivers import registry
-from playback.engine import Driver
+from playback.drivers.protocol import Driver
 from simulator.server import APPS_DIR
 
 DEMO_FLOW = APPS_DIR.parent / "flows" / "demo.json"

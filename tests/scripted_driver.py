@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from playback.engine import APP_FOREGROUND, DeviceError, Locator
+from playback.engine import APP_FOREGROUND, DeviceError
+from playback.locators import Locator
 
 
 @dataclass
@@ -31,6 +32,10 @@ class ScriptedDriver:
       check come from `find_failures`.
     - `launch_polls=3`: after a launch the app reports state 2 for 3 queries, then 4.
     - `lost_at_call=N`: the Nth action call raises DeviceError (session gone).
+    - `shown_after={"row-9": 3}`: `visible` says no for the first 3 looks at that
+      element, then yes; `shown_until={"spinner": 2}`: yes for 2 looks, then no; any
+      other element is visible.
+    - `screen=(w, h)`: the screen's size; an element's centre is (10, 20).
     """
 
     def __init__(
@@ -50,6 +55,9 @@ class ScriptedDriver:
         step_cost_s: float = 0.01,
         texts: dict[str, str] | None = None,
         source_error: str | None = None,
+        shown_after: dict[str, int] | None = None,
+        shown_until: dict[str, int] | None = None,
+        screen: tuple[int, int] = (1080, 2280),
     ):
         self.clock = clock or FakeClock()
         self.find_failures = dict(find_failures or {})
@@ -64,6 +72,9 @@ class ScriptedDriver:
         self.step_cost_s = step_cost_s
         self.texts = dict(texts or {})
         self.source_error = source_error
+        self.shown_after = dict(shown_after or {})
+        self.shown_until = dict(shown_until or {})
+        self.screen = screen
         self.calls: list[tuple] = []
         self.action_calls = 0
 
@@ -114,6 +125,42 @@ class ScriptedDriver:
         self._act("swipe", start_x, start_y, end_x, end_y, duration_ms)
         if self._consume(self.failures, "swipe"):
             raise RuntimeError("Swipe failed")
+
+    def visible(self, locator: Locator) -> bool:
+        self._act("visible", locator.value)
+        if locator.value in self.shown_until:
+            self.shown_until[locator.value] -= 1
+            return self.shown_until[locator.value] >= 0
+        return not self._consume(self.shown_after, locator.value)
+
+    def center(self, element: str) -> tuple[int, int]:
+        self.calls.append(("center", element))
+        return 10, 20
+
+    def screen_size(self) -> tuple[int, int]:
+        self.calls.append(("screen_size",))
+        return self.screen
+
+    def long_press(self, x: int, y: int, duration_ms: int) -> None:
+        self._act("long_press", x, y, duration_ms)
+
+    def double_tap(self, x: int, y: int) -> None:
+        self._act("double_tap", x, y)
+
+    def back(self) -> None:
+        self._act("back")
+
+    def hide_keyboard(self) -> None:
+        self._act("hide_keyboard")
+
+    def press_key(self, key: str) -> None:
+        self._act("press_key", key)
+
+    def erase_text(self, count: int) -> None:
+        self._act("erase_text", count)
+
+    def open_link(self, url: str, app_id: str) -> None:
+        self._act("open_link", url, app_id)
 
     def screenshot(self) -> bytes:
         self.calls.append(("screenshot",))

@@ -32,8 +32,8 @@ class Assert(ActionSpec):
         text = step.get("text")
         return f"assert {target} shows {text!r}" if text else f"assert {target} is displayed"
 
-    def play(self, driver, step, timeout_ms):
-        driver.check(step.locator, step.params.get("text"), timeout_ms)
+    def play(self, driver, step, context):
+        driver.check(step.locator, step.params.get("text"), context.timeout_ms)
 
 
 SPEC = Assert()

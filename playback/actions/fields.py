@@ -7,15 +7,19 @@ document (flows/definitions.py) both read them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from playback.inputs import text_problem
-from playback.words import LOCATOR_STRATEGIES, is_int
+from playback.locators import LOCATOR_STRATEGIES
+from playback.words import is_int
 
 MAX_COORDINATE = 100_000
 MAX_TEXT = 10_000
 MAX_LOCATOR_VALUE = 2_000
+MAX_LOCATOR_INDEX = 1_000
+LOCATOR_KEYS = ("using", "value", "regex", "index")
 
 Errors = dict[str, str]
 
@@ -62,29 +66,63 @@ def step_text(
     return None
 
 
-def locator(errors: Errors, path: str, value: Any) -> dict[str, str] | None:
+def boolean(errors: Errors, path: str, value: Any) -> bool | None:
+    if not isinstance(value, bool):
+        errors[path] = f"Must be true or false (got {value!r})."
+        return None
+    return value
+
+
+def locator(errors: Errors, path: str, value: Any) -> dict[str, Any] | None:
+    """A locator: `using` and `value`; a `text` one may be a regular expression matched
+    in full (`regex`); `index` picks the n-th match (0-based) of any strategy."""
     allowed = ", ".join(LOCATOR_STRATEGIES)
     if not isinstance(value, Mapping):
         errors[path] = f'Must be an object {{"using": ..., "value": ...}}; using one of {allowed}.'
         return None
-    extra = set(value) - {"using", "value"}
+    extra = set(value) - set(LOCATOR_KEYS)
     if extra:
         errors[path] = (
-            f"Unknown keys {', '.join(sorted(map(str, extra)))}; a locator has using, value."
+            f"Unknown keys {', '.join(sorted(map(str, extra)))}; "
+            f"a locator has {', '.join(LOCATOR_KEYS)}."
         )
         return None
+    start = len(errors)
     using = value.get("using")
     if using not in LOCATOR_STRATEGIES:
         errors[f"{path}.using"] = f"Must be one of {allowed} (got {using!r})."
-    locator_value = text(errors, f"{path}.value", value.get("value"), MAX_LOCATOR_VALUE)
-    if f"{path}.using" in errors or locator_value is None:
-        return None
-    return {"using": using, "value": locator_value}
+    found: dict[str, Any] = {
+        "using": using,
+        "value": text(errors, f"{path}.value", value.get("value"), MAX_LOCATOR_VALUE),
+    }
+    if value.get("regex") is not None:
+        found["regex"] = boolean(errors, f"{path}.regex", value["regex"])
+        if found["regex"] and using != "text":
+            errors[f"{path}.regex"] = 'Only a "text" locator is a regular expression.'
+        elif found["regex"] and (problem := regex_problem(found["value"])):
+            errors[f"{path}.value"] = problem
+        if found["regex"] is False:
+            del found["regex"]  # the default: stored as absent (same step key)
+    if value.get("index") is not None:
+        found["index"] = int_in(errors, f"{path}.index", value["index"], 0, MAX_LOCATOR_INDEX)
+    return found if len(errors) == start else None
+
+
+def regex_problem(pattern: str | None) -> str | None:
+    if pattern is None:
+        return None  # its own problem is noted already
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"Not a valid regular expression: {exc}."
+    return None
 
 
 def shown_locator(value: Mapping[str, Any]) -> str:
-    """A locator as people read it: `id='user'`."""
-    return f"{value.get('using')}={value.get('value')!r}"
+    """A locator as people read it: `id='user'`, `text=/Sign.*/`, `text='Buy'[1]`."""
+    using, shown = value.get("using"), value.get("value")
+    text = f"{using}=/{shown}/" if value.get("regex") else f"{using}={shown!r}"
+    return text if value.get("index") is None else f"{text}[{value['index']}]"
 
 
 def shown_point(step: Mapping[str, Any], x: str = "x", y: str = "y") -> str:

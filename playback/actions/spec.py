@@ -10,22 +10,25 @@ engine plays it through the `Driver` protocol (`play`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from playback.actions import fields
 
 if TYPE_CHECKING:
-    from playback.engine import Driver, Step
+    from playback.drivers.protocol import Driver
+    from playback.engine import Context, Step
 
+# How often an action that waits for the screen looks again.
+POLL_S = 0.1
 # Keys every step may have, whatever its action.
-COMMON_KEYS = frozenset({"step", "action", "timeout_ms", "description"})
+COMMON_KEYS = frozenset({"step", "action", "timeout_ms", "description", "optional"})
 
 
 @dataclass(frozen=True)
 class Key:
-    """One key of an action's steps: `kind` is "int", "text" or "locator"."""
+    """One key of an action's steps: `kind` is "int", "text", "bool" or "locator"."""
 
     name: str
     kind: str
@@ -56,8 +59,67 @@ class ActionSpec:
 
     def summary(self, step: Mapping[str, Any]) -> str:
         """The step in one line, for people: "tap accessibility id='login'"."""
-        return f"{self.name} {self.target(step)}".rstrip()
+        return f"{self.name.replace('_', ' ')} {self.target(step)}".rstrip()
 
-    def play(self, driver: Driver, step: Step, timeout_ms: int) -> None:
-        """Do the step on the device; any exception is a failed attempt."""
+    def play(self, driver: Driver, step: Step, context: Context) -> None:
+        """Do the step on the device (waiting for elements up to
+        `context.timeout_ms`); any exception is a failed attempt."""
         raise NotImplementedError
+
+
+class BareSpec(ActionSpec):
+    """An action with no keys of its own (back, hide_keyboard, the app's lifecycle)."""
+
+    identity = ()
+
+
+def poll(context: Context, look: Callable[[], bool], timeout_ms: int) -> bool:
+    """Whether `look()` came true within `timeout_ms` (looked at least once)."""
+    deadline = context.clock() + timeout_ms / 1000
+    while True:
+        if look():
+            return True
+        if context.clock() >= deadline:
+            return False
+        context.sleep(POLL_S)
+
+
+class PointSpec(ActionSpec):
+    """An action on an element (by its locator) or a point of the screen (x/y):
+    tap, long press, double tap. `point` is where it lands: the element's centre."""
+
+    keys: ClassVar[tuple[Key, ...]] = (
+        Key("locator", "locator", "The element (or x/y)."),
+        Key("x", "int", "The point, without a locator."),
+        Key("y", "int", "The point, without a locator."),
+    )
+    identity = ("locator", "x", "y")
+
+    def parse(self, data, path, errors):
+        has_xy = "x" in data or "y" in data
+        noun = f"{'An' if self.name[0] in 'aeiou' else 'A'} {self.name.replace('_', ' ')}"
+        if data.get("locator") is not None and has_xy:
+            errors[path] = f"{noun} takes a locator or x/y coordinates, not both."
+            return {}
+        if data.get("locator") is not None:
+            return {}
+        if not has_xy:
+            errors[path] = f"{noun} needs a locator or x and y screen coordinates."
+            return {}
+        return {
+            key: fields.int_in(errors, f"{path}.{key}", data.get(key), 0, fields.MAX_COORDINATE)
+            for key in ("x", "y")
+        }
+
+    def target(self, step: Mapping[str, Any]) -> str:
+        if isinstance(step.get("locator"), Mapping):
+            return super().target(step)
+        return fields.shown_point(step) if step.get("x") is not None else ""
+
+    def summary(self, step: Mapping[str, Any]) -> str:
+        return f"{self.name.replace('_', ' ')} {self.target(step) or fields.shown_point(step)}"
+
+    def point(self, driver: Driver, step: Step, context: Context) -> tuple[int, int]:
+        if step.locator is not None:
+            return driver.center(driver.find(step.locator, context.timeout_ms))
+        return step.params["x"], step.params["y"]

@@ -35,7 +35,7 @@ class Swipe(ActionSpec):
         start = fields.shown_point(step, "start_x", "start_y")
         return f"{start} → {fields.shown_point(step, 'end_x', 'end_y')}"
 
-    def play(self, driver, step, timeout_ms):
+    def play(self, driver, step, context):
         p = step.params
         duration = p.get("duration", DEFAULT_DURATION_MS)
         driver.swipe(p["start_x"], p["start_y"], p["end_x"], p["end_y"], duration)

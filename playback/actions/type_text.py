@@ -28,8 +28,10 @@ class Type(ActionSpec):
         where = f" into {self.target(step)}" if step.get("locator") else ""
         return f"type {step.get('text', '')!r}{where}"
 
-    def play(self, driver, step, timeout_ms):
-        element = driver.find(step.locator, timeout_ms) if step.locator is not None else None
+    def play(self, driver, step, context):
+        element = (
+            driver.find(step.locator, context.timeout_ms) if step.locator is not None else None
+        )
         driver.type_text(step.params.get("text") or "", element)
 
 

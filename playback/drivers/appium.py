@@ -1,31 +1,23 @@
-"""The engine's Driver on the Appium-Python-Client.
+"""The engine's Driver on the Appium-Python-Client (Android's calls; the simulated
+device answers the same ones, iOS's own: drivers/ios.py; sessions: drivers/session.py).
 
-`open_session()` builds the capabilities from a device, opens a session with
-bounded connect/command timeouts, yields an `AppiumDriver` and always closes the
-session. Errors come out as one-line messages: `DeviceError` when the server or
-the session is gone (the run cannot go on), `CommandFailed` for everything a retry
-may fix (element not there yet, not clickable, ...).
+Errors come out as one-line messages: `DeviceError` when the server or the session
+is gone (the run cannot go on), `CommandFailed` for everything a retry may fix
+(element not there yet, not clickable, ...).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import unquote, urlsplit
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import urllib3
 from appium import webdriver
-from appium.options.common.base import AppiumOptions
-from appium.webdriver.client_config import AppiumClientConfig
 from appium.webdriver.common.appiumby import AppiumBy
-from django.conf import settings
 from selenium.common.exceptions import (
     InvalidSessionIdException,
     NoSuchDriverException,
     NoSuchElementException,
-    SessionNotCreatedException,
     StaleElementReferenceException,
     TimeoutException,
     WebDriverException,
@@ -33,23 +25,13 @@ from selenium.common.exceptions import (
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.wait import WebDriverWait
 
-from playback.engine import DeviceError, Locator
-from playback.network import redacted, webdriver_status
-from playback.words import Platform
-
-if TYPE_CHECKING:
-    from playback.models import Device
-
-log = logging.getLogger("playback.appium")
+from playback.drivers import gestures, text_locators
+from playback.drivers.keys import BACKSPACE, KEYS
+from playback.engine import DeviceError
+from playback.locators import Locator
 
 T = TypeVar("T")
 
-# platform -> (platformName, appium:automationName); the web device: drivers/web.py
-PLATFORM_CAPABILITIES = {
-    Platform.ANDROID: ("Android", "UiAutomator2"),
-    Platform.IOS: ("iOS", "XCUITest"),
-    Platform.SIM: ("Fake", "Fake"),
-}
 LOCATOR_BY = {
     "accessibility id": AppiumBy.ACCESSIBILITY_ID,
     "id": AppiumBy.ID,
@@ -61,46 +43,22 @@ LOCATOR_BY = {
     "css selector": AppiumBy.CSS_SELECTOR,
 }
 ELEMENT_POLL_S = 0.05
-# Seconds Appium keeps an abandoned session (a killed worker) before closing it.
-NEW_COMMAND_TIMEOUT_S = 120
-# Closing the session of a device already lost (it hung or went away) waits this long
-# at most: the server frees an abandoned session itself (NEW_COMMAND_TIMEOUT_S).
-CLOSE_LOST_SESSION_S = 1.0
 
 
 class CommandFailed(Exception):
     """A device command failed in a way a retry may fix."""
 
 
-def build_capabilities(
-    *, platform: str, device_id: str, extra: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """Capabilities for a session on this device; the device's own capabilities win
-    (the app of a simulated device is one of them: `appium:app`)."""
-    platform_name, automation = PLATFORM_CAPABILITIES[platform]
-    caps: dict[str, Any] = {
-        "platformName": platform_name,
-        "appium:automationName": automation,
-        "appium:udid": device_id,
-        "appium:deviceName": device_id,
-        "appium:newCommandTimeout": NEW_COMMAND_TIMEOUT_S,
-        # The engine decides about restarts and data; the session must not.
-        "appium:noReset": True,
-    }
-    caps.update(extra or {})
-    return caps
-
-
-def _first_line(exc: WebDriverException) -> str:
+def first_line(exc: WebDriverException) -> str:
     text = (exc.msg or type(exc).__name__).split("; For documentation")[0]
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
-def _is_transport_error(exc: BaseException) -> bool:
+def is_transport_error(exc: BaseException) -> bool:
     return isinstance(exc, (urllib3.exceptions.HTTPError, OSError))
 
 
-def _transport_reason(exc: BaseException) -> str:
+def transport_reason(exc: BaseException) -> str:
     """What went wrong on the wire, in words (urllib3 wraps the cause in MaxRetryError)."""
     cause = getattr(exc, "reason", None) or exc
     if isinstance(cause, (urllib3.exceptions.ReadTimeoutError, TimeoutError)):
@@ -125,26 +83,52 @@ class AppiumDriver:
             return fn()
         except (InvalidSessionIdException, NoSuchDriverException) as exc:
             raise DeviceError(
-                f"the Appium session on {self.where} ended during {what}: {_first_line(exc)}"
+                f"the Appium session on {self.where} ended during {what}: {first_line(exc)}"
             ) from exc
         except WebDriverException as exc:
-            raise CommandFailed(f"{what} failed: {_first_line(exc)}") from exc
+            raise CommandFailed(f"{what} failed: {first_line(exc)}") from exc
         except Exception as exc:
-            if _is_transport_error(exc):
+            if is_transport_error(exc):
                 self.lost = True
-                reason = _transport_reason(exc)
+                reason = transport_reason(exc)
                 raise DeviceError(
                     f"lost contact with {self.where} during {what}: {reason}"
                 ) from exc
             raise
 
+    # The platform's name in messages ("a sim device cannot ...").
+    platform = "android"
+
     def locate(self, locator: Locator) -> tuple[str, str]:
         """The WebDriver strategy and value that find `locator` on this device."""
         return LOCATOR_BY[locator.using], locator.value
 
-    def find(self, locator: Locator, timeout_ms: int) -> Any:
-        by, value = self.locate(locator)
+    def text_matches(self, locator: Locator) -> list[Any]:
+        """The elements a `text` locator finds, in order: Android's (and the simulated
+        device's) by their text, then by their content-desc."""
+        found: list[Any] = []
+        for attribute in ("text", "description"):
+            selector = text_locators.ui_selector(attribute, locator.value, regex=locator.regex)
+            for element in self.remote.find_elements(AppiumBy.ANDROID_UIAUTOMATOR, selector):
+                if element not in found:
+                    found.append(element)
+        return found
 
+    def lookup(self, locator: Locator) -> Any:
+        """The element `locator` finds now (its `index`-th match); NoSuchElementException
+        when there is none."""
+        if locator.using == "text":
+            found = self.text_matches(locator)
+        elif locator.index is None:
+            return self.remote.find_element(*self.locate(locator))
+        else:
+            found = self.remote.find_elements(*self.locate(locator))
+        index = locator.index or 0
+        if index >= len(found):
+            raise NoSuchElementException(f"{len(found)} found, no match number {index}")
+        return found[index]
+
+    def find(self, locator: Locator, timeout_ms: int) -> Any:
         def wait() -> Any:
             waiter = WebDriverWait(
                 self.remote,
@@ -153,7 +137,7 @@ class AppiumDriver:
                 ignored_exceptions=(NoSuchElementException,),
             )
             try:
-                return waiter.until(lambda d: d.find_element(by, value))
+                return waiter.until(lambda d: self.lookup(locator))
             except TimeoutException:
                 raise CommandFailed(
                     f"Element not found: {locator} (waited {timeout_ms} ms)"
@@ -162,12 +146,11 @@ class AppiumDriver:
         return self._call(f"finding {locator}", wait)
 
     def check(self, locator: Locator, text: str | None, timeout_ms: int) -> None:
-        by, value = self.locate(locator)
         last = ["not found"]  # what the last look saw, for the message
 
         def shown(remote: webdriver.Remote) -> bool:
             try:
-                element = remote.find_element(by, value)
+                element = self.lookup(locator)
             except NoSuchElementException:
                 last[0] = "not found"
                 return False
@@ -198,6 +181,66 @@ class AppiumDriver:
 
         self._call(f"checking {locator}", wait)
 
+    def visible(self, locator: Locator) -> bool:
+        def look() -> bool:
+            try:
+                return bool(self.shown(self.lookup(locator)))
+            except (NoSuchElementException, StaleElementReferenceException):
+                return False
+
+        return self._call(f"looking for {locator}", look)
+
+    def shown(self, element: Any) -> bool:
+        """Displayed, as the platform's automation says (it knows the screen)."""
+        return element.is_displayed()
+
+    def center(self, element: Any) -> tuple[int, int]:
+        rect = self._call("reading an element's bounds", lambda: element.rect)
+        return round(rect["x"] + rect["width"] / 2), round(rect["y"] + rect["height"] / 2)
+
+    def screen_size(self) -> tuple[int, int]:
+        size = self._call("reading the screen's size", self.remote.get_window_size)
+        return int(size["width"]), int(size["height"])
+
+    def long_press(self, x: int, y: int, duration_ms: int) -> None:
+        self._call(
+            f"long press at ({x}, {y})",
+            lambda: gestures.presses(self.remote, x, y, [duration_ms]),
+        )
+
+    def double_tap(self, x: int, y: int) -> None:
+        self._call(
+            f"double tap at ({x}, {y})",
+            lambda: gestures.presses(self.remote, x, y, gestures.DOUBLE_TAP_MS),
+        )
+
+    def back(self) -> None:
+        self._call("going back", self.remote.back)
+
+    def hide_keyboard(self) -> None:
+        def hide() -> None:
+            if self.remote.is_keyboard_shown():
+                self.remote.hide_keyboard()
+
+        self._call("hiding the keyboard", hide)
+
+    def press_key(self, key: str) -> None:
+        code = KEYS[key].android
+        self._call(f"pressing {key}", lambda: self.remote.press_keycode(code))
+
+    def type_keys(self, keys: str, what: str) -> None:
+        """WebDriver keys (W3C key actions) into whatever element has the focus."""
+        self._call(what, lambda: ActionChains(self.remote).send_keys(keys).perform())
+
+    def erase_text(self, count: int) -> None:
+        self.type_keys(BACKSPACE * count, f"erasing {count} characters")
+
+    def open_link(self, url: str, app_id: str) -> None:
+        self._call(
+            f"opening {url[:200]}",
+            lambda: self.remote.execute_script("mobile: deepLink", {"url": url, "package": app_id}),
+        )
+
     def click(self, element: Any) -> None:
         self._call("click", element.click)
 
@@ -205,8 +248,7 @@ class AppiumDriver:
         if element is not None:
             self._call("typing", lambda: element.send_keys(text))
         else:
-            # W3C key actions go to whatever element has the focus.
-            self._call("typing", lambda: ActionChains(self.remote).send_keys(text).perform())
+            self.type_keys(text, "typing")
 
     def tap(self, x: int, y: int) -> None:
         self._call(f"tap at ({x}, {y})", lambda: self.remote.tap([(x, y)]))
@@ -237,95 +279,3 @@ class AppiumDriver:
 
     def query_app_state(self, app_id: str) -> int:
         return int(self._call(f"querying {app_id}", lambda: self.remote.query_app_state(app_id)))
-
-
-# The Appium client's words for an answer that is not a W3C session (it quotes the body).
-NOT_A_W3C_ANSWER = "A valid W3C session creation response"
-
-
-def _not_appium(appium_url: str, device_label: str) -> DeviceError:
-    # What a server that is not Appium answered is never repeated: it may be anything
-    # (a metadata service, an internal page).
-    return DeviceError(
-        f"The server at {appium_url} did not answer as an Appium server (device {device_label})."
-    )
-
-
-@contextmanager
-def open_session(
-    *,
-    appium_url: str,
-    capabilities: Mapping[str, Any],
-    device_label: str,
-    connect_timeout_s: float,
-    command_timeout_s: float,
-    driver_class: type[AppiumDriver] = AppiumDriver,
-) -> Iterator[AppiumDriver]:
-    """Open an Appium session; the session is closed however the block ends. Its
-    messages name the server without its credentials (`user:key@`)."""
-    shown = redacted(appium_url)
-    where = f"device {device_label} via {shown}"
-    options = AppiumOptions()
-    options.load_capabilities(dict(capabilities))
-    # A farm's credentials go in the client's config (a Basic authorization header),
-    # not in the URL the client keeps and logs.
-    parts = urlsplit(appium_url)
-    address = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
-    config = AppiumClientConfig(
-        remote_server_addr=address,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password or "") if parts.username else None,
-        timeout=urllib3.Timeout(connect=connect_timeout_s, read=command_timeout_s),
-        keep_alive=True,
-        # No hidden retries: a command that times out has timed out (urllib3 would
-        # send idempotent ones - screenshots, the session's DELETE - three more times).
-        init_args_for_pool_manager={"init_args_for_pool_manager": {"retries": False}},
-    )
-    try:
-        remote = webdriver.Remote(address, options=options, client_config=config)
-    except SessionNotCreatedException as exc:
-        if not (exc.msg or "").startswith(NOT_A_W3C_ANSWER):
-            raise DeviceError(
-                f"Appium at {shown} refused a session for device {device_label}: {_first_line(exc)}"
-            ) from exc
-        raise _not_appium(shown, device_label) from exc
-    except Exception as exc:
-        if _is_transport_error(exc):
-            raise DeviceError(
-                f"Appium server {shown} for device {device_label} is unreachable: "
-                f"{_transport_reason(exc)}"
-            ) from exc
-        if (
-            isinstance(exc, WebDriverException)
-            and webdriver_status(appium_url, timeout_s=connect_timeout_s).answers
-        ):
-            # A WebDriver server's own error: its message is Appium's own words.
-            raise DeviceError(
-                f"Appium at {shown} could not start a session for device "
-                f"{device_label}: {_first_line(exc)}"
-            ) from exc
-        raise _not_appium(shown, device_label) from exc
-    driver = driver_class(remote, where=where)
-    try:
-        yield driver
-    finally:
-        if driver.lost:
-            short = urllib3.Timeout(connect=CLOSE_LOST_SESSION_S, read=CLOSE_LOST_SESSION_S)
-            remote.command_executor.client_config.timeout = short
-        try:
-            remote.quit()
-        except Exception as exc:  # the session may already be gone; nothing to free
-            log.info("Closing the Appium session on %s failed: %s", where, exc)
-
-
-def open_device_session(device: Device, app_id: str) -> AbstractContextManager[AppiumDriver]:
-    """The registry's opener: a session on `device` with the server's timeouts."""
-    return open_session(
-        appium_url=device.appium_url,
-        capabilities=build_capabilities(
-            platform=device.platform, device_id=device.device_id, extra=device.capabilities
-        ),
-        device_label=device.device_id,
-        connect_timeout_s=settings.APPIUM_CONNECT_TIMEOUT_S,
-        command_timeout_s=settings.APPIUM_COMMAND_TIMEOUT_S,
-    )

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from django.utils.module_loading import import_string
 
 from playback.drivers.capabilities import capabilities_problems
-from playback.engine import DeviceError, Driver
+from playback.drivers.protocol import Driver
+from playback.engine import DeviceError
 from playback.network import appium_url_problem
 from playback.words import Platform
 
@@ -26,10 +27,10 @@ SessionOpener = Callable[["Device", str], AbstractContextManager[Driver]]
 
 # Dotted paths: a driver's client library is imported only when a run needs it.
 OPENERS: dict[Platform, str] = {
-    Platform.ANDROID: "playback.drivers.appium.open_device_session",
-    Platform.IOS: "playback.drivers.appium.open_device_session",
-    Platform.SIM: "playback.drivers.appium.open_device_session",
-    Platform.WEB: "playback.drivers.web.open_device_session",
+    Platform.ANDROID: "playback.drivers.session.open_device_session",
+    Platform.IOS: "playback.drivers.session.open_device_session",
+    Platform.SIM: "playback.drivers.session.open_device_session",
+    Platform.WEB: "playback.drivers.web_session.open_device_session",
 }
 
 

@@ -12,64 +12,21 @@ in CSS pixels of the emulated phone; a swipe really scrolls.
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import hashlib
 import logging
-import os
-import re
-import signal
-import socket
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, ExitStack, contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
-
-from playback.drivers.appium import (
-    NEW_COMMAND_TIMEOUT_S,
-    AppiumDriver,
-    CommandFailed,
-    open_session,
-)
-from playback.drivers.capabilities import allowed_keys, full_name
-from playback.engine import DeviceError, Locator
-from playback.network import free_local_port, is_loopback_url, web_url_problem
-from playback.words import Platform
+from playback.drivers.appium import AppiumDriver, CommandFailed
+from playback.drivers.keys import KEYS, no_way
+from playback.drivers.text_locators import WEB_FIND_TEXT
+from playback.locators import Locator
+from playback.network import web_url_problem
 
 if TYPE_CHECKING:
-    from playback.models import Device
+    pass
 
 log = logging.getLogger("playback.web")
 
-# The phone a web device is, unless its capabilities say otherwise
-# (`goog:chromeOptions.mobileEmulation`): a Pixel 8's viewport and touch screen, at
-# 1 device pixel per CSS pixel: a screenshot costs a third of one at the Pixel's
-# 2.625 (bench/web_device.py), and a device may ask for 2.625.
-DEFAULT_PHONE = {
-    "deviceMetrics": {"width": 412, "height": 915, "pixelRatio": 1.0, "touch": True},
-    "userAgent": (
-        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
-        "(KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36 PlaybackWebDevice"
-    ),
-}
-# Headless, as root, on a machine without a display or an open network: no
-# background connections, no first-run or update work.
-CHROMIUM_ARGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-    "--hide-scrollbars",
-)
 STATE_NOT_RUNNING, STATE_LOADING, STATE_LOADED = 1, 2, 4
 
 # The origin's storage, cleared from one of its pages (IndexedDB and the Cache API
@@ -99,13 +56,26 @@ const quiet = (p) => Promise.resolve(p).catch(() => undefined);
 })().then(() => done(true), (e) => done(String(e)));
 """
 PAGE_STATE = "return [document.readyState, location.href]"
+# Displayed and at least partly inside the viewport (a swipe scrolls it into view).
+IN_VIEWPORT = """
+const r = arguments[0].getBoundingClientRect();
+return r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0
+  && r.top < innerHeight && r.left < innerWidth;
+"""
+# The element's centre in the viewport (CSS px: what pointer actions use), once it
+# is scrolled into view.
+CENTER = """
+const el = arguments[0];
+el.scrollIntoView({block: 'nearest', inline: 'nearest'});
+const r = el.getBoundingClientRect();
+return [r.left + r.width / 2, r.top + r.height / 2];
+"""
+BLUR = "if (document.activeElement) { document.activeElement.blur(); }"
 PAGE_URL = "return location.href"
 TYPE_CHUNK = 500  # characters typed per command
 # Pages a web device may show whatever their host: the blank page it leaves an app
 # for, Chromium's own error page, and a page made from its own URL.
 HOSTLESS_SCHEMES = ("about", "chrome-error", "data")
-# How open_session words a server that answered but would not start the session.
-SESSION_REFUSED = ("refused a session", "could not start a session")
 
 
 def css_string(value: str) -> str:
@@ -193,6 +163,58 @@ class WebDriver(AppiumDriver):
         super().swipe(start_x, start_y, end_x, end_y, duration_ms)
         self.leave_if_forbidden(self._href())
 
+    def long_press(self, x: int, y: int, duration_ms: int) -> None:
+        super().long_press(x, y, duration_ms)
+        self.leave_if_forbidden(self._href())
+
+    def double_tap(self, x: int, y: int) -> None:
+        super().double_tap(x, y)
+        self.leave_if_forbidden(self._href())
+
+    def back(self) -> None:
+        """The browser's back (history.back(), waiting for the page it goes to)."""
+        super().back()
+        self.leave_if_forbidden(self._href())
+
+    def hide_keyboard(self) -> None:
+        """A page's keyboard shows while a field has the focus: blur it."""
+        self._call("hiding the keyboard", lambda: self.remote.execute_script(BLUR))
+
+    def press_key(self, key: str) -> None:
+        """The key into the focused element; back is the browser's back."""
+        known = KEYS[key]
+        if known.w3c:
+            self.type_keys(known.w3c, f"pressing {key}")
+            self.leave_if_forbidden(self._href())  # Enter may submit a form
+        elif key == "back":
+            self.back()
+        else:
+            raise CommandFailed(no_way(key, "web"))
+
+    def open_link(self, url: str, app_id: str) -> None:
+        """Navigate to `url`, if a web device may open it (and where it ends up)."""
+        self.open_page(url, f"opening {url[:200]}")
+
+    def text_matches(self, locator: Locator) -> list[Any]:
+        return list(self.remote.execute_script(WEB_FIND_TEXT, locator.value, locator.regex))
+
+    def shown(self, element: Any) -> bool:
+        return element.is_displayed() and bool(self.remote.execute_script(IN_VIEWPORT, element))
+
+    def center(self, element: Any) -> tuple[int, int]:
+        x, y = self._call(
+            "reading an element's bounds", lambda: self.remote.execute_script(CENTER, element)
+        )
+        return round(x), round(y)
+
+    def screen_size(self) -> tuple[int, int]:
+        """The viewport, in CSS px (what pointer actions use)."""
+        width, height = self._call(
+            "reading the screen's size",
+            lambda: self.remote.execute_script("return [innerWidth, innerHeight]"),
+        )
+        return int(width), int(height)
+
     def screenshot(self) -> bytes:
         self.leave_if_forbidden(self._href())
         return super().screenshot()
@@ -242,127 +264,3 @@ class WebDriver(AppiumDriver):
         if origin(href) != origin(app_id):
             return STATE_NOT_RUNNING
         return STATE_LOADED if ready == "complete" else STATE_LOADING
-
-
-def profile_of(device_id: str) -> Path:
-    """The folder of a web device's browser profile (its app data): its id made safe
-    for a file name (an id is free text: "../x" stays inside), and a hash of it."""
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", device_id)[:60]
-    digest = hashlib.sha256(device_id.encode()).hexdigest()[:10]
-    return Path(settings.PLAYBACK_WEB_PROFILES_DIR) / f"{safe}-{digest}"
-
-
-def build_web_capabilities(
-    *, device_id: str, extra: Mapping[str, Any] | None, chromedriver_port: int
-) -> dict[str, Any]:
-    """Capabilities for a Chromium session; the device's own (what it may set) win,
-    and its `goog:chromeOptions` are merged into ours (its phone, its `args` added to
-    ours). The device's profile persists, so its app data outlives a session as on a
-    phone."""
-    extra = dict(extra or {})
-    profile = profile_of(device_id)
-    chrome: dict[str, Any] = {
-        "binary": settings.PLAYBACK_WEB_CHROMIUM,
-        "args": [*CHROMIUM_ARGS, f"--user-data-dir={profile}"],
-        "mobileEmulation": copy.deepcopy(DEFAULT_PHONE),
-    }
-    own = extra.pop("goog:chromeOptions", None)
-    if isinstance(own, Mapping):
-        # Only what a device may set (playback/drivers/capabilities.py refuses the rest
-        # before a session opens; this merge never takes more).
-        if isinstance(own.get("mobileEmulation"), Mapping):
-            chrome["mobileEmulation"] = copy.deepcopy(dict(own["mobileEmulation"]))
-        if isinstance(own.get("args"), list):
-            chrome["args"] += [arg for arg in own["args"] if arg not in chrome["args"]]
-    caps: dict[str, Any] = {
-        "platformName": "linux",
-        "browserName": "chrome",
-        "appium:automationName": "Chromium",
-        "appium:executable": settings.PLAYBACK_WEB_CHROMEDRIVER,
-        "appium:autodownloadEnabled": False,  # nothing downloads at run time
-        # Each session its own chromedriver: the driver kills any other on its port.
-        "appium:chromedriverPort": chromedriver_port,
-        "appium:newCommandTimeout": NEW_COMMAND_TIMEOUT_S,
-        "goog:chromeOptions": chrome,
-    }
-    allowed = set(allowed_keys(Platform.WEB))
-    caps.update({key: value for key, value in extra.items() if full_name(key) in allowed})
-    return caps
-
-
-def missing_browser(capabilities: Mapping[str, Any]) -> str | None:
-    """The path of Chromium or its chromedriver when either is not installed here."""
-    chrome = capabilities.get("goog:chromeOptions") or {}
-    for path in (chrome.get("binary"), capabilities.get("appium:executable")):
-        if isinstance(path, str) and path and not os.access(path, os.X_OK):
-            return path
-    return None
-
-
-def stop_stale_browser(profile: Path, *, wait_s: float = 3.0) -> bool:
-    """Stop a Chromium left running on this profile (by a run whose worker was killed):
-    a new Chromium on a profile in use hands over to the old one and exits, so the
-    device could not play until Appium drops the abandoned session. A device plays one
-    run at a time, so any Chromium on its profile is stale. Local processes only."""
-    try:
-        owner = os.readlink(profile / "SingletonLock")  # "<host>-<pid>"
-    except OSError:
-        return False
-    host, _, pid = owner.rpartition("-")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    if f"--user-data-dir={profile}".encode() not in command:
-        return False
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(int(pid), signal.SIGTERM)
-        deadline = time.monotonic() + wait_s
-        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if Path(f"/proc/{pid}").exists():
-            os.kill(int(pid), signal.SIGKILL)
-    return True
-
-
-@contextmanager
-def open_web_session(device: Device, app_id: str) -> Iterator[WebDriver]:
-    capabilities = build_web_capabilities(
-        device_id=device.device_id, extra=device.capabilities, chromedriver_port=free_local_port()
-    )
-    if is_loopback_url(device.appium_url):
-        missing = missing_browser(capabilities)
-        if missing:
-            raise DeviceError(
-                f"Chromium not found ({missing} is missing) for web device "
-                f"{device.device_id}: run make install"
-            )
-        if stop_stale_browser(profile_of(device.device_id)):
-            log.warning("Stopped a stale Chromium on web device %s's profile", device.device_id)
-    with ExitStack() as stack:
-        try:
-            driver = stack.enter_context(
-                open_session(
-                    appium_url=device.appium_url,
-                    capabilities=capabilities,
-                    device_label=device.device_id,
-                    connect_timeout_s=settings.APPIUM_CONNECT_TIMEOUT_S,
-                    command_timeout_s=settings.APPIUM_COMMAND_TIMEOUT_S,
-                    driver_class=WebDriver,
-                )
-            )
-        except DeviceError as exc:
-            if any(words in str(exc) for words in SESSION_REFUSED):
-                raise DeviceError(
-                    f"{exc} (Chromium not found or would not start on the Appium "
-                    "server's host: run make install there)"
-                ) from exc
-            raise
-        yield driver
-
-
-def open_device_session(device: Device, app_id: str) -> AbstractContextManager[WebDriver]:
-    """The registry's opener for `web` devices."""
-    return open_web_session(device, app_id)

@@ -20,6 +20,7 @@ from playback import engine
 from playback.devices import queue as devices_queue
 from playback.drivers import registry
 from playback.drivers.registry import SessionOpener
+from playback.locators import Locator
 from playback.models import Device, Run
 from playback.runs import lifecycle, step_recorder, workers
 from playback.words import ACTIVE_RUN_STATUSES as ACTIVE
@@ -90,9 +91,10 @@ def engine_step(step: FlowStep) -> engine.Step:
     return engine.Step(
         number=step.number,
         action=step.action,
-        locator=engine.Locator(**step.locator) if step.locator else None,
+        locator=Locator(**step.locator) if step.locator else None,
         params=dict(step.params or {}),
         timeout_ms=step.timeout_ms,
+        optional=step.optional,
     )
 
 

@@ -112,7 +112,7 @@ def test_a_native_only_locator_on_a_web_flow_is_400(api, using):
     (message,) = response.json()["steps[0].locator.using"]
     assert message == (
         f"A web flow cannot find elements by {using!r}: "
-        "use one of css selector, xpath, id, accessibility id."
+        "use one of css selector, xpath, id, accessibility id, text."
     )
     assert not Flow.objects.filter(name="web").exists()
 

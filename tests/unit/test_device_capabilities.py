@@ -137,9 +137,9 @@ def test_a_row_saved_before_the_rule_is_refused_at_run_time(flow, make_device, p
 
 
 def test_the_web_device_never_merges_more_than_it_may(settings):
-    from playback.drivers import web
+    from playback.drivers import web_session
 
-    caps = web.build_web_capabilities(
+    caps = web_session.build_web_capabilities(
         device_id="web-1",
         extra={"appium:executable": "/x",
                "goog:chromeOptions": {"binary": "/y", "args": ["--lang=fr"]}},

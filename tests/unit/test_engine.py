@@ -12,7 +12,8 @@ import pytest
 
 from playback import engine
 from playback.actions import Action
-from playback.engine import Locator, Step, Timing
+from playback.engine import Step, Timing
+from playback.locators import Locator
 from playback.words import RunSettings, RunStatus, StepStatus, parse_settings
 from tests.scripted_driver import ScriptedDriver
 

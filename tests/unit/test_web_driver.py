@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from playback.drivers import web
-from playback.engine import Locator
+from playback.drivers import web, web_session
+from playback.locators import Locator
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,9 @@ def test_locators_become_what_the_chromium_driver_accepts(using, value, expected
 
 
 def caps(extra: dict[str, Any] | None = None, **settings: Any) -> dict[str, Any]:
-    return web.build_web_capabilities(device_id="web-1", extra=extra, chromedriver_port=40123)
+    return web_session.build_web_capabilities(
+        device_id="web-1", extra=extra, chromedriver_port=40123
+    )
 
 
 def test_a_web_session_is_headless_chromium_phone_sized_with_nothing_downloaded(settings):
@@ -43,8 +45,8 @@ def test_a_web_session_is_headless_chromium_phone_sized_with_nothing_downloaded(
     chrome = got["goog:chromeOptions"]
     assert chrome["binary"] == "/usr/bin/chromium"
     assert "--headless=new" in chrome["args"] and "--no-sandbox" in chrome["args"]
-    assert f"--user-data-dir={web.profile_of('web-1')}" in chrome["args"]
-    assert str(web.profile_of("web-1")).startswith("/var/profiles/web-1-")
+    assert f"--user-data-dir={web_session.profile_of('web-1')}" in chrome["args"]
+    assert str(web_session.profile_of("web-1")).startswith("/var/profiles/web-1-")
     assert chrome["mobileEmulation"]["deviceMetrics"]["width"] == 412
 
 
@@ -62,19 +64,19 @@ def test_a_device_may_choose_another_phone_and_add_arguments():
 @pytest.mark.parametrize("device_id", ["../../etc", "/abs/path", "a b/c", "..", "é"])
 def test_a_devices_profile_stays_in_the_profiles_folder_whatever_its_id(device_id, settings):
     settings.PLAYBACK_WEB_PROFILES_DIR = "/var/profiles"
-    profile = web.profile_of(device_id)
+    profile = web_session.profile_of(device_id)
     assert profile.parent.as_posix() == "/var/profiles"
     assert profile.name not in (".", "..") and "/" not in profile.name
-    assert web.profile_of(device_id) != web.profile_of(device_id + "x")
+    assert web_session.profile_of(device_id) != web_session.profile_of(device_id + "x")
 
 
 def test_a_missing_chromium_or_chromedriver_is_named(settings, tmp_path):
-    assert web.missing_browser(caps()) is None
+    assert web_session.missing_browser(caps()) is None
     settings.PLAYBACK_WEB_CHROMIUM = str(tmp_path / "chromium")
-    assert web.missing_browser(caps()) == str(tmp_path / "chromium")
+    assert web_session.missing_browser(caps()) == str(tmp_path / "chromium")
     settings.PLAYBACK_WEB_CHROMIUM = "/usr/bin/chromium"
     settings.PLAYBACK_WEB_CHROMEDRIVER = "/nowhere/chromedriver"
-    assert web.missing_browser(caps()) == "/nowhere/chromedriver"
+    assert web_session.missing_browser(caps()) == "/nowhere/chromedriver"
 
 
 class Page:

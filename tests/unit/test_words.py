@@ -18,12 +18,12 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from flows.models import Flow
-from playback import engine, services, words
+from playback import engine, locators, services, words
 from playback.actions import Action
 from playback.admin import display
 from playback.admin.forms import RunSettingsForm
 from playback.api.filters import RunFilter
-from playback.drivers import appium, registry
+from playback.drivers import appium, registry, session
 from playback.management.commands import play as play_command
 from playback.models import Device, Run, StepResult
 from playback.resources import settings as run_settings
@@ -192,21 +192,45 @@ def test_the_play_command_has_an_option_per_setting():
 
 @pytest.mark.django_db
 def test_every_action_is_validated_stored_and_played(make_flow):
+    row = {"using": "id", "value": "row"}
+    # Each action's step, and the driver call that plays it.
     examples = {
-        Action.TAP: {"action": "tap", "x": 1, "y": 2},
-        Action.SWIPE: {"action": "swipe", "start_x": 1, "start_y": 2, "end_x": 3, "end_y": 4},
-        Action.TYPE: {"action": "type", "text": "hi"},
-        Action.ASSERT: {"action": "assert", "locator": {"using": "id", "value": "title"}},
+        Action.TAP: ({"action": "tap", "x": 1, "y": 2}, "tap"),
+        Action.SWIPE: (
+            {"action": "swipe", "start_x": 1, "start_y": 2, "end_x": 3, "end_y": 4},
+            "swipe",
+        ),
+        Action.TYPE: ({"action": "type", "text": "hi"}, "type"),
+        Action.ASSERT: ({"action": "assert", "locator": row}, "assert"),
+        Action.LONG_PRESS: ({"action": "long_press", "x": 1, "y": 2}, "long_press"),
+        Action.DOUBLE_TAP: ({"action": "double_tap", "locator": row}, "double_tap"),
+        Action.ASSERT_NOT_VISIBLE: (
+            {"action": "assert_not_visible", "locator": {"using": "id", "value": "gone"}},
+            "visible",
+        ),
+        Action.BACK: ({"action": "back"}, "back"),
+        Action.HIDE_KEYBOARD: ({"action": "hide_keyboard"}, "hide_keyboard"),
+        Action.PRESS_KEY: ({"action": "press_key", "key": "enter"}, "press_key"),
+        Action.ERASE_TEXT: ({"action": "erase_text"}, "erase_text"),
+        Action.OPEN_LINK: ({"action": "open_link", "url": "demo://cart"}, "open_link"),
+        Action.SCROLL_TO: ({"action": "scroll_to", "locator": row}, "visible"),
+        Action.WAIT: ({"action": "wait", "ms": 10}, None),
+        Action.WAIT_UNTIL: ({"action": "wait_until", "locator": row}, "visible"),
+        Action.LAUNCH_APP: ({"action": "launch_app"}, "activate_app"),
+        Action.STOP_APP: ({"action": "stop_app"}, "terminate_app"),
+        Action.CLEAR_APP: ({"action": "clear_app"}, "clear_app"),
     }
     assert set(examples) == set(Action)
-    steps = services.engine_steps(make_flow(list(examples.values())))
-    driver = ScriptedDriver()
-    outcome = engine.play(
-        driver, steps, app_id="app", settings=RunSettings(), sleep=driver.clock.sleep,
-        clock=driver.clock,
-    )  # fmt: skip
-    assert [s.status for s in outcome.steps] == ["pass"] * len(Action)
-    assert [c[0] for c in driver.calls if c[0] in values(Action)] == [a.value for a in examples]
+    steps = services.engine_steps(make_flow([step for step, _ in examples.values()]))
+    for step, (action, (_, call)) in zip(steps, examples.items(), strict=True):
+        driver = ScriptedDriver(shown_until={"gone": 0})
+        outcome = engine.play(
+            driver, [step], app_id="app", settings=RunSettings(), sleep=driver.clock.sleep,
+            clock=driver.clock,
+        )  # fmt: skip
+        assert [s.status for s in outcome.steps] == ["pass"], (action, outcome.steps)
+        played = driver.names()[1:]  # after the app's state was asked
+        assert call is None or call in played, (action, played)
 
 
 def test_every_platform_has_a_driver_and_its_locator_strategies():
@@ -214,11 +238,12 @@ def test_every_platform_has_a_driver_and_its_locator_strategies():
     for platform in Platform:
         assert callable(registry.opener_for(platform))
     # The web device builds its own (playback/drivers/web.py); every other goes by these.
-    assert set(appium.PLATFORM_CAPABILITIES) == set(Platform) - {Platform.WEB}
-    assert set(words.LOCATOR_STRATEGIES_BY_PLATFORM) == set(Platform)
-    for strategies in words.LOCATOR_STRATEGIES_BY_PLATFORM.values():
-        assert set(strategies) <= set(words.LOCATOR_STRATEGIES)
-    assert set(appium.LOCATOR_BY) == set(words.LOCATOR_STRATEGIES)
+    assert set(session.PLATFORM_CAPABILITIES) == set(Platform) - {Platform.WEB}
+    assert set(locators.LOCATOR_STRATEGIES_BY_PLATFORM) == set(Platform)
+    for strategies in locators.LOCATOR_STRATEGIES_BY_PLATFORM.values():
+        assert set(strategies) <= set(locators.LOCATOR_STRATEGIES)
+    # A text locator is each platform's own lookup (playback/drivers/text_locators.py).
+    assert set(appium.LOCATOR_BY) == set(locators.LOCATOR_STRATEGIES) - {"text"}
 
 
 def test_the_admin_draws_every_status():

@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from flows.definitions import parse_flow
 from flows.models import Flow
-from playback.drivers.web import build_web_capabilities, missing_browser
+from playback.drivers.web_session import build_web_capabilities, missing_browser
 from playback.models import Device
 from simulator.server import APPS_DIR
 
