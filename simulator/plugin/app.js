@@ -8,6 +8,7 @@ const {errors} = require('appium/driver');
 const NOT_INSTALLED = 0;
 const NOT_RUNNING = 1;
 const LAUNCHING = 2;
+const BACKGROUND = 3;
 const FOREGROUND = 4;
 
 /** Lifecycle state of the simulated app, one per session. */
@@ -22,6 +23,14 @@ function newState() {
     clears: 0,
     taps: 0,
     swipes: 0,
+    swipesSinceLaunch: 0,
+    longPresses: 0,
+    doubleTaps: 0,
+    backs: 0,
+    keys: [], // Android key codes pressed, and WebDriver keys typed that are not text
+    links: [], // deep links opened
+    keyboardShown: false,
+    background: false, // sent there by the home key
     lookups: new Map(), // XML node -> lookups since the last launch
     clicks: new Map(), // XML node -> clicks since the last launch
   };
@@ -81,14 +90,33 @@ function appState(driver, appId) {
   if (!state.running) {
     return NOT_RUNNING;
   }
+  if (state.background) {
+    return BACKGROUND;
+  }
   const launchMs = intAttr(appNode(driver), 'launchMs');
   return Date.now() - state.launchedAt < launchMs ? LAUNCHING : FOREGROUND;
 }
 
 function assertRunning(driver, ErrorClass) {
-  if (!stateOf(driver).running) {
+  const state = stateOf(driver);
+  if (!state.running) {
     throw new ErrorClass('The app is not running');
   }
+  if (state.background) {
+    throw new ErrorClass('The app is in the background');
+  }
+}
+
+/** Displayed now: not `visible="false"`, and the staged timing says so:
+ *    appearAfterSwipes="N"  hidden until N swipes since the last launch (a list to scroll)
+ *    hideAfterMs="T"        displayed until T ms after the last launch (a spinner) */
+function displayedNow(driver, node) {
+  const state = stateOf(driver);
+  if (state.swipesSinceLaunch < intAttr(node, 'appearAfterSwipes')) {
+    return false;
+  }
+  const hideAfter = intAttr(node, 'hideAfterMs');
+  return !(hideAfter && Date.now() - state.launchedAt >= hideAfter);
 }
 
 function launch(driver) {
@@ -96,6 +124,8 @@ function launch(driver) {
   state.running = true;
   state.launchedAt = Date.now();
   state.launches += 1;
+  state.background = false;
+  state.swipesSinceLaunch = 0;
   state.lookups = new Map();
   state.clicks = new Map();
 }
@@ -137,6 +167,7 @@ function passesLookup(driver, node) {
 }
 
 module.exports = {
+  BACKGROUND,
   NOT_INSTALLED,
   NOT_RUNNING,
   SESSIONS,
@@ -144,6 +175,7 @@ module.exports = {
   appState,
   assertRunning,
   checkLookup,
+  displayedNow,
   intAttr,
   launch,
   newState,

@@ -21,6 +21,11 @@
  *   the focused element.
  * - An element's text is its typed value, else the text inside it (for `assert`);
  *   displayed = not `visible="false"` (the fake driver's own).
+ * - Keys, back, the keyboard and deep links (device.js); Android's text selectors
+ *   (text.js); long presses, double taps and backspaces (gestures.js). Staged on
+ *   elements: appearAfterSwipes="N" (hidden until N swipes since launch),
+ *   hideAfterMs="T" (displayed until T ms after launch), contentDesc="…" (Android's
+ *   content-desc, found by a text locator).
  * - `sim: state` answers the lifecycle counters, so tests can see a restart or a clear.
  * - A session that names no app (`appium:app`) gets the demo app, apps/demo.xml.
  * - Only the fake driver's sessions are touched: the same server also serves the
@@ -31,6 +36,7 @@ const {BasePlugin} = require('appium/plugin');
 const {errors} = require('appium/driver');
 const {util} = require('appium/support');
 const {
+  BACKGROUND,
   NOT_INSTALLED,
   NOT_RUNNING,
   SESSIONS,
@@ -38,6 +44,7 @@ const {
   appState,
   assertRunning,
   checkLookup,
+  displayedNow,
   intAttr,
   launch,
   newState,
@@ -47,7 +54,11 @@ const {
   stateOf,
 } = require('./app');
 const {applyActions} = require('./gestures');
+const {back, focus, hideKeyboard, openLink, pressKey} = require('./device');
+const {findByText} = require('./text');
 
+// The strategy Android's text lookups use (text.js answers the ones Playback sends).
+const TEXT_STRATEGY = '-android uiautomator';
 const DEMO_APP = path.resolve(__dirname, '..', 'apps', 'demo.xml');
 const W3C_ELEMENT_KEY = util.W3C_WEB_ELEMENT_IDENTIFIER;
 
@@ -68,6 +79,16 @@ class PlaybackSimPlugin extends BasePlugin {
     'mobile: clearApp': {
       command: 'simClearApp',
       params: {optional: ['appId', 'bundleId']},
+    },
+    'mobile: pressKey': {
+      command: 'simPressKey',
+      params: {required: ['keycode'], optional: ['metastate', 'flags', 'isLongPress']},
+    },
+    'mobile: hideKeyboard': {command: 'simHideKeyboard', params: {optional: ['keys']}},
+    'mobile: isKeyboardShown': {command: 'simIsKeyboardShown'},
+    'mobile: deepLink': {
+      command: 'simDeepLink',
+      params: {required: ['url'], optional: ['package', 'waitForLaunch']},
     },
     'sim: state': {command: 'simState'},
   };
@@ -115,6 +136,8 @@ class PlaybackSimPlugin extends BasePlugin {
     }
     const state = stateOf(driver);
     state.running = false;
+    state.background = false;
+    state.keyboardShown = false;
     state.terminations += 1;
     driver.focusedElId = null;
     return true;
@@ -128,6 +151,8 @@ class PlaybackSimPlugin extends BasePlugin {
     }
     if (current === NOT_RUNNING) {
       launch(driver);
+    } else if (current === BACKGROUND) {
+      stateOf(driver).background = false;
     }
     return null;
   }
@@ -153,17 +178,38 @@ class PlaybackSimPlugin extends BasePlugin {
   }
 
   async simState(next, driver) {
-    const {running, launchedAt, launches, terminations, clears, taps, swipes} = stateOf(driver);
+    const state = stateOf(driver);
+    const counters = ['running', 'launchedAt', 'launches', 'terminations', 'clears', 'taps'];
+    counters.push('swipes', 'longPresses', 'doubleTaps', 'backs', 'keys', 'links');
+    counters.push('keyboardShown', 'background');
     return {
-      running,
-      launchedAt,
-      launches,
-      terminations,
-      clears,
-      taps,
-      swipes,
+      ...Object.fromEntries(counters.map((name) => [name, state[name]])),
       appId: appAttr(driver, 'package'),
     };
+  }
+
+  // --- what a phone has besides the app's screen (device.js) -------------------
+  async simPressKey(next, driver, keycode) {
+    await pressKey(driver, keycode);
+    return null;
+  }
+
+  async simHideKeyboard(next, driver) {
+    return hideKeyboard(driver);
+  }
+
+  async simIsKeyboardShown(next, driver) {
+    return stateOf(driver).keyboardShown;
+  }
+
+  async simDeepLink(next, driver, url, pkg) {
+    openLink(driver, url, pkg);
+    return null;
+  }
+
+  async back(next, driver) {
+    back(driver);
+    return null;
   }
 
   async terminateApp(next, driver, ...args) {
@@ -179,8 +225,16 @@ class PlaybackSimPlugin extends BasePlugin {
   }
 
   // --- lookups and interactions --------------------------------------------
-  async findElement(next, driver) {
+  async findElement(next, driver, strategy, selector) {
     assertRunning(driver, errors.NoSuchElementError);
+    if (strategy === TEXT_STRATEGY) {
+      const nodes = findByText(driver, selector);
+      if (!nodes.length) {
+        throw new errors.NoSuchElementError();
+      }
+      checkLookup(driver, nodes[0]);
+      return driver.wrapNewEl(nodes[0]);
+    }
     const found = await next();
     checkLookup(driver, nodeOf(driver, found[W3C_ELEMENT_KEY]));
     return found;
@@ -190,14 +244,23 @@ class PlaybackSimPlugin extends BasePlugin {
     return await this.findElement(next, driver);
   }
 
-  async findElements(next, driver) {
+  async findElements(next, driver, strategy, selector) {
     assertRunning(driver, errors.NoSuchElementError);
+    if (strategy === TEXT_STRATEGY) {
+      return findByText(driver, selector)
+        .filter((node) => passesLookup(driver, node))
+        .map((node) => driver.wrapNewEl(node));
+    }
     const found = await next();
     return found.filter((ref) => passesLookup(driver, nodeOf(driver, ref[W3C_ELEMENT_KEY])));
   }
 
   async findElementsFromElement(next, driver) {
     return await this.findElements(next, driver);
+  }
+
+  async elementDisplayed(next, driver, elementId) {
+    return displayedNow(driver, nodeOf(driver, elementId)) && (await next());
   }
 
   async click(next, driver, elementId) {
@@ -216,12 +279,16 @@ class PlaybackSimPlugin extends BasePlugin {
     if (hang) {
       await new Promise((resolve) => setTimeout(resolve, hang));
     }
-    return await next();
+    const result = await next();
+    focus(driver, elementId);
+    return result;
   }
 
-  async setValue(next, driver) {
+  async setValue(next, driver, keys, elementId) {
     assertRunning(driver, errors.StaleElementReferenceError);
-    return await next();
+    const result = await next();
+    focus(driver, elementId);
+    return result;
   }
 
   // An element's text: its typed value, else the text inside it in the app XML.
