@@ -75,7 +75,7 @@ def test_gestures_keys_and_links_reach_the_device(play, make_flow, sim_device):
 
 
 def test_text_locators_find_by_text_content_desc_regex_and_index(play, make_flow, sim_device):
-    run, state = played(
+    run, _ = played(
         play,
         make_flow,
         sim_device,
