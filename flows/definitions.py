@@ -234,6 +234,12 @@ def link_problems(platform: Platform, steps: tuple[StepDefinition, ...]) -> dict
     problems = {}
     for index, step in enumerate(steps):
         url = step.params.get("url") if step.action == "open_link" else None
-        if url and (problem := app_id_problem(platform, url)):
-            problems[f"steps[{index}].url"] = problem.replace("A web flow's app_id is", "A link is")
+        if not url:
+            continue
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            problems[f"steps[{index}].url"] = (
+                f"A web flow's link is a page: http:// or https:// (got {url[:100]!r})."
+            )
+        elif problem := web_url_problem(url):
+            problems[f"steps[{index}].url"] = f"The link may not be opened: {problem}"
     return problems

@@ -6,7 +6,10 @@
 //   page_size=N   products per page of the list (default 8; the next page loads on scroll)
 // The signed-in user and the cart live in localStorage (clearing the app's data signs
 // out: "Welcome back" vs the sign-in form); sessionStorage counts this tab's page loads
-// (a restart really reloads the page).
+// (a restart really reloads the page). Each page is a history entry (#list-page, …:
+// the browser's back goes to the page before; a link to #cart-page opens the cart),
+// and the footer tells the last gesture (tap, double tap, long press: on which
+// element), the last key and the focused field (what the flow's actions did).
 'use strict';
 
 const params = new URLSearchParams(location.search);
@@ -25,12 +28,23 @@ let products = [];
 let shown = 0;
 let toastTimer = null;
 
-function show(page) {
+function show(page, {fromHistory = false} = {}) {
   for (const id of pages) {
     $(id).hidden = id !== page;
   }
   window.scrollTo(0, 0);
+  if (!fromHistory && location.hash !== `#${page}`) {
+    const first = !history.state;
+    history[first ? 'replaceState' : 'pushState']({page}, '', `#${page}`);
+  }
 }
+
+window.addEventListener('popstate', (event) => {
+  const page = (event.state && event.state.page) || location.hash.slice(1);
+  if (pages.includes(page)) {
+    show(page, {fromHistory: true});
+  }
+});
 
 function cart() {
   try {
@@ -139,7 +153,9 @@ $('add-to-cart').addEventListener('click', () => {
 $('back').addEventListener('click', () => show('list-page'));
 $('cart-back').addEventListener('click', () => show('list-page'));
 
-$('cart').addEventListener('click', () => {
+$('cart').addEventListener('click', openCart);
+
+function openCart() {
   const items = cart();
   $('cart-items').replaceChildren(...items.map((p) => {
     const li = document.createElement('li');
@@ -149,12 +165,47 @@ $('cart').addEventListener('click', () => {
   const total = items.reduce((sum, p) => sum + p.price, 0);
   $('cart-total').textContent = `Total: $${total.toFixed(2)}`;
   show('cart-page');
-});
+}
 
 $('sign-out').addEventListener('click', () => {
   localStorage.removeItem(USER_KEY);
   show('sign-in-page');
 });
+
+// --- what the flow did: gestures, keys, the focus ----------------------------------
+const LONG_PRESS_MS = 500;
+const DOUBLE_TAP_MS = 300;
+let pressed = null;
+let lastTap = null;
+
+function named(el) {
+  const own = el && el.closest ? el.closest('[id]') : null;
+  return own ? own.id : 'page';
+}
+
+document.addEventListener('pointerdown', (event) => {
+  pressed = {at: Date.now(), target: named(event.target)};
+});
+document.addEventListener('pointerup', (event) => {
+  if (!pressed) {
+    return;
+  }
+  const now = Date.now();
+  let gesture = 'tap';
+  if (now - pressed.at >= LONG_PRESS_MS) {
+    gesture = 'long press';
+  } else if (lastTap && lastTap.target === pressed.target && now - lastTap.at < DOUBLE_TAP_MS) {
+    gesture = 'double tap';
+  }
+  $('gesture').textContent = `${gesture} on ${pressed.target}`;
+  lastTap = gesture === 'tap' ? {at: now, target: pressed.target} : null;
+  pressed = null;
+});
+document.addEventListener('keydown', (event) => {
+  $('last-key').textContent = event.key;
+});
+document.addEventListener('focusin', (event) => { $('focused').textContent = named(event.target); });
+document.addEventListener('focusout', () => { $('focused').textContent = 'none'; });
 
 // --- a page load -----------------------------------------------------------------
 const loads = parseInt(sessionStorage.getItem(LOADS_KEY) || '0', 10) + 1;
@@ -168,8 +219,11 @@ if (OVERLAY_MS) {
 }
 
 const user = localStorage.getItem(USER_KEY);
-if (user) {
-  openList(`Welcome back, ${user}`);
-} else {
+if (!user) {
   show('sign-in-page');
+} else if (location.hash === '#cart-page') {
+  openList(`Welcome back, ${user}`);
+  openCart();
+} else {
+  openList(`Welcome back, ${user}`);
 }

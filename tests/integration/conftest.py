@@ -1,4 +1,5 @@
-"""What integration tests share: `make run`'s stack on a database of its own."""
+"""What integration tests share: `make run`'s stack on a database of its own, and the
+web device on the demo web app."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -62,3 +64,23 @@ def stopped_within(stack: subprocess.Popen[str], sig: int) -> float:
     os.killpg(stack.pid, sig)  # what a terminal's Ctrl-C does: the whole group
     stack.wait(timeout=30)
     return time.monotonic() - asked
+
+
+# --- the web device on the demo web app (served by the test's live server) ---------
+@pytest.fixture
+def demo_app(live_server) -> str:
+    return f"{live_server.url}/demo-app/"
+
+
+@pytest.fixture
+def web_device(appium_server, make_device, settings, tmp_path):
+    settings.PLAYBACK_WEB_PROFILES_DIR = tmp_path / "web-profiles"  # app data of this test
+    return make_device(appium_server.url, platform="web", device_id="web-1", capabilities={})
+
+
+@pytest.fixture
+def web_flow(make_flow, demo_app):
+    def make(steps: list[dict[str, Any]], query: str = "") -> Any:
+        return make_flow(steps, platform="web", app_id=f"{demo_app}?{query}")
+
+    return make

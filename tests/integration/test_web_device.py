@@ -39,25 +39,6 @@ def errors(run: Run) -> list[str]:
     return [run.error, *(r.error for r in run.step_results.order_by("step_number"))]
 
 
-@pytest.fixture
-def demo_app(live_server) -> str:
-    return f"{live_server.url}/demo-app/"
-
-
-@pytest.fixture
-def web_device(appium_server, make_device, settings, tmp_path):
-    settings.PLAYBACK_WEB_PROFILES_DIR = tmp_path / "web-profiles"  # app data of this test
-    return make_device(appium_server.url, platform="web", device_id="web-1", capabilities={})
-
-
-@pytest.fixture
-def web_flow(make_flow, demo_app):
-    def make(steps: list[dict[str, Any]], query: str = "") -> Any:
-        return make_flow(steps, platform="web", app_id=f"{demo_app}?{query}")
-
-    return make
-
-
 def test_a_web_flow_signs_in_and_each_step_has_the_screen_it_left(play, web_flow, web_device):
     run = play(web_flow(SIGN_IN), web_device, {"clear_data": True})
     assert run.status == "success", errors(run)

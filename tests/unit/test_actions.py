@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from flows.definitions import parse_step
+from flows.definitions import DefinitionError, parse_step
 from playback import actions
 from playback.insights.identity import step_key
 
@@ -82,3 +82,85 @@ def test_the_flows_schema_lists_each_key_with_the_actions_that_take_it():
     assert set(actions.keys()) <= set(fields)
     assert fields["text"].help_text.startswith("type, assert:")
     assert [value for value, _ in actions.choices()] == list(actions.SPECS)
+
+
+# Wave 3's actions: the step, its one line, what it acts on, its parsed params.
+ROW = {"using": "text", "value": "Row 9"}
+NEW_EXAMPLES = [
+    ({"action": "long_press", "locator": LOGIN}, "long press id='login' for 1000 ms",
+     "id='login'", {"duration": 1000}),
+    ({"action": "long_press", "x": 1, "y": 2, "duration": 300}, "long press (1, 2) for 300 ms",
+     "(1, 2)", {"x": 1, "y": 2, "duration": 300}),
+    ({"action": "double_tap", "locator": ROW}, "double tap text='Row 9'", "text='Row 9'", {}),
+    ({"action": "assert_not_visible", "locator": LOGIN}, "assert id='login' is not displayed",
+     "id='login'", {}),
+    ({"action": "back"}, "back", "", {}),
+    ({"action": "hide_keyboard"}, "hide keyboard", "", {}),
+    ({"action": "press_key", "key": "enter"}, "press enter", "", {"key": "enter"}),
+    ({"action": "erase_text"}, "erase 50 characters", "", {"count": 50}),
+    ({"action": "open_link", "url": "shop://cart"}, "open link shop://cart", "shop://cart",
+     {"url": "shop://cart"}),
+    ({"action": "scroll_to", "locator": {**ROW, "regex": True, "index": 1}},
+     "scroll down to text=/Row 9/[1]", "text=/Row 9/[1]", {"direction": "down", "max_swipes": 10}),
+    ({"action": "wait", "ms": 250}, "wait 250 ms", "", {"ms": 250}),
+    ({"action": "wait_until", "locator": LOGIN, "visible": False},
+     "wait until id='login' is gone", "id='login'", {"visible": False}),
+    ({"action": "wait_until", "locator": LOGIN}, "wait until id='login' is displayed",
+     "id='login'", {}),
+    ({"action": "launch_app"}, "launch app", "", {}),
+    ({"action": "stop_app"}, "stop app", "", {}),
+    ({"action": "clear_app"}, "clear app", "", {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("step", "summary", "target", "params"), NEW_EXAMPLES)
+def test_each_new_action_is_named_and_parsed_by_its_spec(step, summary, target, params):
+    parsed = parse_step(step, 1)
+    assert parsed.params == params
+    shown = parsed.as_json()
+    assert actions.summary(shown) == summary
+    assert actions.target(shown) == target
+
+
+@pytest.mark.parametrize(
+    ("step", "path", "message"),
+    [
+        ({"action": "long_press"}, "s", "A long press needs a locator or x and y"),
+        ({"action": "long_press", "x": 1, "y": 1, "duration": 0}, "s.duration", "from 1 to 60000"),
+        ({"action": "double_tap", "x": 1, "y": 1, "locator": LOGIN}, "s", "not both"),
+        ({"action": "press_key", "key": "F13"}, "s.key", "Must be one of enter, backspace"),
+        ({"action": "erase_text", "count": 0}, "s.count", "from 1 to 10000"),
+        ({"action": "open_link", "url": "cart"}, "s.url", "a link with its scheme"),
+        ({"action": "open_link"}, "s.url", "Required"),
+        ({"action": "scroll_to"}, "s.locator", "Required: the element to scroll to"),
+        ({"action": "scroll_to", "locator": LOGIN, "direction": "north"}, "s.direction",
+         "Must be one of down, up, left, right"),
+        ({"action": "scroll_to", "locator": LOGIN, "max_swipes": 101}, "s.max_swipes", "0 to 100"),
+        ({"action": "wait"}, "s.ms", "Required: a whole number from 0 to 60000"),
+        ({"action": "wait", "ms": 60001}, "s.ms", "from 0 to 60000"),
+        ({"action": "wait_until", "locator": LOGIN, "visible": "no"}, "s.visible", "true or false"),
+        ({"action": "assert_not_visible"}, "s.locator", "Required"),
+        ({"action": "back", "optional": "yes"}, "s.optional", "true or false"),
+        ({"action": "back", "key": "enter"}, "s", "Unknown keys for a back: key"),
+        ({"action": "tap", "locator": {"using": "id", "value": "a", "regex": True}},
+         "s.locator.regex", 'Only a "text" locator'),
+        ({"action": "tap", "locator": {"using": "text", "value": "(", "regex": True}},
+         "s.locator.value", "Not a valid regular expression"),
+        ({"action": "tap", "locator": {"using": "text", "value": "a", "index": -1}},
+         "s.locator.index", "from 0 to 1000"),
+        ({"action": "tap", "locator": {"using": "text", "value": "a", "nth": 1}},
+         "s.locator", "a locator has using, value, regex, index"),
+    ],
+)  # fmt: skip
+def test_a_bad_new_step_names_the_field_to_fix(step, path, message):
+    with pytest.raises(DefinitionError) as caught:
+        parse_step(step, 1, path="s")
+    assert message in caught.value.errors[path]
+
+
+def test_a_regex_false_or_absent_locator_keeps_the_step_key_it_had():
+    plain = parse_step({"action": "tap", "locator": {"using": "id", "value": "a"}}, 1)
+    spelled = parse_step(
+        {"action": "tap", "locator": {"using": "id", "value": "a", "regex": False}}, 1
+    )
+    assert step_key(plain.as_json()) == step_key(spelled.as_json())

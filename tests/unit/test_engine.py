@@ -481,3 +481,106 @@ def test_no_run_timeout_means_no_limit():
 )
 def test_overall_status(statuses, expected):
     assert engine.overall_status(statuses) == expected
+
+
+# --- optional steps and the actions that wait ------------------------------------
+def optional_tap(number: int, target: str) -> Step:
+    return Step(number, Action.TAP, locator=Locator("id", target), optional=True)
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "after", "run_status"),
+    [("stop", "pass", "success"), ("skip", "pass", "success"), ("continue", "pass", "success")],
+)
+def test_an_optional_steps_failure_neither_stops_nor_fails_the_run(behaviour, after, run_status):
+    driver = ScriptedDriver(find_failures={"popup": 9})
+    steps = [tap(1, "a"), optional_tap(2, "popup"), tap(3, "b")]
+    outcome = play(driver, steps, failure_behaviour=behaviour, retry_per_step=1)
+    assert [s.status for s in outcome.steps] == ["pass", "fail", after]
+    assert outcome.steps[1].attempts == 2  # retried as any step
+    assert outcome.status == run_status
+
+
+def test_a_required_failure_still_fails_the_run_after_an_optional_one():
+    driver = ScriptedDriver(find_failures={"popup": 9, "b": 9})
+    outcome = play(driver, [optional_tap(1, "popup"), tap(2, "b")])
+    assert [s.status for s in outcome.steps] == ["fail", "fail"]
+    assert outcome.status == RunStatus.FAILED
+
+
+def test_a_wait_sleeps_its_time_and_a_cancel_ends_it_early():
+    driver = ScriptedDriver()
+    outcome = play(driver, [Step(1, Action.WAIT, params={"ms": 1200})])
+    assert outcome.steps[0].status == "pass"
+    assert sum(driver.clock.sleeps) == pytest.approx(1.2)
+    asked = iter([False, False, False, True])  # before step 1, then twice during the wait
+    driver = ScriptedDriver()
+    outcome = engine.play(
+        driver, [Step(1, Action.WAIT, params={"ms": 60_000}), tap(2, "a")], app_id=APP,
+        settings=RunSettings(), timing=TIMING, sleep=driver.clock.sleep, clock=driver.clock,
+        should_cancel=lambda: next(asked, True),
+    )  # fmt: skip
+    assert sum(driver.clock.sleeps) <= 1.5
+    assert [s.status for s in outcome.steps] == ["pass", "skipped"]
+
+
+@pytest.mark.parametrize(
+    ("looks_before_shown", "max_swipes", "status", "swipes"),
+    [(0, 10, "pass", 0), (3, 10, "pass", 3), (10, 10, "pass", 10), (11, 10, "fail", 10)],
+)
+def test_scroll_to_swipes_until_the_element_shows_at_most_max_swipes(
+    looks_before_shown, max_swipes, status, swipes
+):
+    driver = ScriptedDriver(shown_after={"row": looks_before_shown}, screen=(1000, 2000))
+    step = Step(1, Action.SCROLL_TO, locator=Locator("id", "row"),
+                params={"direction": "down", "max_swipes": max_swipes})  # fmt: skip
+    outcome = play(driver, [step])
+    assert outcome.steps[0].status == status
+    made = [call for call in driver.calls if call[0] == "swipe"]
+    assert len(made) == swipes
+    if made:  # Maestro's geometry: the centre to 10 % from the top, in 400 ms
+        assert made[0][1:] == (500, 1000, 500, 200, 400)
+
+
+@pytest.mark.parametrize(
+    ("direction", "end"), [("up", (500, 1800)), ("left", (900, 1000)), ("right", (100, 1000))]
+)
+def test_scroll_to_moves_the_finger_against_the_direction_it_scrolls(direction, end):
+    driver = ScriptedDriver(shown_after={"row": 1}, screen=(1000, 2000))
+    step = Step(1, Action.SCROLL_TO, locator=Locator("id", "row"),
+                params={"direction": direction, "max_swipes": 1})  # fmt: skip
+    play(driver, [step])
+    (swipe,) = [call for call in driver.calls if call[0] == "swipe"]
+    assert swipe[3:5] == end
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "script", "status", "error"),
+    [
+        (Action.WAIT_UNTIL, {}, {"shown_after": {"x": 3}}, "pass", None),
+        (Action.WAIT_UNTIL, {}, {"shown_after": {"x": 99}}, "fail", "id='x' not displayed within 700 ms"),
+        (Action.WAIT_UNTIL, {"visible": False}, {"shown_until": {"x": 3}}, "pass", None),
+        (Action.WAIT_UNTIL, {"visible": False}, {"shown_until": {"x": 99}}, "fail", "id='x' not gone within 700 ms"),
+        (Action.ASSERT_NOT_VISIBLE, {}, {"shown_until": {"x": 0}}, "pass", None),
+        (Action.ASSERT_NOT_VISIBLE, {}, {"shown_until": {"x": 3}}, "pass", None),
+        (Action.ASSERT_NOT_VISIBLE, {}, {"shown_until": {"x": 99}}, "fail", "id='x' still displayed (waited 700 ms)"),
+    ],
+)  # fmt: skip
+def test_waiting_for_an_element_to_show_or_go_polls_until_the_steps_timeout(
+    action, params, script, status, error
+):
+    driver = ScriptedDriver(**script)
+    outcome = play(driver, [Step(1, action, locator=Locator("id", "x"), params=params)])
+    assert outcome.steps[0].status == status
+    if error:
+        assert error in outcome.steps[0].error
+
+
+def test_launch_app_waits_for_the_foreground_and_fails_when_it_never_comes():
+    driver = ScriptedDriver(launch_polls=3)
+    steps = [Step(1, Action.STOP_APP), Step(2, Action.LAUNCH_APP)]
+    assert [s.status for s in play(driver, steps).steps] == ["pass", "pass"]
+    driver = ScriptedDriver(launch_polls=10_000)  # the app is open before the run
+    steps = [Step(1, Action.STOP_APP), Step(2, Action.LAUNCH_APP)]
+    outcome = play(driver, steps, restart_app=False)
+    assert "did not reach the foreground within 5 s" in outcome.steps[1].error

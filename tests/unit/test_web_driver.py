@@ -217,3 +217,14 @@ def test_long_text_is_typed_in_chunks_each_one_command(length):
     assert "".join(field.typed) == text
     assert all(len(chunk) <= web.TYPE_CHUNK for chunk in field.typed)
     assert len(field.typed) == max(1, -(-length // web.TYPE_CHUNK))
+
+
+def test_a_link_the_device_may_not_open_is_never_opened_and_one_that_redirects_is_left():
+    page = Page("about:blank", redirects={APP: INTERNAL})
+    driver = web.WebDriver(remote=page, where="web-1")
+    with pytest.raises(web.ForbiddenPage):
+        driver.open_link(INTERNAL, APP)
+    assert page.calls == []
+    with pytest.raises(web.ForbiddenPage):
+        driver.open_link(APP, APP)
+    assert page.calls == [("get", APP), ("get", "about:blank")]
