@@ -558,12 +558,15 @@ def test_scroll_to_moves_the_finger_against_the_direction_it_scrolls(direction, 
     ("action", "params", "script", "status", "error"),
     [
         (Action.WAIT_UNTIL, {}, {"shown_after": {"x": 3}}, "pass", None),
-        (Action.WAIT_UNTIL, {}, {"shown_after": {"x": 99}}, "fail", "id='x' not displayed within 700 ms"),
+        (Action.WAIT_UNTIL, {}, {"shown_after": {"x": 99}}, "fail",
+         "id='x' not displayed within 700 ms"),
         (Action.WAIT_UNTIL, {"visible": False}, {"shown_until": {"x": 3}}, "pass", None),
-        (Action.WAIT_UNTIL, {"visible": False}, {"shown_until": {"x": 99}}, "fail", "id='x' not gone within 700 ms"),
+        (Action.WAIT_UNTIL, {"visible": False}, {"shown_until": {"x": 99}}, "fail",
+         "id='x' not gone within 700 ms"),
         (Action.ASSERT_NOT_VISIBLE, {}, {"shown_until": {"x": 0}}, "pass", None),
         (Action.ASSERT_NOT_VISIBLE, {}, {"shown_until": {"x": 3}}, "pass", None),
-        (Action.ASSERT_NOT_VISIBLE, {}, {"shown_until": {"x": 99}}, "fail", "id='x' still displayed (waited 700 ms)"),
+        (Action.ASSERT_NOT_VISIBLE, {}, {"shown_until": {"x": 99}}, "fail",
+         "id='x' still displayed (waited 700 ms)"),
     ],
 )  # fmt: skip
 def test_waiting_for_an_element_to_show_or_go_polls_until_the_steps_timeout(
