@@ -43,7 +43,16 @@ class StepForm(forms.ModelForm):
 
     class Meta:
         model = Step
-        fields = ["number", "action", "locator", "params", "timeout_ms", "description", "optional"]
+        fields = [
+            "number",
+            "action",
+            "locator",
+            "params",
+            "timeout_ms",
+            "description",
+            "optional",
+            "retries",
+        ]
         help_texts = {
             "locator": '{"using": "accessibility id", "value": "login"} or '
             '{"using": "text", "value": "Sign in"} (optional "regex": true, "index": n)',
@@ -58,7 +67,7 @@ class StepForm(forms.ModelForm):
         if not isinstance(params, dict):
             raise ValidationError({"params": "Must be a JSON object."})
         step: dict[str, Any] = {"step": data.get("number"), "action": data["action"], **params}
-        for key in ("locator", "timeout_ms", "description"):
+        for key in ("locator", "timeout_ms", "description", "retries"):
             if data.get(key) not in (None, ""):
                 step[key] = data[key]
         step["optional"] = bool(data.get("optional"))

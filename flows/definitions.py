@@ -14,7 +14,8 @@ One shape serves `import_flow`/`export_flow` and the flows API:
 
 `step` is optional (the position is used); `description` is free text; `tags` is
 optional (flows/tags.py); `"optional": true` on a step: its failure does not fail
-the run (the step stays `fail` and the run goes on). Each action's own keys:
+the run (the step stays `fail` and the run goes on); `retries` (0-3): its own extra
+attempts instead of the run's retry_per_step. Each action's own keys:
 playback/actions/.
 """
 
@@ -31,7 +32,7 @@ from playback.actions import ACTIONS, COMMON_KEYS, fields
 from playback.inputs import text_problem
 from playback.locators import LOCATOR_STRATEGIES, LOCATOR_STRATEGIES_BY_PLATFORM
 from playback.network import web_url_problem
-from playback.words import Platform
+from playback.words import MAX_RETRIES_PER_STEP, Platform
 
 PLATFORMS = tuple(Platform)
 MAX_STEPS = 1000
@@ -57,6 +58,7 @@ class StepDefinition:
     timeout_ms: int | None
     description: str
     optional: bool = False
+    retries: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"step": self.number, "action": self.action}
@@ -69,6 +71,8 @@ class StepDefinition:
             data["description"] = self.description
         if self.optional:
             data["optional"] = True
+        if self.retries is not None:
+            data["retries"] = self.retries
         return data
 
 
@@ -121,6 +125,9 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
     optional = False
     if data.get("optional") is not None:
         optional = bool(fields.boolean(errors, f"{path}.optional", data["optional"]))
+    retries = None
+    if data.get("retries") is not None:
+        retries = fields.int_in(errors, f"{path}.retries", data["retries"], 0, MAX_RETRIES_PER_STEP)
 
     locator = None
     if data.get("locator") is not None:
@@ -129,7 +136,9 @@ def parse_step(data: Any, position: int, path: str = "step") -> StepDefinition:
 
     if errors:
         raise DefinitionError(errors)
-    return StepDefinition(number, action, locator, params, timeout_ms, description, optional)
+    return StepDefinition(
+        number, action, locator, params, timeout_ms, description, optional, retries
+    )
 
 
 def parse_steps(data: Any, path: str = "steps") -> tuple[StepDefinition, ...]:

@@ -103,6 +103,9 @@ class Step(models.Model):
     optional = models.BooleanField(
         default=False, help_text="Its failure does not fail the run (the run goes on)."
     )
+    retries = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Its own extra attempts (0-3), else the run's setting."
+    )
 
     class Meta:
         ordering = ["flow", "number"]
@@ -124,6 +127,7 @@ class Step(models.Model):
             timeout_ms=step.timeout_ms,
             description=step.description,
             optional=step.optional,
+            retries=step.retries,
         )
 
     def definition(self) -> StepDefinition:
@@ -135,6 +139,7 @@ class Step(models.Model):
             self.timeout_ms,
             self.description,
             self.optional,
+            self.retries,
         )
 
     def summary(self) -> str:

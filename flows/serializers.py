@@ -46,6 +46,12 @@ StepSerializer = type(
         "optional": serializers.BooleanField(
             required=False, help_text="Its failure does not fail the run (default false)."
         ),
+        "retries": serializers.IntegerField(
+            required=False,
+            min_value=0,
+            max_value=3,
+            help_text="Its own extra attempts, instead of the run's retryPerStep.",
+        ),
     },
 )
 

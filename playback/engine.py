@@ -58,6 +58,8 @@ class Step:
     timeout_ms: int | None = None
     # Its failure never fails the run: the step stays `fail`, the run goes on.
     optional: bool = False
+    # Its own extra attempts, instead of the run's retry_per_step (0-3).
+    retries: int | None = None
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,8 @@ class _Player:
         started = self.clock()
         errors: list[str] = []
         evidence: list[AttemptEvidence] = []
-        attempts_allowed = self.settings.retry_per_step + 1
+        retries = self.settings.retry_per_step if step.retries is None else step.retries
+        attempts_allowed = retries + 1
         status: StepStatus | None = None
         message: str | None = None
         for attempt in range(1, attempts_allowed + 1):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # How often an action that waits for the screen looks again.
 POLL_S = 0.1
 # Keys every step may have, whatever its action.
-COMMON_KEYS = frozenset({"step", "action", "timeout_ms", "description", "optional"})
+COMMON_KEYS = frozenset({"step", "action", "timeout_ms", "description", "optional", "retries"})
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,7 @@ def engine_step(step: FlowStep) -> engine.Step:
         params=dict(step.params or {}),
         timeout_ms=step.timeout_ms,
         optional=step.optional,
+        retries=step.retries,
     )
 
 

@@ -587,3 +587,11 @@ def test_launch_app_waits_for_the_foreground_and_fails_when_it_never_comes():
     steps = [Step(1, Action.STOP_APP), Step(2, Action.LAUNCH_APP)]
     outcome = play(driver, steps, restart_app=False)
     assert "did not reach the foreground within 5 s" in outcome.steps[1].error
+
+
+@pytest.mark.parametrize(("own", "run", "attempts"), [(None, 2, 3), (0, 2, 1), (3, 0, 4)])
+def test_a_steps_own_retries_win_over_the_runs(own, run, attempts):
+    driver = ScriptedDriver(find_failures={"a": 9})
+    step = Step(1, Action.TAP, locator=Locator("id", "a"), retries=own)
+    outcome = play(driver, [step], retry_per_step=run)
+    assert outcome.steps[0].attempts == attempts

@@ -9,6 +9,8 @@ import pytest
 from selenium.common.exceptions import NoSuchElementException
 
 from flows.definitions import parse_step
+from flows.models import Flow
+from flows.models import Step as FlowStep
 from playback import engine
 from playback.drivers.appium import AppiumDriver, CommandFailed
 from playback.drivers.ios import IosDriver
@@ -89,13 +91,8 @@ def played(driver_class, data: dict[str, Any], **remote: Any) -> list[tuple[Any,
 
 
 def engine_step_of(data: dict[str, Any]) -> engine.Step:
-    definition = parse_step(data, 1)
-
-    class Stored:  # what engine_step reads from a flow's stored step
-        number, action, locator = 1, definition.action, definition.locator
-        params, timeout_ms, optional = definition.params, None, False
-
-    return engine_step(Stored)  # type: ignore[arg-type]
+    """The step as a flow stores it (unsaved) and the engine plays it."""
+    return engine_step(FlowStep.from_definition(Flow(), parse_step(data, 1)))
 
 
 def step_spec(step: engine.Step):
