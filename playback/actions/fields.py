@@ -8,7 +8,7 @@ document (flows/definitions.py) both read them.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from playback.inputs import text_problem
@@ -126,4 +126,35 @@ def shown_locator(value: Mapping[str, Any]) -> str:
 
 
 def shown_point(step: Mapping[str, Any], x: str = "x", y: str = "y") -> str:
+    if step.get("percent"):
+        return f"({step.get(x)}%, {step.get(y)}%)"
     return f"({step.get(x)}, {step.get(y)})"
+
+
+PERCENT_HELP = "true: the coordinates are % of the screen (0-100), as Maestro's are."
+
+
+def coordinates(
+    data: Mapping[str, Any], path: str, errors: Errors, names: tuple[str, ...]
+) -> dict[str, Any]:
+    """Screen coordinates in px, or with `"percent": true` in % of the screen."""
+    percent = data.get("percent") is not None and boolean(
+        errors, f"{path}.percent", data["percent"]
+    )
+    high = 100 if percent else MAX_COORDINATE
+    found: dict[str, Any] = {
+        name: int_in(errors, f"{path}.{name}", data.get(name), 0, high) for name in names
+    }
+    if percent:
+        found["percent"] = True
+    return found
+
+
+def on_screen(
+    params: Mapping[str, Any], x: int, y: int, size: Callable[[], tuple[int, int]]
+) -> tuple[int, int]:
+    """A point of the step in px: as given, or from % of the screen's `size()`."""
+    if not params.get("percent"):
+        return x, y
+    width, height = size()
+    return round(width * x / 100), round(height * y / 100)

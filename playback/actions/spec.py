@@ -92,8 +92,9 @@ class PointSpec(ActionSpec):
         Key("locator", "locator", "The element (or x/y)."),
         Key("x", "int", "The point, without a locator."),
         Key("y", "int", "The point, without a locator."),
+        Key("percent", "bool", fields.PERCENT_HELP),
     )
-    identity = ("locator", "x", "y")
+    identity = ("locator", "x", "y", "percent")
 
     def parse(self, data, path, errors):
         has_xy = "x" in data or "y" in data
@@ -102,14 +103,13 @@ class PointSpec(ActionSpec):
             errors[path] = f"{noun} takes a locator or x/y coordinates, not both."
             return {}
         if data.get("locator") is not None:
+            if data.get("percent") is not None:
+                errors[f"{path}.percent"] = "Only x/y coordinates are in percent."
             return {}
         if not has_xy:
             errors[path] = f"{noun} needs a locator or x and y screen coordinates."
             return {}
-        return {
-            key: fields.int_in(errors, f"{path}.{key}", data.get(key), 0, fields.MAX_COORDINATE)
-            for key in ("x", "y")
-        }
+        return fields.coordinates(data, path, errors, ("x", "y"))
 
     def target(self, step: Mapping[str, Any]) -> str:
         if isinstance(step.get("locator"), Mapping):
@@ -122,4 +122,5 @@ class PointSpec(ActionSpec):
     def point(self, driver: Driver, step: Step, context: Context) -> tuple[int, int]:
         if step.locator is not None:
             return driver.center(driver.find(step.locator, context.timeout_ms))
-        return step.params["x"], step.params["y"]
+        p = step.params
+        return fields.on_screen(p, p["x"], p["y"], driver.screen_size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,14 +20,12 @@ class Swipe(ActionSpec):
     keys = (
         *(Key(point, "int", "Where the swipe starts and ends, in screen px.") for point in POINTS),
         Key("duration", "int", f"How long it takes, ms (default {DEFAULT_DURATION_MS})."),
+        Key("percent", "bool", fields.PERCENT_HELP),
     )
-    identity = POINTS
+    identity = (*POINTS, "percent")
 
     def parse(self, data, path, errors):
-        params = {
-            key: fields.int_in(errors, f"{path}.{key}", data.get(key), 0, fields.MAX_COORDINATE)
-            for key in POINTS
-        }
+        params = fields.coordinates(data, path, errors, POINTS)
         duration = data.get("duration", DEFAULT_DURATION_MS)
         params["duration"] = fields.int_in(errors, f"{path}.duration", duration, 0, MAX_SWIPE_MS)
         return params
@@ -37,8 +36,10 @@ class Swipe(ActionSpec):
 
     def play(self, driver, step, context):
         p = step.params
-        duration = p.get("duration", DEFAULT_DURATION_MS)
-        driver.swipe(p["start_x"], p["start_y"], p["end_x"], p["end_y"], duration)
+        size = functools.cache(driver.screen_size)  # asked once, if at all
+        start = fields.on_screen(p, p["start_x"], p["start_y"], size)
+        end = fields.on_screen(p, p["end_x"], p["end_y"], size)
+        driver.swipe(*start, *end, p.get("duration", DEFAULT_DURATION_MS))
 
 
 SPEC = Swipe()

@@ -13,7 +13,7 @@ class Tap(PointSpec):
         if step.locator is not None:
             driver.click(driver.find(step.locator, context.timeout_ms))
         else:
-            driver.tap(step.params["x"], step.params["y"])
+            driver.tap(*self.point(driver, step, context))
 
 
 SPEC = Tap()

@@ -164,3 +164,37 @@ def test_a_regex_false_or_absent_locator_keeps_the_step_key_it_had():
         {"action": "tap", "locator": {"using": "id", "value": "a", "regex": False}}, 1
     )
     assert step_key(plain.as_json()) == step_key(spelled.as_json())
+
+
+@pytest.mark.parametrize(
+    ("step", "played"),
+    [
+        ({"action": "tap", "x": 50, "y": 25, "percent": True}, ("tap", 500, 500)),
+        ({"action": "long_press", "x": 10, "y": 50, "percent": True}, ("long_press", 100, 1000)),
+        ({"action": "swipe", "start_x": 90, "start_y": 50, "end_x": 10, "end_y": 50,
+          "percent": True, "duration": 400}, ("swipe", 900, 1000, 100, 1000, 400)),
+        ({"action": "swipe", "start_x": 90, "start_y": 50, "end_x": 10, "end_y": 50,
+          "duration": 400}, ("swipe", 90, 50, 10, 50, 400)),
+    ],
+)  # fmt: skip
+def test_percent_coordinates_are_of_the_screens_size(step, played):
+    from flows.models import Flow
+    from flows.models import Step as FlowStep
+    from playback import engine
+    from playback.services.playing import engine_step
+    from tests.scripted_driver import ScriptedDriver
+
+    driver = ScriptedDriver(screen=(1000, 2000))
+    stored = engine_step(FlowStep.from_definition(Flow(), parse_step(step, 1)))
+    context = engine.Context(timeout_ms=0, app_id="app", sleep=driver.clock.sleep)
+    actions.spec_for(stored.action).play(driver, stored, context)
+    assert driver.calls[-1][: len(played)] == played
+
+
+def test_percent_coordinates_are_at_most_100_and_only_for_points():
+    with pytest.raises(DefinitionError) as caught:
+        parse_step({"action": "tap", "x": 101, "y": 1, "percent": True}, 1, path="s")
+    assert "from 0 to 100" in caught.value.errors["s.x"]
+    with pytest.raises(DefinitionError) as caught:
+        parse_step({"action": "tap", "locator": LOGIN, "percent": True}, 1, path="s")
+    assert "Only x/y" in caught.value.errors["s.percent"]
