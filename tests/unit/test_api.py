@@ -527,6 +527,8 @@ def test_the_openapi_schema_validates_and_describes_every_endpoint(api):
         "/api/playback/runs/{run_id}/steps/{step}/attempts/{attempt}/source",
         "/api/flows/",
         "/api/flows/{id}/",
+        "/api/flows/{id}/export/maestro/",
+        "/api/flows/import/maestro/",
         "/api/flows/{id}/stats/",
         "/api/insights/flaky-steps/",
         "/api/insights/failure-groups/",
