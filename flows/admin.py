@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from flows.definitions import PLATFORMS, DefinitionError, parse_step, strategy_problems
+from flows.maestro_admin import MaestroAdmin
 from flows.models import Flow, Step
 from flows.tags import parse_tags
 from playback import actions, services, words
@@ -150,7 +151,7 @@ class PlayForm(RunSettingsForm):
 
 
 @admin.register(Flow)
-class FlowAdmin(admin.ModelAdmin):
+class FlowAdmin(MaestroAdmin, admin.ModelAdmin):
     list_display = [
         "name",
         "platform",

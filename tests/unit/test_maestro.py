@@ -310,3 +310,37 @@ def test_a_run_flow_file_with_refusals_names_that_file(tmp_path: Path):
     with pytest.raises(CommandError) as caught:
         call_command("import_flow", str(main), "--platform", "android")
     assert "setup.yaml line 4: runScript" in str(caught.value)
+
+
+# --- the admin -------------------------------------------------------------------
+def test_the_admin_imports_a_maestro_file_and_shows_what_does_not_map(admin_client):
+    page = "/admin/flows/flow/import-maestro/"
+    assert "Import a Maestro flow" in admin_client.get("/admin/flows/flow/").content.decode()
+    refused = admin_client.post(
+        page, {"text": CONFIG + "- back\n- runScript: a.js\n", "platform": "android"}
+    )
+    html = refused.content.decode()
+    assert refused.status_code == 200
+    assert "1 commands do not map; nothing imported." in html
+    assert "<code>runScript</code>" in html and "JavaScript does not map" in html
+    assert not Flow.objects.exists()
+    done = admin_client.post(
+        page,
+        {"text": CONFIG + "- back\n- runScript: a.js\n", "platform": "android",
+         "drop_unsupported": "on"},
+    )  # fmt: skip
+    flow = Flow.objects.get(name="Checkout")
+    assert done["Location"] == f"/admin/flows/flow/{flow.pk}/change/"
+    change = admin_client.get(done["Location"]).content.decode()
+    assert "Dropped line 5: runScript" in change
+    assert f"/api/flows/{flow.pk}/export/maestro/" in change
+    assert admin_client.get(f"/api/flows/{flow.pk}/export/maestro/").status_code == 200
+
+
+def test_the_admin_import_says_what_is_wrong_with_a_file(admin_client):
+    response = admin_client.post(
+        "/admin/flows/flow/import-maestro/", {"text": "- back\n", "platform": "android"}
+    )
+    assert "The config document is missing" in response.content.decode()
+    response = admin_client.post("/admin/flows/flow/import-maestro/", {"platform": "android"})
+    assert "Choose a file, or paste the flow." in response.content.decode()
