@@ -41,7 +41,9 @@ function show(page, {fromHistory = false} = {}) {
 
 window.addEventListener('popstate', (event) => {
   const page = (event.state && event.state.page) || location.hash.slice(1);
-  if (pages.includes(page)) {
+  if (page === 'cart-page' && !(event.state && event.state.page)) {
+    openCart(); // a link to the cart (#cart-page) on the open page
+  } else if (pages.includes(page)) {
     show(page, {fromHistory: true});
   }
 });
