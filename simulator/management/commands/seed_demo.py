@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from rest_framework.authtoken.models import Token
 
+from flows import maestro
 from flows.definitions import parse_flow
 from flows.models import Flow
 from playback.drivers.web_session import build_web_capabilities, missing_browser
@@ -19,6 +20,9 @@ from simulator.server import APPS_DIR
 
 DEMO_FLOW = APPS_DIR.parent / "flows" / "demo.json"
 DEMO_WEB_FLOW = APPS_DIR.parent / "flows" / "demo_web.json"
+# The same shop as a Maestro flow (its url is the default web URL below).
+DEMO_MAESTRO_FLOW = APPS_DIR.parent / "flows" / "maestro" / "demo-shop.yaml"
+MAESTRO_WEB_URL = "http://127.0.0.1:8000"
 DEMO_APP = APPS_DIR / "demo.xml"
 SIM_DEVICE_ID = "sim-1"
 WEB_DEVICE_ID = "web-1"
@@ -90,7 +94,13 @@ class Command(BaseCommand):
         start = urlsplit(data["app_id"])
         data["app_id"] = f"{web_url.rstrip('/')}{start.path}?{start.query}"
         flow = Flow.save_definition(parse_flow(data))
-        return {"web_flow_id": flow.pk, "web_device_id": WEB_DEVICE_ID}
+        text = DEMO_MAESTRO_FLOW.read_text().replace(MAESTRO_WEB_URL, web_url.rstrip("/"))
+        maestro_flow = Flow.save_definition(maestro.read_definition(text)[0])
+        return {
+            "web_flow_id": flow.pk,
+            "maestro_flow_id": maestro_flow.pk,
+            "web_device_id": WEB_DEVICE_ID,
+        }
 
     def admin_password(self, username: str) -> str:
         """The admin's password, kept in var/ so each `make run` prints the same one."""
