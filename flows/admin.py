@@ -54,6 +54,14 @@ class StepForm(forms.ModelForm):
             "optional",
             "retries",
         ]
+        # A step is one row of the flow's page: narrow fields, so it fits a laptop's width.
+        widgets = {
+            "locator": forms.Textarea(attrs={"rows": 3, "cols": 30}),
+            "params": forms.Textarea(attrs={"rows": 3, "cols": 26}),
+            "description": forms.TextInput(attrs={"size": 16}),
+            "timeout_ms": forms.NumberInput(attrs={"style": "width: 6em"}),
+            "retries": forms.NumberInput(attrs={"style": "width: 4em", "min": 0, "max": 3}),
+        }
         help_texts = {
             "locator": '{"using": "accessibility id", "value": "login"} or '
             '{"using": "text", "value": "Sign in"} (optional "regex": true, "index": n)',

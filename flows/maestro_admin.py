@@ -76,7 +76,6 @@ class MaestroAdmin:
                 flow, dropped = self.import_flow(form)
             except maestro.Refused as exc:
                 unsupported = exc.unsupported
-                form.add_error(None, f"{len(unsupported)} commands do not map; nothing imported.")
             except (maestro.MaestroError, maestro.DefinitionError) as exc:
                 for field, message in exc.errors.items():
                     form.add_error(None, f"{field}: {message}")

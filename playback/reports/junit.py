@@ -4,9 +4,10 @@ maven-surefire's surefire-test-report-3.0.xsd).
 A run is one `<testsuite name="<flow>">`; each step a `<testcase name="step NN:
 <action> <target>" classname="<flow>" time="s.sss">`. A flaky step passed: one
 `<flakyFailure>` per failed attempt. A failed step: `<failure>` (its last attempt)
-and one `<rerunFailure>` per earlier attempt. A skipped or blocked step:
-`<skipped message>`. A run that ended `error`: one more testcase `run` with
-`<error>`. Characters XML 1.0 cannot carry (control characters, lone surrogates)
+and one `<rerunFailure>` per earlier attempt; an optional step that failed (it does
+not fail the run): `<skipped message="optional: …">`, its failure in `<system-out>`.
+A skipped or blocked step: `<skipped message>`. A run that ended `error`: one more
+testcase `run` with `<error>`. Characters XML 1.0 cannot carry (control characters, lone surrogates)
 are written as `\\xNN` / `\\uNNNN`.
 """
 
@@ -83,7 +84,13 @@ def run_suite(run: Any) -> ET.Element:
         )
         counts["tests"] += 1
         errors = list(result.attempt_errors or [])
-        if result.status == StepStatus.FAIL:
+        if result.status == StepStatus.FAIL and (result.definition or {}).get("optional"):
+            # Its failure does not fail the run: not a failure of the suite either.
+            message = f"optional: {clean(result.error)}"
+            ET.SubElement(case, "skipped", {"message": message[:1000]})
+            ET.SubElement(case, "system-out").text = clean(result.error)
+            counts["skipped"] += 1
+        elif result.status == StepStatus.FAIL:
             last = errors[-1] if errors else result.error
             failure = ET.SubElement(
                 case, "failure", {"message": clean(last)[:1000], "type": FAILED_STEP}

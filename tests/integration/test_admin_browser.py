@@ -367,3 +367,40 @@ def test_a_lead_adds_a_webhook_reads_a_failed_delivery_and_redelivers_it(
     page.wait_for_url("**/admin/playback/webhookdelivery/*/change/")
     assert "queued" in page.locator(".messagelist").inner_text()
     receiver.server.shutdown()
+
+
+def test_a_lead_imports_a_maestro_flow_sees_what_does_not_map_and_drops_it(
+    browser_page, live_server, django_user_model
+):
+    from flows.models import Flow
+
+    django_user_model.objects.create_superuser("lead", password="lead-password")
+    page = browser_page
+    sign_in(page, live_server, "/admin/flows/flow/")
+    page.click("text=Import a Maestro flow")
+    page.wait_for_url("**/admin/flows/flow/import-maestro/")
+    flow_file = (
+        "appId: com.shop\nname: Checkout from Maestro\n---\n- launchApp\n- tapOn: Sign in\n"
+        "- runScript: seed.js\n- scrollUntilVisible:\n    element: Lime frisbee\n"
+        "- tapOn:\n    text: Buy\n    below: Lime frisbee\n"
+    )
+    page.fill("#id_text", flow_file)
+    page.select_option("#id_platform", "android")
+    page.click("input[type=submit]")
+    rows = page.locator("#pb-unsupported tbody tr")
+    assert rows.count() == 2
+    assert "6" in rows.nth(0).inner_text() and "runScript" in rows.nth(0).inner_text()
+    assert "relative selectors" in rows.nth(1).inner_text()
+    look(page, "25-maestro-import-refused")
+    assert not Flow.objects.exists()
+    page.check("#id_drop_unsupported")
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/flows/flow/*/change/")
+    assert "Dropped line 6: runScript" in page.locator(".messagelist").inner_text()
+    flow = Flow.objects.get(name="Checkout from Maestro")
+    assert [s.action for s in flow.steps.all()] == ["stop_app", "launch_app", "tap", "scroll_to"]
+    look(page, "26-maestro-imported")
+    # The export is a file (application/yaml): fetched with the lead's session.
+    href = page.get_attribute("text=Export as Maestro", "href")
+    exported = page.request.get(f"{live_server.url}{href}")
+    assert exported.ok and "- scrollUntilVisible:" in exported.text()

@@ -135,3 +135,18 @@ def test_reports_are_written_to_a_directory(tmp_path, five, device):
     run = recorded(five, device, "success", [("pass", 1, [], "")] * 5)
     (path,) = junit.write_reports([run], tmp_path / "reports")
     assert path.name == f"TEST-Check_out-{run.pk}.xml" and problems(path.read_bytes()) == []
+
+
+def test_an_optional_step_that_failed_is_skipped_with_its_failure_kept(five, device):
+    run = recorded(five, device, "success", [("pass", 1, [], ""), ("fail", 1, [E1], E1)])
+    StepResult.objects.filter(run=run, step_number=2).update(
+        definition={"step": 2, "action": "tap", "optional": True,
+                    "locator": {"using": "id", "value": "b"}},
+    )  # fmt: skip
+    xml = junit.run_xml(run)
+    assert problems(xml) == []
+    suite = ET.fromstring(xml)
+    assert (suite.get("failures"), suite.get("skipped")) == ("0", "1")
+    case = suite.findall("testcase")[1]
+    assert case.find("skipped").get("message") == f"optional: {E1}"
+    assert case.find("system-out").text == E1

@@ -321,7 +321,7 @@ def test_the_admin_imports_a_maestro_file_and_shows_what_does_not_map(admin_clie
     )
     html = refused.content.decode()
     assert refused.status_code == 200
-    assert "1 commands do not map; nothing imported." in html
+    assert "1 command does not map: nothing imported." in html
     assert "<code>runScript</code>" in html and "JavaScript does not map" in html
     assert not Flow.objects.exists()
     done = admin_client.post(
