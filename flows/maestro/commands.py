@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flows.maestro.selectors import Unsupported, target
+from flows.maestro.selectors import Unsupported, point, target
 from playback.actions import erase_text, scroll_to, wait
 from playback.drivers.keys import KEYS
 
@@ -133,8 +133,6 @@ def visible(action: str) -> Callable[[Any, str], list[Step]]:
 
 
 def percent_point(value: Any) -> tuple[int, int, bool]:
-    from flows.maestro.selectors import point
-
     found = point(value)
     return found["x"], found["y"], bool(found.get("percent"))
 

@@ -96,9 +96,6 @@ class AppiumDriver:
                 ) from exc
             raise
 
-    # The platform's name in messages ("a sim device cannot ...").
-    platform = "android"
-
     def locate(self, locator: Locator) -> tuple[str, str]:
         """The WebDriver strategy and value that find `locator` on this device."""
         return LOCATOR_BY[locator.using], locator.value

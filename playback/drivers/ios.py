@@ -18,8 +18,6 @@ from playback.locators import Locator
 
 
 class IosDriver(AppiumDriver):
-    platform = "ios"
-
     def text_matches(self, locator: Locator) -> list[Any]:
         predicate = text_locators.ios_predicate(locator.value, regex=locator.regex)
         return self.remote.find_elements(AppiumBy.IOS_PREDICATE, predicate)
@@ -38,7 +36,7 @@ class IosDriver(AppiumDriver):
         elif key == "back":
             self.back()
         else:
-            raise CommandFailed(no_way(key, self.platform))
+            raise CommandFailed(no_way(key, "ios"))
 
     def open_link(self, url: str, app_id: str) -> None:
         self._call(
