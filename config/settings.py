@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -254,12 +255,15 @@ PLAYBACK_PUBLIC_API_DOCS = env_bool("PLAYBACK_PUBLIC_API_DOCS", not PRODUCTION)
 PLAYBACK_MAX_BODY_BYTES = env_int("PLAYBACK_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = PLAYBACK_MAX_BODY_BYTES
 
-# The recorder frontend lives on another origin (development: Vite's server);
-# production allows none unless PLAYBACK_CORS_ORIGINS names them.
-CORS_ALLOWED_ORIGINS = env_list(
-    "PLAYBACK_CORS_ORIGINS", "" if PRODUCTION else "http://localhost:5173"
-)
+# The recorder frontend lives on another origin. PLAYBACK_CORS_ORIGINS names the
+# origins allowed; without it, production allows none and development allows the
+# usual local dev servers: http://localhost and http://127.0.0.1, on any port.
+CORS_ALLOWED_ORIGINS = env_list("PLAYBACK_CORS_ORIGINS")
+LOCAL_DEV_ORIGINS = r"^http://(localhost|127\.0\.0\.1)(:\d{1,5})?$"
+CORS_ALLOWED_ORIGIN_REGEXES = [] if PRODUCTION or CORS_ALLOWED_ORIGINS else [LOCAL_DEV_ORIGINS]
 CORS_EXPOSE_HEADERS = ["Location"]
+# A browser may send what the API reads: its token, JSON, and an idempotency key.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
 CORS_URLS_REGEX = r"^/api/.*$"
 
 # django-q2: the ORM broker on the default database unless REDIS_URL is set.

@@ -493,6 +493,31 @@ def test_session_auth_works_for_a_logged_in_user(user):
     assert client.get("/api/flows/").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "origin", ["http://localhost:5173", "http://127.0.0.1:5173", "http://localhost:3000",
+               "http://127.0.0.1"],
+)  # fmt: skip
+def test_in_development_a_local_dev_server_may_start_runs_with_an_idempotency_key(client, origin):
+    response = client.options(
+        "/api/playback/start",
+        HTTP_ORIGIN=origin,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization,content-type,idempotency-key",
+    )
+    assert response["Access-Control-Allow-Origin"] == origin
+    assert "idempotency-key" in response["Access-Control-Allow-Headers"]
+
+
+@pytest.mark.parametrize(
+    "origin", ["http://localhost.evil.example", "https://127.0.0.1.nip.io", "http://10.0.0.5:5173"]
+)
+def test_origins_that_only_look_local_are_not_let_in(client, origin):
+    response = client.options(
+        "/api/playback/start", HTTP_ORIGIN=origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    assert "Access-Control-Allow-Origin" not in response
+
+
 def test_cors_lets_the_frontend_origin_in_and_exposes_location(client, settings):
     response = client.options(
         "/api/playback/start",

@@ -78,6 +78,8 @@ def test_production_allows_no_cross_origin_frontend_unless_named():
         "settings.CORS_ALLOWED_ORIGINS", PLAYBACK_CORS_ORIGINS="https://recorder.example.com"
     )
     assert named == "['https://recorder.example.com']"
+    # The local dev servers development lets in are not let in by production.
+    assert production_setting("settings.CORS_ALLOWED_ORIGIN_REGEXES") == "[]"
 
 
 def test_production_web_devices_open_public_pages_only():

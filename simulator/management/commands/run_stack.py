@@ -117,6 +117,7 @@ class Command(BaseCommand):
                 if "web_device_id" in demo
                 else []
             ),
+            f"  CORS      {cors_origins()}",
             "",
             "Ctrl-C stops everything.",
         ]
@@ -165,3 +166,17 @@ def stop(children: list[subprocess.Popen[bytes]], appium: AppiumServer | None) -
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def cors_origins() -> str:
+    """Which browser pages may call the API (PLAYBACK_CORS_ORIGINS), in words."""
+    from django.conf import settings
+
+    if settings.CORS_ALLOWED_ORIGINS:
+        return f"{', '.join(settings.CORS_ALLOWED_ORIGINS)} (PLAYBACK_CORS_ORIGINS)"
+    if settings.CORS_ALLOWED_ORIGIN_REGEXES:
+        return (
+            "pages on http://localhost:* and http://127.0.0.1:* may call the API "
+            "(PLAYBACK_CORS_ORIGINS names others)"
+        )
+    return "no other origin may call the API (PLAYBACK_CORS_ORIGINS names them)"
