@@ -266,6 +266,12 @@ CORS_EXPOSE_HEADERS = ["Location"]
 CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
 CORS_URLS_REGEX = r"^/api/.*$"
 
+# Where people open this service (reports link back to each run): development's
+# `make run`, else what PLAYBACK_PUBLIC_URL says (production: no links without it).
+PLAYBACK_PUBLIC_URL = env_str(
+    "PLAYBACK_PUBLIC_URL", "" if PRODUCTION else "http://127.0.0.1:8000"
+).rstrip("/")
+
 # django-q2: the ORM broker on the default database unless REDIS_URL is set.
 Q_TASK_TIMEOUT_S = env_int("PLAYBACK_TASK_TIMEOUT_S", 3600)
 Q_CLUSTER = {

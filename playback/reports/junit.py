@@ -1,8 +1,10 @@
 """A run as JUnit XML in the Surefire 3.0 report format (SPEC "Wave 2"; the schema is
 maven-surefire's surefire-test-report-3.0.xsd).
 
-A run is one `<testsuite name="<flow>">`; each step a `<testcase name="step NN:
-<action> <target>" classname="<flow>" time="s.sss">`. A flaky step passed: one
+A run is one `<testsuite name="<flow>">` (its properties: run id, device, platform,
+status, batch, `run_url`: its admin page at PLAYBACK_PUBLIC_URL); each step a
+`<testcase name="step NN: <action> <target>" classname="<flow> [<device>]"
+time="s.sss">`. A flaky step passed: one
 `<flakyFailure>` per failed attempt. A failed step: `<failure>` (its last attempt)
 and one `<rerunFailure>` per earlier attempt; an optional step that failed (it does
 not fail the run): `<skipped message="optional: …">`, its failure in `<system-out>`.
@@ -20,6 +22,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
+
+from django.conf import settings
+from django.urls import reverse
 
 from playback import actions
 from playback.words import RunStatus, StepStatus
@@ -58,9 +63,17 @@ def attempt_element(parent: ET.Element, tag: str, error: str, number: int) -> No
     ET.SubElement(element, "stackTrace").text = clean(f"attempt {number}: {error}")
 
 
+def run_url(run: Any) -> str:
+    """The run's page in the admin, at PLAYBACK_PUBLIC_URL ("" without one)."""
+    base = settings.PLAYBACK_PUBLIC_URL
+    return f"{base}{reverse('admin:playback_run_change', args=[run.pk])}" if base else ""
+
+
 def run_suite(run: Any) -> ET.Element:
     """The `<testsuite>` of one run (its steps read once)."""
     flow = run.flow.name
+    # The device names the class: a batch of mode `all` plays a flow on several.
+    classname = clean(f"{flow} [{run.device.device_id}]")
     suite = ET.Element("testsuite", {"version": VERSION, "name": clean(flow)})
     properties = ET.SubElement(suite, "properties")
     for name, value in (
@@ -69,6 +82,7 @@ def run_suite(run: Any) -> ET.Element:
         ("platform", run.device.platform),
         ("status", run.status),
         ("batch_id", run.batch_id or ""),
+        ("run_url", run_url(run)),
     ):
         ET.SubElement(properties, "property", {"name": name, "value": clean(value)})
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -78,7 +92,7 @@ def run_suite(run: Any) -> ET.Element:
             "testcase",
             {
                 "name": step_name(result),
-                "classname": clean(flow),
+                "classname": classname,
                 "time": seconds(result.duration_ms),
             },
         )
@@ -109,7 +123,7 @@ def run_suite(run: Any) -> ET.Element:
         case = ET.SubElement(
             suite,
             "testcase",
-            {"name": "run", "classname": clean(flow), "time": seconds(run.duration_ms)},
+            {"name": "run", "classname": classname, "time": seconds(run.duration_ms)},
         )
         error = ET.SubElement(
             case, "error", {"message": clean(run.error)[:1000], "type": RUN_ERROR}

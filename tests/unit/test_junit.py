@@ -58,7 +58,8 @@ def test_a_run_gives_exactly_the_specs_elements_and_counts(five, device):
         "step 01: tap id='a'", "step 02: tap id='b'", "step 03: tap id='c'",
         "step 04: tap id='d'", "step 05: tap id='e'",
     ]  # fmt: skip
-    assert {c.get("classname") for c in cases} == {"Check & <out>"}
+    # The device in the class: a flow played on two devices has two classes.
+    assert {c.get("classname") for c in cases} == {f"Check & <out> [{device.device_id}]"}
     assert cases[0].get("time") == "1.501" and list(cases[0]) == []
     assert [c.tag for c in cases[1]] == ["flakyFailure", "flakyFailure"]  # passed
     assert cases[1][0].get("message") == E1
@@ -70,6 +71,7 @@ def test_a_run_gives_exactly_the_specs_elements_and_counts(five, device):
     ]  # fmt: skip
     props = {p.get("name"): p.get("value") for p in suite.find("properties")}
     assert (props["run_id"], props["status"]) == (str(run.pk), "partial_success")
+    assert props["run_url"] == f"http://127.0.0.1:8000/admin/playback/run/{run.pk}/change/"
 
 
 def test_a_run_that_ended_error_has_a_run_testcase_with_its_error(five, device):
@@ -150,3 +152,12 @@ def test_an_optional_step_that_failed_is_skipped_with_its_failure_kept(five, dev
     case = suite.findall("testcase")[1]
     assert case.find("skipped").get("message") == f"optional: {E1}"
     assert case.find("system-out").text == E1
+
+
+def test_without_a_public_url_a_report_has_no_link(five, device, settings):
+    settings.PLAYBACK_PUBLIC_URL = ""
+    run = recorded(five, device, "success", [("pass", 1, [], "")])
+    props = {
+        p.get("name"): p.get("value") for p in ET.fromstring(junit.run_xml(run)).find("properties")
+    }
+    assert props["run_url"] == ""
