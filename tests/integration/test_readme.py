@@ -124,6 +124,8 @@ def test_the_readme_ci_recipe_plays_the_smoke_batch_and_writes_junit(stack_env, 
         assert played.returncode == 0, played.stdout[-1000:] + played.stderr[-3000:]
         batch = json.loads(played.stdout)
         assert batch["status"] == "success" and batch["tag"] == "smoke"
+        # CI's log is for people: progress lines, no JSON log lines of the service.
+        assert '"logger": ' not in played.stderr, played.stderr[-1000:]
         files = sorted((tmp_path / "reports").glob("TEST-*.xml"))
         assert len(files) == len(batch["runs"]) >= 1
         assert all(problems(path.read_bytes()) == [] for path in files)

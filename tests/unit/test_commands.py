@@ -233,3 +233,19 @@ def test_play_exits_2_when_appium_is_down(demo):
     assert run["blocked_steps"] == 7
     assert StepResult.objects.filter(status="blocked").count() == 7
     assert "Run" in err and "error" in err
+
+
+@pytest.mark.parametrize(("verbosity", "info_shown"), [(0, False), (1, False), (2, True)])
+def test_a_commands_stderr_gets_the_services_log_lines_only_when_asked(verbosity, info_shown):
+    import logging
+
+    from playback.management.one_line_errors import logs_for_people
+
+    broker, service = logging.getLogger("django-q"), logging.getLogger("playback")
+    before = broker.level, service.level
+    service_info = service.isEnabledFor(logging.INFO)  # LOG_LEVEL's say
+    with logs_for_people(verbosity):
+        assert broker.isEnabledFor(logging.INFO) is info_shown
+        assert service.isEnabledFor(logging.INFO) is (info_shown and service_info)
+        assert broker.isEnabledFor(logging.WARNING)
+    assert (broker.level, service.level) == before

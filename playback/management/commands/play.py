@@ -15,7 +15,7 @@ from flows.models import Flow
 from playback import queue, services
 from playback.batches.models import Batch
 from playback.devices import reachability
-from playback.management.one_line_errors import OneLineErrorsCommand
+from playback.management.one_line_errors import OneLineErrorsCommand, logs_for_people
 from playback.management.progress import BatchProgress
 from playback.models import Device
 from playback.reports.formats import FORMATS
@@ -85,6 +85,10 @@ class Command(OneLineErrorsCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        with logs_for_people(opts["verbosity"]):
+            self.play(opts)
+
+    def play(self, opts: dict[str, Any]) -> None:
         if not opts["flows"] and not opts["tag"]:
             self.fail("Give flows (ids or names) or --tag.")
         if not opts["devices"] and not opts["platform"]:
