@@ -152,9 +152,12 @@ class PlayForm(RunSettingsForm):
 
     def __init__(self, *args: Any, flow: Flow, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["device"].queryset = Device.objects.filter(
-            platform=flow.platform, enabled=True
-        ).order_by("device_id")
+        devices = Device.objects.filter(platform=flow.platform, enabled=True).order_by("device_id")
+        self.fields["device"].queryset = devices
+        fitting = list(devices.values_list("pk", flat=True)[:2])
+        if len(fitting) == 1:  # the one device that fits is the choice already made
+            self.fields["device"].initial = fitting[0]
+            self.fields["device"].empty_label = None
         self.order_fields(self.field_order)
 
 

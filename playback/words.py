@@ -86,6 +86,9 @@ LABELS: dict[str, str] = {
     Platform.IOS: "iOS",
     Platform.SIM: "Simulated device",
     Platform.WEB: "Web (Chromium)",
+    # A batch's mode, beside a filter's own "All": what each mode does.
+    BatchMode.SPLIT: "Split across devices",
+    BatchMode.ALL: "Every flow on every device",
     # Webhook events read as the receiver sees them on the wire.
     **{event: event.value for event in WebhookEvent},
 }

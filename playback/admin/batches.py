@@ -4,6 +4,8 @@ its JUnit and HTML report), read-only like all history."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -12,13 +14,14 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from flows.models import Flow
-from playback import services
+from playback import services, words
 from playback.admin import display
 from playback.admin.history import HistoryAdmin
 from playback.batches.models import Batch
 from playback.batches.progress import progress_of
 from playback.models import Device
 from playback.reports import formats
+from playback.words import RunSettings
 
 
 @admin.register(Batch)
@@ -106,7 +109,9 @@ class BatchAdmin(HistoryAdmin):
 
     @admin.display(description="settings")
     def settings_used(self, batch: Batch) -> str:
-        return ", ".join(f"{key}={value}" for key, value in batch.settings.items())
+        # In the API's words (retryPerStep=2), as the batch resource says them.
+        shown = words.keyed_settings(RunSettings.from_stored(batch.settings))
+        return ", ".join(f"{key}={json.dumps(value)}" for key, value in shown.items())
 
     @admin.display(description="runs")
     def run_list(self, batch: Batch) -> str:

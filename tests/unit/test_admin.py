@@ -580,3 +580,28 @@ def test_a_running_run_says_which_step_and_a_queued_one_why_it_waits(admin_clien
     page = admin_client.get(reverse("admin:playback_run_change", args=[third.pk])).content.decode()
     assert f"Device emulator-5554 is playing run #{first.pk}; 1 run ahead of it." in page
     assert second.pk  # the one ahead
+
+
+def test_the_play_form_picks_the_one_device_that_fits(admin_client, flow, device, make_device):
+    url = reverse("admin:flows_flow_play", args=[flow.pk])
+    field = admin_client.get(url).context["form"]["device"]
+    assert field.value() == device.pk and "---------" not in str(field)
+    make_device("http://127.0.0.1:9", device_id="emulator-5556")
+    field = admin_client.get(url).context["form"]["device"]
+    assert field.value() is None and "---------" in str(field)
+
+
+def test_a_batch_page_says_its_settings_in_the_apis_words_and_its_mode_filter_reads(
+    admin_client, flow, device
+):
+    from playback.batches.models import Batch
+
+    batch = Batch.objects.create(
+        mode="split", settings=RunSettings(retry_per_step=2).stored(), device_ids=[device.pk]
+    )
+    page = admin_client.get(reverse("admin:playback_batch_change", args=[batch.pk]))
+    html = page.content.decode()
+    assert "retryPerStep=2" in html and "restartApp=true" in html
+    assert "retry_per_step" not in html
+    changelist = admin_client.get(reverse("admin:playback_batch_changelist")).content.decode()
+    assert "Split across devices" in changelist and "Every flow on every device" in changelist
