@@ -8,6 +8,7 @@ import json
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -141,10 +142,18 @@ class StartRunView(APIView):
         },
         summary="Start playing a flow on a device",
         description=(
-            "Queues a run of a flow on a device with optional settings (every key optional; "
-            "the table is in docs/engine.md). 202 with the run and its `Location`; with "
-            "`?wait=N` the answer waits for the run's end (200) or for N seconds (202)."
+            "Queues a run of a flow on a device with optional settings (every key optional: "
+            "the Settings schema below says each one's default and limits). 202 with the run "
+            "and its `Location`; with `?wait=N` the answer waits for the run's end (200) or "
+            "for N seconds (202)."
         ),
+        examples=[
+            OpenApiExample(
+                "The demo flow on the simulated device",
+                value={"flow_id": 1, "device_id": "sim-1", "settings": {"retryPerStep": 1}},
+                request_only=True,
+            )
+        ],
     )
     def post(self, request: Request) -> Response:
         wait = wait_seconds(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.conf import settings as django_settings
 from rest_framework import serializers
 
 from playback.words import SETTINGS, Setting, keyed_settings
@@ -21,6 +22,8 @@ def _schema_field(setting: Setting) -> serializers.Field:
     bounds = {"min_value": setting.minimum}
     if not setting.capped:
         bounds["max_value"] = setting.maximum
+    if setting.name == "run_timeout_s":  # this server's own maximum, what it refuses above
+        bounds["max_value"] = django_settings.PLAYBACK_MAX_RUN_TIMEOUT_S
     if setting.default is not None:
         common["default"] = setting.default
     return serializers.IntegerField(**bounds, **common)

@@ -65,3 +65,13 @@ def test_every_field_has_a_type(schema):
     assert list(untyped(schema["components"]["schemas"], "schemas")) == []
     attempt_errors = schema["components"]["schemas"]["StepResult"]["properties"]["attempt_errors"]
     assert attempt_errors["items"]["type"] == "string"
+
+
+def test_the_schema_states_this_servers_limits_and_a_start_that_works(api, settings):
+    schema = api.get("/api/schema/?format=json").json()
+    timeout = schema["components"]["schemas"]["SettingsRequest"]["properties"]["runTimeoutSeconds"]
+    assert timeout["maximum"] == settings.PLAYBACK_MAX_RUN_TIMEOUT_S
+    start = schema["paths"]["/api/playback/start/"]["post"]
+    (example,) = start["requestBody"]["content"]["application/json"]["examples"].values()
+    assert example["value"] == {"flow_id": 1, "device_id": "sim-1", "settings": {"retryPerStep": 1}}
+    assert "docs/engine.md" not in start["description"]
