@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "playback.http.middleware.RequestLimits",
     "playback.http.middleware.ApiTrailingSlash",
     "django.middleware.security.SecurityMiddleware",
+    # The admin's and the API docs' CSS and scripts, from the app server itself.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -191,7 +193,18 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Production serves what `manage.py collectstatic` put here (WhiteNoise: compressed
+# files with hashed names, cached for ever); development serves the apps' own files.
+STATIC_ROOT = Path(env_str("PLAYBACK_STATIC_ROOT", str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("PLAYBACK_MEDIA_ROOT", str(VAR_DIR / "media")))
 

@@ -118,3 +118,59 @@ def test_the_access_log_never_shows_an_events_links_signature(flow, device, play
         logged = "".join(web.lines)
     assert f"/api/playback/runs/{run.pk}/events?sig=[hidden]" in logged
     assert signature not in logged
+
+
+def test_the_production_command_serves_the_admins_styles_after_collectstatic(tmp_path):
+    """PLAYBACK_ENV=production behind the README's production recipe: collectstatic, then
+    gunicorn; the admin's stylesheet (hashed, compressed) comes from the app server."""
+    import re
+    import secrets
+
+    port = free_port()
+    env = {
+        "PLAYBACK_ENV": "production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_BEHIND_TLS_PROXY": "1",
+        "PLAYBACK_APPIUM_ALLOWED_HOSTS": "10.0.0.0/8",
+        "PLAYBACK_STATIC_ROOT": str(tmp_path / "static"),
+        "DATABASE_URL": database_url(),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_ACCESSLOG": "",
+        "PATH": "/usr/bin:/bin",
+    }
+    manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+    collected = subprocess.run(
+        [*manage, "collectstatic", "--noinput"], env=env, capture_output=True, text=True
+    )
+    assert collected.returncode == 0, collected.stderr[-2000:]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "config.asgi:application"],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+    def get(path: str) -> tuple[int, str, bytes]:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}",
+            headers={"X-Forwarded-Proto": "https", "Accept-Encoding": "gzip"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers.get("Content-Type", ""), response.read()
+
+    try:
+        for _ in range(100):
+            try:
+                status, _, page = get("/admin/login/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert status == 200
+        (css,) = re.findall(r'href="(/static/admin/css/base\.[0-9a-f]+\.css)"', page.decode())
+        status, kind, body = get(css)
+        assert (status, kind.split(";")[0]) == (200, "text/css")
+        assert len(body) > 1000
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
