@@ -14,6 +14,8 @@ import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
+from config import schema_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PLAYBACK_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # the SQLite file, media and logs live here
@@ -104,7 +106,7 @@ MIDDLEWARE = [
     "playback.http.middleware.ApiTrailingSlash",
     "django.middleware.security.SecurityMiddleware",
     # The admin's and the API docs' CSS and scripts, from the app server itself.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "playback.http.static_files.StaticFiles",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -205,6 +207,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # empty: the apps' files are served
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("PLAYBACK_MEDIA_ROOT", str(VAR_DIR / "media")))
 
@@ -233,32 +237,8 @@ REST_FRAMEWORK = {
         "start": env_str("PLAYBACK_API_START_RATE", "600/min"),
     },
 }
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Playback API",
-    "DESCRIPTION": (
-        "Replays recorded mobile-app flows on devices through Appium. Authenticate with "
-        "`Authorization: Token <key>` (see `make run`) or a Django session."
-    ),
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["playback.http.permissions.ApiDocsAccess"],
-    "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "playback.api.event_schema.add_event_streams",  # async views it does not see
-        "playback.http.schema.add_error_answers",  # typed 4xx bodies, integer path ids
-    ],
-    # Swagger UI's assets come from the drf-spectacular-sidecar package, not a CDN.
-    "ENUM_NAME_OVERRIDES": {
-        "RunStatusEnum": "playback.resources.enums.RUN_STATUS",
-        "StepStatusEnum": "playback.resources.enums.STEP_STATUS",
-        "PlatformEnum": "playback.resources.enums.PLATFORM",
-        "ActionEnum": "playback.resources.enums.ACTION",
-    },
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-}
+# The OpenAPI schema and its docs pages (drf-spectacular).
+SPECTACULAR_SETTINGS = schema_settings.SPECTACULAR_SETTINGS
 
 # The OpenAPI schema and its Swagger UI (/api/schema/, /api/docs/) need no sign-in
 # when this is on (the development default); in production they need one.
