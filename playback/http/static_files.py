@@ -10,6 +10,7 @@ request goes on untouched.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -18,10 +19,17 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 from playback.http.middleware import PlainMiddleware
 
 
+@functools.cache
+def static_files() -> WhiteNoiseMiddleware:
+    """The files to serve, found once a process (a middleware chain is built per
+    handler: each test client builds one)."""
+    return WhiteNoiseMiddleware(get_response=None)
+
+
 class StaticFiles(PlainMiddleware):
     def __init__(self, get_response: Any):
         super().__init__(get_response)
-        self.files = WhiteNoiseMiddleware(get_response=None)
+        self.files = static_files()
 
     def before(self, request: HttpRequest) -> HttpResponse | None:
         path = request.path_info
