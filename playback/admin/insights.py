@@ -95,17 +95,26 @@ class FailureGroupAdmin(ReadOnlyInsight):
 
 
 def last_passing_run(run: Run) -> Run | None:
-    """The last success of the run's flow on its platform, other than the run."""
+    """The last success of the run's flow on its platform queued before the run (what
+    worked then; a later pass says nothing of why this one failed)."""
     return (
         Run.objects.filter(
             flow_id=run.flow_id,
             status=words.RunStatus.SUCCESS,
             device__platform=run.device.platform,
+            pk__lt=run.pk,
         )
-        .exclude(pk=run.pk)
-        .order_by("-finished_at", "-pk")
+        .order_by("-pk")
         .first()
     )
+
+
+def settings_differences(first: Run, second: Run) -> list[tuple[str, str, str]]:
+    """(label, first's value, second's) of each setting the two runs played with apart."""
+    pairs = zip(
+        display.settings_rows(first.settings), display.settings_rows(second.settings), strict=True
+    )
+    return [(label, one, other) for (label, one), (_, other) in pairs if one != other]
 
 
 class ComparePages:
@@ -145,6 +154,7 @@ class ComparePages:
                 "title": f"Run #{runs[0].pk} compared with run #{runs[1].pk}",
                 "runs": runs,
                 "rows": rows,
+                "settings_differ": settings_differences(*runs),
                 "sides": [
                     {"run": r, "badge": display.badge(r.status) + display.markers(r)} for r in runs
                 ],

@@ -280,13 +280,18 @@ def test_a_qa_lead_finds_the_flaky_step_its_failure_group_and_the_last_good_run(
     page.goto(f"{live_server.url}/admin/playback/run/{history[3].pk}/change/")
     assert page.locator(".pb-marker-new_failure").count() >= 1
     page.click("#pb-compare")
-    page.wait_for_url(f"**/run/{history[3].pk}/compare/{history[4].pk}/")
-    assert page.locator("tr.pb-differs-row").count() == 1
+    # The last pass before it (history[2], b flaky then), not the later one.
+    page.wait_for_url(f"**/run/{history[3].pk}/compare/{history[2].pk}/")
+    assert page.locator("tr.pb-differs-row").count() == 2
     shots = page.locator("#pb-compare-table img")
     assert shots.count() == 2 * 3  # each step's screen, on both sides
     for i in range(shots.count()):
         assert shots.nth(i).evaluate(IMAGE_WIDTH) > 0
     look(page, "17-compare")
+    # Against a run played with other settings, those come first.
+    page.goto(f"{live_server.url}/admin/playback/run/{history[3].pk}/compare/{history[4].pk}/")
+    assert "Retries per step: 1 in run" in page.inner_text("#pb-settings-differ")
+    look(page, "17b-compare-settings")
     page.goto(f"{live_server.url}/admin/flows/flow/{flow.pk}/change/")
     assert page.locator("#pb-trends svg.pb-days rect").count() >= 30
     page.locator("#pb-trends").scroll_into_view_if_needed()

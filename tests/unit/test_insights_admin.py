@@ -55,15 +55,27 @@ def test_the_failure_groups_page_lists_groups_with_their_runs(admin_client, hist
     assert runs.status_code == 200
 
 
-def test_a_failed_run_compares_with_the_last_success_step_by_step(admin_client, history):
-    failed = history[3]  # c failed; the last success before the newest is history[4]
+def test_a_failed_run_compares_with_the_last_success_before_it_step_by_step(admin_client, history):
+    failed = history[3]  # c failed; the last success before it is history[2] (not 4)
     page = admin_client.get(reverse("admin:playback_run_change", args=[failed.pk]))
     page = page.content.decode()
-    assert f"Compare with run #{history[4].pk}" in page
-    url = reverse("admin:playback_run_compare", args=[failed.pk, history[4].pk])
+    assert f"Compare with run #{history[2].pk}" in page
+    url = reverse("admin:playback_run_compare", args=[failed.pk, history[2].pk])
     compare = admin_client.get(url).content.decode()
-    assert compare.count('class="pb-differs-row"') == 1  # only step c differs
+    # b was flaky then (2 attempts), c fails now: those two rows differ.
+    assert compare.count('class="pb-differs-row"') == 2
     assert "tap id=&#x27;c&#x27;" in compare
+    assert 'id="pb-settings-differ"' not in compare  # both played with 1 retry
+    first = admin_client.get(reverse("admin:playback_run_change", args=[history[0].pk]))
+    assert "Compare with run" not in first.content.decode()  # nothing passed before it
+
+
+def test_a_compare_puts_the_settings_the_two_runs_played_with_apart_first(admin_client, history):
+    url = reverse("admin:playback_run_compare", args=[history[3].pk, history[4].pk])
+    compare = admin_client.get(url).content.decode()
+    box = compare[compare.index('id="pb-settings-differ"') : compare.index("pb-compare-table")]
+    assert f"<strong>1</strong> in run #{history[3].pk}, <strong>0</strong> in run #" in box
+    assert "Restart app" not in box  # the same in both
 
 
 def test_a_flows_page_draws_its_trends_and_the_list_its_recent_results(
