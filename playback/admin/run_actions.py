@@ -4,15 +4,19 @@ Each calls the service and says what it did, or why not."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from playback import services, words
 from playback.admin import display
+from playback.admin.forms import RunSettingsForm
 from playback.models import Run
 
 
@@ -99,6 +103,39 @@ class RunActions:
             return self._redirect_to(run.pk)
         self.message_user(request, f"Run #{new.pk} queued (a re-run of #{run.pk}).")
         return self._redirect_to(new.pk)
+
+    def rerun_settings_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        """A re-run with the run's settings, editable (GET: the form; POST: queue it)."""
+        if not self.has_rerun_permission(request):
+            raise PermissionDenied("You may not start runs.")
+        run = get_object_or_404(Run.objects.select_related("flow", "device"), pk=run_id)
+        initial = run.settings.stored()
+        form = RunSettingsForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                new = services.rerun(
+                    run=run,
+                    requested_by=request.user,
+                    if_unreachable="refuse",
+                    **dataclasses.asdict(form.run_settings()),
+                )
+            except services.RunRequestError as exc:
+                form.add_settings_errors(exc.errors.pop("settings", {}))
+                for message in exc.errors.values():
+                    form.add_error(None, message)
+            except services.DeviceUnreachable as exc:
+                form.add_error(None, exc.problem)
+            else:
+                self.message_user(request, f"Run #{new.pk} queued (a re-run of #{run.pk}).")
+                return self._redirect_to(new.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Re-run #{run.pk} of {run.flow.name}",
+            "run": run,
+            "form": form,
+            "opts": Run._meta,
+        }
+        return TemplateResponse(request, "admin/playback/run/rerun.html", context)
 
     def cancel_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
         if not self.has_cancel_permission(request):

@@ -258,6 +258,11 @@ class RunAdmin(RunActions, StepPages, ComparePages, HistoryAdmin):
                 name="playback_run_rerun",
             ),
             path(
+                "<id:run_id>/rerun/settings/",
+                view(self.rerun_settings_view),
+                name="playback_run_rerun_settings",
+            ),
+            path(
                 "<id:run_id>/cancel/",
                 view(require_POST(self.cancel_view)),
                 name="playback_run_cancel",

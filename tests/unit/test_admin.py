@@ -605,3 +605,28 @@ def test_a_batch_page_says_its_settings_in_the_apis_words_and_its_mode_filter_re
     assert "retry_per_step" not in html
     changelist = admin_client.get(reverse("admin:playback_batch_changelist")).content.decode()
     assert "Split across devices" in changelist and "Every flow on every device" in changelist
+
+
+def test_a_rerun_from_the_admin_offers_the_runs_settings_to_change(admin_client, flow, device):
+    from playback import services
+
+    run = services.start_run(
+        flow=flow, device=device, settings=RunSettings(retry_per_step=1), foreground=True
+    )
+    page = admin_client.get(reverse("admin:playback_run_change", args=[run.pk])).content.decode()
+    url = reverse("admin:playback_run_rerun_settings", args=[run.pk])
+    assert url in page
+    form = admin_client.get(url).context["form"]
+    assert form["retry_per_step"].value() == 1 and form["clear_data"].value() is False
+    response = admin_client.post(
+        url,
+        {"retry_per_step": "2", "failure_behaviour": "continue", "clear_data": "on",
+         "restart_app": "on", "capture_screenshots": "on", "run_timeout_s": "600"},
+    )  # fmt: skip
+    new = Run.objects.exclude(pk=run.pk).get()
+    assert response["Location"] == reverse("admin:playback_run_change", args=[new.pk])
+    assert new.rerun_of_id == run.pk
+    assert (new.settings.retry_per_step, new.settings.clear_data) == (2, True)
+    assert new.settings.failure_behaviour == FailureBehaviour.CONTINUE
+    refused = admin_client.post(url, {"retry_per_step": "9", "failure_behaviour": "stop"})
+    assert refused.status_code == 200 and refused.context["form"].errors
