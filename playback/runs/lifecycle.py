@@ -7,6 +7,7 @@
                 │                  │   step or attempt, then `finish` ends it cancelled
                 │                  ├─ end_lost (sweeper): error, "Worker lost: ..."
                 │                  ├─ end_interrupted (Ctrl-C on `play`): cancelled
+                │                  ├─ end_stopped (Ctrl-C on `make run`): cancelled
                 │                  └─ time_out (sweeper): error, "Run timed out ..."
                 └─ cancel_queued: cancelled
 
@@ -199,6 +200,22 @@ def end_interrupted(
         not_played=(StepStatus.SKIPPED, "Run cancelled"),
         steps=steps,
     )
+
+
+def end_stopped(run: Run, *, why: str) -> bool:
+    """running -> cancelled: its operator stopped what plays it (Ctrl-C on `make run`):
+    a run stopped on purpose, not a failure (no failure group, no "error"). Finished
+    steps are kept, the rest skipped, the device handed to the next run."""
+    ended = _end(
+        run,
+        status=RunStatus.CANCELLED,
+        error=f"Cancelled: {why}",
+        duration_ms=_elapsed_ms(run),
+        not_played=(StepStatus.SKIPPED, "Run cancelled"),
+    )
+    if ended:
+        release_device(run_id=run.pk, device_pk=run.device_id)
+    return ended
 
 
 def end_lost(run: Run, *, reason: str) -> bool:

@@ -60,6 +60,7 @@ TRANSITIONS = [
         "cancelled",
     ),
     ("time_out", running, lambda run: lifecycle.time_out(run), "error"),
+    ("end_stopped", running, lambda run: lifecycle.end_stopped(run, why="x"), "cancelled"),
 ]
 ENDINGS = [t for t in TRANSITIONS if t[0] not in ("claim", "request_cancel")]
 
@@ -143,6 +144,7 @@ def test_ending_transitions_of_the_sweeper_and_the_cancel_free_the_device(flow, 
         (queued, lifecycle.cancel_queued),
         (running, lambda run: lifecycle.end_lost(run, reason="x")),
         (running, lifecycle.time_out),
+        (running, lambda run: lifecycle.end_stopped(run, why="x")),
     ]:
         run = start(flow, device)
         assert Device.objects.get(pk=device.pk).current_run_id == run.pk
@@ -203,3 +205,20 @@ def test_cancelling_a_queued_run_whose_flow_was_edited_counts_the_steps_it_recor
     lifecycle.cancel_queued(Run.objects.get(pk=run.pk))
     run.refresh_from_db()
     assert run.step_results.count() == run.total_steps == run.skipped_steps == 2
+
+
+def test_stopping_make_run_cancels_what_it_plays_and_groups_no_failure(flow, device):
+    from playback.insights.models import FailureGroup
+    from simulator.management.commands.run_stack import stop_runs_in_progress
+
+    run = running(flow, device)
+    assert stop_runs_in_progress() == [run.pk]
+    run = Run.objects.get(pk=run.pk)
+    assert run.status == "cancelled"
+    assert run.error == "Cancelled: make run was stopped (Ctrl-C) while it played"
+    assert list(run.step_results.values_list("status", flat=True)) == [
+        "pass", "skipped", "skipped"
+    ]  # fmt: skip
+    assert Device.objects.get(pk=device.pk).current_run_id is None
+    assert not FailureGroup.objects.exists()
+    assert stop_runs_in_progress() == []  # nothing plays any more

@@ -68,6 +68,9 @@ class Command(BaseCommand):
             self.stderr.write("A service stopped; stopping the others.")
         except KeyboardInterrupt:
             self.stdout.write("\nStopping...")
+            stopped = stop_runs_in_progress()
+            if stopped:
+                self.stdout.write(f"Runs stopped (cancelled): {', '.join(map(str, stopped))}")
         finally:
             stop(children, appium)
 
@@ -180,3 +183,15 @@ def cors_origins() -> str:
             "(PLAYBACK_CORS_ORIGINS names others)"
         )
     return "no other origin may call the API (PLAYBACK_CORS_ORIGINS names them)"
+
+
+def stop_runs_in_progress() -> list[int]:
+    """The runs this stack's workers are playing end `cancelled` before the workers
+    and Appium stop: stopped by their operator, not failed ("Appium session ended"
+    would be a new failure group). The ids of those it ended."""
+    from playback.runs import lifecycle
+    from playback.words import RunStatus
+
+    why = "make run was stopped (Ctrl-C) while it played"
+    running = Run.objects.filter(status=RunStatus.RUNNING).select_related("device")
+    return [run.pk for run in running if lifecycle.end_stopped(run, why=why)]
