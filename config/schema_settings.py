@@ -9,6 +9,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SORT_OPERATIONS": "playback.http.schema.operation_order",
     "SERVE_PERMISSIONS": ["playback.http.permissions.ApiDocsAccess"],
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [

@@ -75,3 +75,4 @@ def test_the_schema_states_this_servers_limits_and_a_start_that_works(api, setti
     (example,) = start["requestBody"]["content"]["application/json"]["examples"].values()
     assert example["value"] == {"flow_id": 1, "device_id": "sim-1", "settings": {"retryPerStep": 1}}
     assert "docs/engine.md" not in start["description"]
+    assert next(iter(schema["paths"])) == "/api/playback/start/"  # what a newcomer tries first
