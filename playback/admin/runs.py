@@ -58,11 +58,12 @@ def waited_s(run: Run) -> float | None:
 
 @admin.register(Run)
 class RunAdmin(RunActions, StepPages, ComparePages, HistoryAdmin):
+    # Status and flow first: on a phone they are what shows without scrolling.
     list_display = [
-        "id",
-        "flow",
-        "device",
         "status_badge",
+        "flow",
+        "id",
+        "device",
         "steps",
         "duration",
         "queued",

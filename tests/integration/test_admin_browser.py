@@ -73,6 +73,13 @@ IMAGE_WIDTH = (
 )
 
 
+# The results table fits its place (no column hidden behind a sideways scroll).
+TABLE_FITS = (
+    "() => { const t = document.querySelector('#result_list');"
+    " return t.scrollWidth <= t.parentElement.clientWidth + 1; }"
+)
+
+
 def look(page, name: str) -> None:
     """Save what the page shows; it fits 1366 px and every custom colour is AA."""
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
@@ -174,6 +181,16 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
     page.goto(f"{live_server.url}/admin/playback/run/?status__exact=queued")
     assert page.locator("#result_list .pb-badge").all_inner_texts() == ["Queued", "Queued"]
     look(page, "06-queued-runs")
+    # Every column readable: the list (requested by, re-run of filled in) fits 1366 px,
+    # and on a phone (390 px) status and flow show first, on the screen.
+    page.goto(f"{live_server.url}/admin/playback/run/")
+    assert page.evaluate(TABLE_FITS), "the runs list is wider than its place"
+    page.set_viewport_size({"width": 390, "height": 844})
+    status = page.locator("#result_list tbody tr").first.locator("td.field-status_badge")
+    box = status.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
+    page.screenshot(path=ARTIFACTS / "06b-runs-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
     queued = Run.objects.filter(status="queued").order_by("pk")
     assert [r.rerun_of_id for r in queued] == sorted(
         Run.objects.filter(status="partial_success").values_list("pk", flat=True)
