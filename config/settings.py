@@ -293,6 +293,8 @@ PLAYBACK_LIVE_REDIS_URL = env_str("PLAYBACK_LIVE_REDIS_URL", env_str("REDIS_URL"
 PLAYBACK_LIVE_POLL_S = env_float("PLAYBACK_LIVE_POLL_S", 0.01)
 PLAYBACK_EVENTS_KEEPALIVE_S = env_float("PLAYBACK_EVENTS_KEEPALIVE_S", 15.0)
 PLAYBACK_EVENTS_LINK_MAX_AGE_S = env_int("PLAYBACK_EVENTS_LINK_MAX_AGE_S", 600)
+# A run resource's media URLs (screenshots, sources) are signed for this long.
+PLAYBACK_MEDIA_LINK_MAX_AGE_S = env_int("PLAYBACK_MEDIA_LINK_MAX_AGE_S", 3600)
 
 # Runs: the whole-run timeout (overridable per run up to the task timeout), the
 # worker's heartbeat, and when a silent run counts as lost.

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from playback import evidence
 from playback.http.errors import Gone
+from playback.http.signed_media import MEDIA_AUTHENTICATION
 from playback.models import Run, StepResult
 
 
@@ -39,6 +40,7 @@ class StepScreenshotView(APIView):
     """A step's screenshot, for users who may see runs (not a public media folder)."""
 
     queryset = Run.objects.none()  # its permission: playback.view_run
+    authentication_classes = MEDIA_AUTHENTICATION  # a signed link (<img src>) too
 
     @extend_schema(
         responses={
@@ -60,6 +62,7 @@ class AttemptFileView(APIView):
     """What the screen showed, or the UI source, right after a failed attempt."""
 
     queryset = Run.objects.none()  # its permission: playback.view_run
+    authentication_classes = MEDIA_AUTHENTICATION  # a signed link (<img src>) too
     kind = "screenshot"  # or "source"
 
     def answer(self, run_id: int, step: int, attempt: int) -> FileResponse:

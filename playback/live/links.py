@@ -1,5 +1,6 @@
-"""Signed events URLs: how a browser's EventSource (which cannot send headers)
-subscribes without the long-lived API token in a URL.
+"""Signed links: how a browser's EventSource, `<img src>` or `<video src>` (which
+cannot send headers) reach a run's events and media without the long-lived API token
+in a URL.
 
 The run and batch resources carry `events_url`, signed for the user who read them,
 for that run or batch only, and for the credential they read it with: a token (its
@@ -8,6 +9,11 @@ PLAYBACK_EVENTS_LINK_MAX_AGE_S, and only while that credential is still valid: a
 deleted token or an ended session ends its links too. A stream once open lasts until
 its end; a reconnect needs a fresh link or the session cookie, which works as it
 does for every API GET. Access logs never show the signature (config/logs.py).
+
+Media URLs in a run resource (step and attempt screenshots, UI sources) carry the
+same kind of signature, for that run's media (`MEDIA`), for
+PLAYBACK_MEDIA_LINK_MAX_AGE_S (playback/http/signed_media.py checks them). The
+signing key is SECRET_KEY: rotating it ends every link.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 SALT = "playback.live.events"
 PARAMETER = "sig"
 TOKEN, SESSION, USER = "t", "s", "u"  # what a link was made with
+MEDIA = "media"  # a run's media, beside the events' "run" and "batch"
 
 
 def fingerprint(secret: str) -> str:
@@ -42,12 +49,20 @@ def credential_of(request: Any) -> list[str]:
     return [USER]  # signed in some other way: the user must still be active
 
 
+def signature(request: Any, kind: str, pk: int) -> str | None:
+    """`kind` `pk` signed for the request's user and credential (None: no user)."""
+    user = getattr(request, "user", None)
+    if getattr(user, "pk", None) is None:
+        return None
+    signed = [kind, pk, user.pk, *credential_of(request)]
+    return signing.dumps(signed, salt=SALT, compress=True)
+
+
 def events_url(request: Any, kind: str, pk: int) -> str:
     url = reverse(f"playback:{kind}-events", kwargs={"pk": pk})
-    user = getattr(request, "user", None)
-    if getattr(user, "pk", None) is not None:
-        signed = [kind, pk, user.pk, *credential_of(request)]
-        url += f"?{PARAMETER}=" + signing.dumps(signed, salt=SALT, compress=True)
+    signed = signature(request, kind, pk)
+    if signed is not None:
+        url += f"?{PARAMETER}={signed}"
     return request.build_absolute_uri(url) if request is not None else url
 
 
@@ -57,10 +72,13 @@ class Signed:
     credential: list[str]
 
 
-def signed_for(value: str, kind: str, pk: int) -> Signed | None:
-    """Who a signature was made for and with what, if it is this topic's and fresh."""
+def signed_for(value: str, kind: str, pk: int, *, max_age: int | None = None) -> Signed | None:
+    """Who a signature was made for and with what, if it is this topic's and fresh
+    (younger than `max_age` s: default, an events link's)."""
+    if max_age is None:
+        max_age = settings.PLAYBACK_EVENTS_LINK_MAX_AGE_S
     try:
-        signed = signing.loads(value, salt=SALT, max_age=settings.PLAYBACK_EVENTS_LINK_MAX_AGE_S)
+        signed = signing.loads(value, salt=SALT, max_age=max_age)
     except signing.BadSignature:  # also SignatureExpired
         return None
     if not isinstance(signed, list) or signed[:2] != [kind, pk] or len(signed) < 4:

@@ -115,7 +115,9 @@ class StepResultSerializer(serializers.ModelSerializer):
                 "attempt": e["attempt"],
                 "error": e.get("error", ""),
                 **{
-                    kind: f"{base}{e['attempt']}/{kind}" if e.get(kind) and not pruned else None
+                    kind: f"{base}{e['attempt']}/{kind}{self.media_query(result.run_id)}"
+                    if e.get(kind) and not pruned
+                    else None
                     for kind in ("screenshot", "source")
                 },
                 "capture_error": e.get("capture_error") or None,
@@ -129,7 +131,19 @@ class StepResultSerializer(serializers.ModelSerializer):
     def get_screenshot(self, result: StepResult) -> str | None:
         if not result.screenshot or self.pruned(result):
             return None
-        return f"{self.run_url(result.run_id)}steps/{result.step_number}/screenshot"
+        return (
+            f"{self.run_url(result.run_id)}steps/{result.step_number}/screenshot"
+            f"{self.media_query(result.run_id)}"
+        )
+
+    def media_query(self, run_id: int) -> str:
+        """`?sig=…`: the run's media signed for the reader (playback/live/links.py), so
+        `<img src>` works without the token; "" when no request says who reads."""
+        queries = self.context.setdefault("_media_queries", {})
+        if run_id not in queries:
+            signed = links.signature(self.context.get("request"), links.MEDIA, run_id)
+            queries[run_id] = f"?{links.PARAMETER}={signed}" if signed else ""
+        return queries[run_id]
 
     def run_url(self, run_id: int) -> str:
         # The run's URL is resolved once per run, not once per step (a quarter of a
