@@ -34,6 +34,21 @@ def frontend_example() -> str:
     return re.search(r"```html\n(.*?)```", section, re.S).group(1)
 
 
+# The newest run read with the token, then its first step's screenshot shown by URL.
+SHOW_FIRST_SCREENSHOT = """async ([api, token]) => {
+  const runs = await (await fetch(`${api}/api/playback/runs/`,
+    {headers: {Authorization: `Token ${token}`}})).json();
+  const run = await (await fetch(`${api}/api/playback/runs/${runs.results[0].run_id}/`,
+    {headers: {Authorization: `Token ${token}`}})).json();
+  const img = document.createElement('img');
+  img.src = run.steps[0].screenshot;
+  img.width = 160;
+  document.body.append(img);
+  await new Promise((done) => { img.onload = img.onerror = done; });
+  return img.naturalWidth;
+}"""
+
+
 def test_the_readme_example_has_at_most_15_lines_of_javascript():
     example = frontend_example()
     script = example.split("<script>", 1)[1].split("</script>", 1)[0].strip().splitlines()
@@ -59,7 +74,8 @@ def test_the_frontend_example_and_200_concurrent_starts_against_make_runs_server
     folder, origin = page_server
     port = free_port()
     api = f"http://127.0.0.1:{port}"
-    stack, lines = start_stack({**stack_env, "PLAYBACK_CORS_ORIGINS": origin}, port)
+    # No PLAYBACK_CORS_ORIGINS: development lets a local dev server's page in as it is.
+    stack, lines = start_stack(stack_env, port)
     try:
         token = next(line.split()[-1] for line in lines if "API token" in line)
         page_html = frontend_example().replace('"http://127.0.0.1:8000"', json.dumps(api))
@@ -74,6 +90,9 @@ def test_the_frontend_example_and_200_concurrent_starts_against_make_runs_server
             page.goto(f"{origin}/index.html")
             page.wait_for_function("document.title === 'success'", timeout=120_000)
             items = page.locator("#steps li").all_inner_texts()
+            # A step's screenshot in an <img> (it sends no token): its URL is signed.
+            width = page.evaluate(SHOW_FIRST_SCREENSHOT, [api, token])
+            assert width > 0
             page.screenshot(path=ARTIFACTS / "22-frontend-events.png", full_page=True)
             browser.close()
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
