@@ -206,45 +206,57 @@ def end_stopped(run: Run, *, why: str) -> bool:
     """running -> cancelled: its operator stopped what plays it (Ctrl-C on `make run`):
     a run stopped on purpose, not a failure (no failure group, no "error"). Finished
     steps are kept, the rest skipped, the device handed to the next run."""
-    ended = _end(
+    return _end_from_outside(
         run,
         status=RunStatus.CANCELLED,
         error=f"Cancelled: {why}",
-        duration_ms=_elapsed_ms(run),
         not_played=(StepStatus.SKIPPED, "Run cancelled"),
     )
-    if ended:
-        release_device(run_id=run.pk, device_pk=run.device_id)
-    return ended
 
 
 def end_lost(run: Run, *, reason: str) -> bool:
     """running -> error: its worker is gone. Finished steps are kept, the rest
     blocked, the device handed to the next run. False if it was not running."""
     error = f"Worker lost: {reason}"
-    ended = _end(
+    return _end_from_outside(
         run,
         status=RunStatus.ERROR,
         error=error,
-        duration_ms=_elapsed_ms(run),
         not_played=(StepStatus.BLOCKED, f"Not run: {error}"),
         cause=progress.WORKER_LOST,
     )
-    if ended:
-        release_device(run_id=run.pk, device_pk=run.device_id)
-    return ended
 
 
 def time_out(run: Run) -> bool:
     """running -> error: the run is past its own timeout and its worker did not end it
     (the sweeper's safety net; the engine itself stops a run at its timeout)."""
     limit = run.settings.run_timeout_s
-    ended = _end(
+    return _end_from_outside(
         run,
         status=RunStatus.ERROR,
         error=f"Run timed out after {limit:g} s (ended by the sweeper: its worker did not stop)",
-        duration_ms=_elapsed_ms(run),
         not_played=(StepStatus.SKIPPED, "Run timed out"),
+    )
+
+
+def _end_from_outside(
+    run: Run,
+    *,
+    status: str,
+    error: str,
+    not_played: tuple[StepStatus, str],
+    cause: str | None = None,
+) -> bool:
+    """A run ended by another process than the one playing it (the sweeper, `make
+    run`'s stop): timed from its start, and its device freed here, since the player
+    will not free it."""
+    ended = _end(
+        run,
+        status=status,
+        error=error,
+        duration_ms=_elapsed_ms(run),
+        not_played=not_played,
+        cause=cause,
     )
     if ended:
         release_device(run_id=run.pk, device_pk=run.device_id)
