@@ -34,14 +34,16 @@ def frontend_example() -> str:
     return re.search(r"```html\n(.*?)```", section, re.S).group(1)
 
 
-# The newest run read with the token, then its first step's screenshot shown by URL.
+# The newest successful run read with the token (make run's own demo runs may still
+# be playing), then its first step's screenshot shown by URL.
 SHOW_FIRST_SCREENSHOT = """async ([api, token]) => {
-  const runs = await (await fetch(`${api}/api/playback/runs/`,
-    {headers: {Authorization: `Token ${token}`}})).json();
+  const headers = {Authorization: `Token ${token}`};
+  const runs = await (await fetch(`${api}/api/playback/runs/?status=success`,
+    {headers})).json();
   const run = await (await fetch(`${api}/api/playback/runs/${runs.results[0].run_id}/`,
-    {headers: {Authorization: `Token ${token}`}})).json();
+    {headers})).json();
   const img = document.createElement('img');
-  img.src = run.steps[0].screenshot;
+  img.src = run.steps.find((step) => step.screenshot).screenshot;
   img.width = 160;
   document.body.append(img);
   await new Promise((done) => { img.onload = img.onerror = done; });
