@@ -1,73 +1,84 @@
-"""A run or a batch as one self-contained HTML file (`play --html`, GET …/report.html):
-a summary, each run's steps with their statuses, errors and thumbnail screenshots
-embedded as data: URLs. No external asset: it opens offline, attached to a CI job.
+"""A run or a batch as one self-contained HTML file (`play --html`, GET …/report.html),
+for a person reading a CI job's result, on a desk or on a phone.
 
-Each distinct thumbnail is embedded once (a CSS class per picture: a simulated
-device's fixed screen, a page that did not change between steps), thumbnails not
-made yet are made on every core at once, and thumbnails are palette PNGs
-(playback/evidence.py): a 1,000-step web run's report is built in seconds
-(bench/html_report.py, docs/benchmarks.md)."""
+The summary comes first: counts, each run with its link back into the service
+(PLAYBACK_PUBLIC_URL), then every failure with its step, error and screen. Each
+run's steps follow, with their statuses, errors and thumbnails; a simulated device's
+pictures say so. The failures' screens and their failed attempts' open full size in
+one click, embedded (playback/reports/pictures.py); other steps' thumbnails link to the
+service's step viewer. No external asset: it opens offline, attached to a CI job, and
+a 1,000-step web run's report is built in seconds (bench/html_report.py)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from playback import evidence
 from playback.actions import summary
-from playback.words import RunStatus
+from playback.reports.links import run_url, step_url
+from playback.reports.pictures import Pictures
+from playback.words import RunStatus, StepStatus
+
+# Step statuses whose screens (and failed attempts' screens) are embedded full size.
+EVIDENT = (StepStatus.FAIL, StepStatus.FLAKY)
 
 
-class Pictures:
-    """The report's thumbnails, each distinct one once: `css_class(result)` names the
-    class whose background it is, `styles()` are those classes."""
+def screen(pictures: Pictures, name: str, *, embed: bool, link: str) -> dict[str, Any] | None:
+    """A thumbnail and where a click on it goes: the embedded full-size screen, else
+    the service's step viewer, else nowhere."""
+    picture = pictures.thumbnail(name)
+    if picture is None:
+        return None
+    full = pictures.full(name) if embed else None
+    return {"picture": picture, "href": f"#{full}" if full else link}
 
-    def __init__(self) -> None:
-        self.classes: dict[bytes, str] = {}
-        self.urls: list[tuple[str, str]] = []
 
-    def prepare(self, results: list[Any]) -> None:
-        """Make the thumbnails not made yet, on every core (decoding a screenshot is
-        most of the work, and Pillow lets go of the interpreter while it decodes)."""
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            list(pool.map(evidence.thumbnail_png, [r for r in results if r.screenshot]))
-
-    def css_class(self, result: Any) -> str | None:
-        if not result.screenshot:
-            return None
-        png = evidence.thumbnail_png(result)
-        digest = hashlib.sha256(png).digest()
-        if digest not in self.classes:
-            self.classes[digest] = f"shot{len(self.classes)}"
-            url = "data:image/png;base64," + base64.b64encode(png).decode()
-            self.urls.append((self.classes[digest], url))
-        return self.classes[digest]
+def step_context(run: Any, result: Any, pictures: Pictures) -> dict[str, Any]:
+    embed = result.status in EVIDENT
+    link = step_url(run.pk, result.step_number)
+    attempts = [
+        {
+            "number": entry.get("attempt"),
+            "error": entry.get("error", ""),
+            "screen": screen(pictures, entry.get("screenshot", ""), embed=True, link=""),
+        }
+        for entry in result.attempt_log
+    ]
+    if not attempts and embed:  # runs played before attempts kept their evidence
+        attempts = [
+            {"number": n, "error": e, "screen": None}
+            for n, e in enumerate(result.attempt_errors, 1)
+        ]
+    name = result.screenshot.name if result.screenshot else ""
+    return {
+        "number": result.step_number,
+        "what": summary(result.definition) if result.definition else result.action,
+        "status": result.status,
+        "optional": bool((result.definition or {}).get("optional")),
+        "attempts": result.attempts,
+        "seconds": f"{result.duration_ms / 1000:.2f}",
+        "error": result.error,
+        "failed_attempts": attempts,
+        "screen": screen(pictures, name, embed=embed, link=link),
+    }
 
 
 def run_context(run: Any, pictures: Pictures) -> dict[str, Any]:
     results = list(run.step_results.order_by("step_number"))
     pictures.prepare(results)
-    steps = [
-        {
-            "number": result.step_number,
-            "what": summary(result.definition) if result.definition else result.action,
-            "status": result.status,
-            "attempts": result.attempts,
-            "seconds": f"{result.duration_ms / 1000:.2f}",
-            "error": result.error,
-            "attempt_errors": result.attempt_errors if result.status == "flaky" else [],
-            "picture": pictures.css_class(result),
-        }
-        for result in results
-    ]
-    return {"run": run, "steps": steps}
+    steps = [step_context(run, result, pictures) for result in results]
+    failures = [step for step in steps if step["status"] == StepStatus.FAIL]
+    return {
+        "run": run,
+        "url": run_url(run),
+        "simulated": run.device.platform == "sim",
+        "steps": steps,
+        "failures": failures,
+        "ended_badly": run.status == RunStatus.ERROR or (run.error and not failures),
+    }
 
 
 def report(title: str, runs: list[Any], status: str, extra: dict[str, Any] | None = None) -> str:
@@ -80,8 +91,12 @@ def report(title: str, runs: list[Any], status: str, extra: dict[str, Any] | Non
         "made_at": timezone.now(),
         "counts": [(s.value, counts.get(s, 0)) for s in RunStatus if counts.get(s)],
         "flaky": sum(1 for run in runs if run.flaky_steps),
+        # A run's own report: its header once, no table of one run.
+        "single": "batch" not in (extra or {}),
         "runs": contexts,
-        "pictures": pictures.urls,
+        "failing": [item for item in contexts if item["failures"] or item["ended_badly"]],
+        "pictures": pictures.styles,
+        "full_size": pictures.full_size,
         **(extra or {}),
     }
     return render_to_string("reports/report.html", context)

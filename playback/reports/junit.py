@@ -23,10 +23,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from django.conf import settings
-from django.urls import reverse
-
 from playback import actions
+from playback.reports.links import run_url
 from playback.words import RunStatus, StepStatus
 
 VERSION = "3.0"
@@ -61,12 +59,6 @@ def attempt_element(parent: ET.Element, tag: str, error: str, number: int) -> No
     """A `flakyFailure`/`rerunFailure`: message, type and its stackTrace (required)."""
     element = ET.SubElement(parent, tag, {"message": clean(error)[:1000], "type": FAILED_ATTEMPT})
     ET.SubElement(element, "stackTrace").text = clean(f"attempt {number}: {error}")
-
-
-def run_url(run: Any) -> str:
-    """The run's page in the admin, at PLAYBACK_PUBLIC_URL ("" without one)."""
-    base = settings.PLAYBACK_PUBLIC_URL
-    return f"{base}{reverse('admin:playback_run_change', args=[run.pk])}" if base else ""
 
 
 def run_suite(run: Any) -> ET.Element:
