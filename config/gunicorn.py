@@ -13,7 +13,7 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
-worker_class = "uvicorn_worker.UvicornWorker"
+worker_class = "config.web_worker.Worker"  # uvicorn's, stopping on a quick shutdown
 # The loop answers gunicorn's heartbeat while requests wait; this only fires when a
 # worker's loop is stuck, and must still exceed the longest ?wait (300 s).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "330"))

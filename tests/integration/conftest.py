@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from simulator.server import free_port
 
@@ -55,7 +56,9 @@ def start_stack(
         if until in line or time.monotonic() > deadline:
             break
     # Keep reading: its children write to the same pipe and would block on a full one.
-    threading.Thread(target=lambda: lines.extend(stack.stdout), daemon=True).start()
+    reader = threading.Thread(target=lambda: lines.extend(stack.stdout), daemon=True)
+    reader.start()
+    stack.reader = reader  # type: ignore[attr-defined]  # joined to read its last words
     return stack, lines
 
 
@@ -84,3 +87,29 @@ def web_flow(make_flow, demo_app):
         return make_flow(steps, platform="web", app_id=f"{demo_app}?{query}")
 
     return make
+
+
+# --- a real browser: Debian's Chromium driven by Playwright ---------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
+
+
+@pytest.fixture
+def browser_page(live_server):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM
+    # calls stay synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+        # ORM calls made while Playwright's loop ran used connections of that
+        # context: close them here, or the test database cannot be dropped.
+        connections.close_all()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

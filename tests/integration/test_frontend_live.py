@@ -21,12 +21,16 @@ import pytest
 from django.conf import settings
 
 from simulator.server import free_port
-from tests.integration.conftest import start_stack, stopped_within
+from tests.integration.conftest import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    start_stack,
+    stopped_within,
+)
 
 pytestmark = [pytest.mark.appium, pytest.mark.browser]
 README = (Path(settings.BASE_DIR) / "README.md").read_text()
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def frontend_example() -> str:
@@ -85,9 +89,7 @@ def test_the_frontend_example_and_200_concurrent_starts_against_make_runs_server
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
-            )
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             page = browser.new_page(viewport={"width": 480, "height": 640})
             page.goto(f"{origin}/index.html")
             page.wait_for_function("document.title === 'success'", timeout=120_000)

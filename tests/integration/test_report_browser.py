@@ -9,7 +9,7 @@ import pytest
 
 from playback.reports import html
 from tests.helpers import tap
-from tests.integration.test_admin_browser import ARTIFACTS, browser_page  # noqa: F401
+from tests.integration.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.appium]
 
@@ -51,7 +51,7 @@ def test_a_failed_runs_report_reads_failure_first_on_a_desk_and_on_a_phone(
     make_flow,
     sim_device,
     tmp_path,
-    settings,  # noqa: F811
+    settings,
 ):
     settings.PLAYBACK_PUBLIC_URL = "http://playback.test"
     flow = make_flow([tap("ok"), tap("hidden", timeout_ms=0), tap("ok-2")], name="Checkout")

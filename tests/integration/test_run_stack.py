@@ -25,9 +25,14 @@ def test_ctrl_c_stops_the_stack_within_5_s_and_the_demo_plays_on_the_first_start
     took = stopped_within(stack, signal.SIGINT)
     assert took < 5, took
     assert port_is_free(web) and port_is_free(appium)
+    # Every service stopped by itself: none waited for the deadline to be killed.
+    stack.reader.join(timeout=10)
+    assert not any("Killed after" in line for line in lines), "".join(lines[-10:])
 
     stack, lines = start_stack(stack_env, web)  # the second start: no demo run again
     assert not any("Demo run" in line for line in lines), "".join(lines[-20:])
     took = stopped_within(stack, signal.SIGTERM)  # a supervisor's stop
     assert took < 5, took
     assert port_is_free(web) and port_is_free(appium)
+    stack.reader.join(timeout=10)
+    assert not any("Killed after" in line for line in lines), "".join(lines[-10:])

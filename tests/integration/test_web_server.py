@@ -1,10 +1,13 @@
 """The production web command (README: gunicorn + uvicorn workers on config.asgi): a
 request that waits (`?wait`) outlives gunicorn's worker timeout, and many waits on
-one worker do not slow an unrelated request (they hold no thread)."""
+one worker do not slow an unrelated request (they hold no thread), and Ctrl-C stops it
+at once."""
 
 from __future__ import annotations
 
 import json
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
+from playback.models import Run
 from simulator.server import free_port
 from tests.cluster import database_url
 
@@ -174,3 +178,55 @@ def test_the_production_command_serves_the_admins_styles_after_collectstatic(tmp
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_ctrl_c_stops_the_production_server_at_once_even_with_a_request_waiting(flow, device):
+    """gunicorn's quick stop (SIGINT) reaches its uvicorn workers (config/web_worker.py):
+    it does not wait out graceful_timeout (10 s) for a `?wait` still open."""
+    token = Token.objects.create(user=get_user_model().objects.create_superuser("ops")).key
+    port = free_port()
+    env = {
+        "DATABASE_URL": database_url(),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_ACCESSLOG": "",
+        "PATH": "/usr/bin:/bin",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "config.asgi:application"],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    waiting = None
+    try:
+        for _ in range(200):
+            try:
+                waiting = socket.create_connection(("127.0.0.1", port), timeout=30)
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert waiting is not None
+        body = json.dumps({"flow_id": flow.pk, "device_id": device.device_id}).encode()
+        waiting.sendall(
+            b"POST /api/playback/start?wait=60 HTTP/1.1\r\nHost: x\r\n"
+            + f"Authorization: Token {token}\r\nContent-Type: application/json\r\n".encode()
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        # The run is queued (no worker plays it): the request waits on the server.
+        for _ in range(200):
+            if Run.objects.filter(flow=flow).exists():
+                break
+            time.sleep(0.05)
+        asked = time.monotonic()
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=15)
+        took = time.monotonic() - asked
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        if waiting is not None:
+            waiting.close()
+    assert took < 5, (took, server.stderr.read()[-2000:])
+    assert "Finished server process" in server.stderr.read()

@@ -72,7 +72,9 @@ class Command(BaseCommand):
             if stopped:
                 self.stdout.write(f"Runs stopped (cancelled): {', '.join(map(str, stopped))}")
         finally:
-            stop(children, appium)
+            killed = stop(children, appium)
+            if killed:
+                self.stderr.write(f"Killed after {STOP_WITHIN_S:g} s: {', '.join(killed)}")
 
     def play_demo(self, addr: str, demo: dict[str, Any]) -> None:
         """Queue the demo flows like the API does and show how the worker plays them."""
@@ -147,10 +149,11 @@ def web_server(addr: str) -> list[str]:
     ]
 
 
-def stop(children: list[subprocess.Popen[bytes]], appium: AppiumServer | None) -> None:
-    """SIGINT to each child (what the cluster and gunicorn stop cleanly on) and to
-    Appium, all at once; whatever still runs after STOP_WITHIN_S is killed with its
-    group. The ports are free when this returns."""
+def stop(children: list[subprocess.Popen[bytes]], appium: AppiumServer | None) -> list[str]:
+    """SIGINT to each child (what the cluster and gunicorn stop quickly on: about 1 s
+    idle, the cluster the slowest) and to Appium, all at once; whatever still runs
+    after STOP_WITHIN_S is killed with its group (their commands are returned). The
+    ports are free when this returns."""
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGINT)
@@ -158,6 +161,7 @@ def stop(children: list[subprocess.Popen[bytes]], appium: AppiumServer | None) -
         appium.process.send_signal(signal.SIGINT)
         children = [*children, appium.process]
     deadline = time.monotonic() + STOP_WITHIN_S
+    killed = []
     for child in children:
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -165,6 +169,8 @@ def stop(children: list[subprocess.Popen[bytes]], appium: AppiumServer | None) -
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signal.SIGKILL)
             child.wait()
+            killed.append(" ".join(map(str, child.args))[:80])
+    return killed
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
