@@ -5,8 +5,10 @@ Each calls the service and says what it did, or why not."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -31,13 +33,22 @@ class RunActions:
 
     # --- actions ----------------------------------------------------------------------
     def _rerun(
-        self, request: HttpRequest, runs: list[Run], left_out: list[tuple[int, str]]
+        self,
+        request: HttpRequest,
+        runs: list[Run],
+        left_out: list[tuple[int, str]],
+        settings: dict[str, Any] | None = None,
     ) -> None:
         queued, refused = [], []
         for run in sorted(runs, key=lambda r: r.pk):  # re-queue in their original order
             try:
                 queued.append(
-                    services.rerun(run=run, requested_by=request.user, if_unreachable="refuse")
+                    services.rerun(
+                        run=run,
+                        requested_by=request.user,
+                        if_unreachable="refuse",
+                        **(settings or {}),
+                    )
                 )
             except services.RunRequestError as exc:
                 refused.append((run.pk, "; ".join(map(str, exc.errors.values()))))
@@ -67,6 +78,31 @@ class RunActions:
             if run.status not in words.NOT_PASSED_RUN_STATUSES
         ]
         self._rerun(request, failed, left_out)
+
+    @admin.action(description="Re-run selected runs with other settings…", permissions=["rerun"])
+    def rerun_with_settings(
+        self, request: HttpRequest, queryset: QuerySet[Run]
+    ) -> HttpResponse | None:
+        """A page of the settings (the oldest selected run's, editable) that every
+        re-run of the selection takes; submitting it queues them."""
+        runs = sorted(queryset.select_related("flow", "device"), key=lambda r: r.pk)
+        submitted = request.POST.get("pb_settings") == "1"
+        form = RunSettingsForm(
+            request.POST if submitted else None, initial=runs[0].settings.stored()
+        )
+        if submitted and form.is_valid():
+            self._rerun(request, runs, [], dataclasses.asdict(form.run_settings()))
+            return None  # back to the list, its messages on top
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Re-run {len(runs)} run(s) with other settings",
+            "runs": runs,
+            "form": form,
+            "opts": Run._meta,
+            "action": "rerun_with_settings",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/playback/run/rerun.html", context)
 
     @admin.action(description="Cancel selected queued/running runs", permissions=["cancel"])
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:

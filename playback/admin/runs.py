@@ -96,7 +96,7 @@ class RunAdmin(RunActions, StepPages, ComparePages, HistoryAdmin):
     ordering = ["-queued_at", "-id"]
     show_full_result_count = False
     list_per_page = 50
-    actions = ["rerun_selected", "rerun_failed", "cancel_selected"]
+    actions = ["rerun_selected", "rerun_failed", "rerun_with_settings", "cancel_selected"]
     inlines = [StepResultInline]
     fieldsets = [
         (

@@ -607,6 +607,36 @@ def test_a_batch_page_says_its_settings_in_the_apis_words_and_its_mode_filter_re
     assert "Split across devices" in changelist and "Every flow on every device" in changelist
 
 
+def test_the_rerun_with_settings_action_offers_the_oldest_runs_settings_for_all_selected(
+    admin_client, flow, device
+):
+    from playback import services
+
+    old = services.start_run(
+        flow=flow, device=device, settings=RunSettings(retry_per_step=1), foreground=True
+    )
+    new = services.start_run(flow=flow, device=device, foreground=True)
+    changelist = reverse("admin:playback_run_changelist")
+    chosen = {"action": "rerun_with_settings", "_selected_action": [str(new.pk), str(old.pk)]}
+    page = admin_client.post(changelist, chosen)
+    assert page.status_code == 200
+    assert page.context["form"]["retry_per_step"].value() == 1  # the oldest run's
+    assert f'value="{old.pk}"' in page.content.decode()
+    bad = admin_client.post(changelist, {**chosen, "pb_settings": "1", "retry_per_step": "9"})
+    assert bad.status_code == 200 and "retry_per_step" in bad.context["form"].errors
+    assert Run.objects.count() == 2  # nothing queued from a refused form
+    done = admin_client.post(
+        changelist,
+        {**chosen, "pb_settings": "1", "retry_per_step": "2", "failure_behaviour": "continue",
+         "clear_data": "on", "restart_app": "on", "capture_screenshots": "on",
+         "run_timeout_s": "600"},
+    )  # fmt: skip
+    assert done.status_code == 302
+    reruns = Run.objects.exclude(pk__in=[old.pk, new.pk]).order_by("pk")
+    assert [r.rerun_of_id for r in reruns] == [old.pk, new.pk]
+    assert all((r.settings.retry_per_step, r.settings.clear_data) == (2, True) for r in reruns)
+
+
 def test_a_rerun_from_the_admin_offers_the_runs_settings_to_change(admin_client, flow, device):
     from playback import services
 
