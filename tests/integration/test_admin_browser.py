@@ -133,6 +133,9 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
     assert "step 3 of 4" in page.inner_text(".pb-viewer-nav")
     assert "Failed after 2 attempts" in page.inner_text(".pb-viewer-facts")
     assert page.evaluate("document.querySelector('.pb-viewer-shot img').naturalWidth") > 0
+    # "Simulated screen" is said above the picture, on the first screen.
+    label = page.locator(".pb-simulated").bounding_box()
+    assert label is not None and label["y"] + label["height"] <= 900
     look(page, "04-step-viewer")
     page.click("#pb-next")
     page.wait_for_url("**/steps/4/")
