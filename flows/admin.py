@@ -8,18 +8,18 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, IntegerField, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from flows.definitions import PLATFORMS, DefinitionError, parse_step, strategy_problems
 from flows.maestro_admin import MaestroAdmin
 from flows.models import Flow, Step
+from flows.step_form import StepForm
 from flows.tags import parse_tags
-from playback import actions, services, words
+from playback import services, words
 from playback.admin import display
 from playback.admin.forms import RunSettingsForm
 from playback.insights import charts, trends
@@ -27,76 +27,7 @@ from playback.insights.models import FlowWindow
 from playback.models import Device, Run
 
 SPARK_RUNS = 20  # results in a flow's sparkline in the flows list
-
-
-def params_help() -> str:
-    """Each action's own keys (its spec's), e.g. "tap: x, y; swipe: start_x, ..."."""
-    return "; ".join(
-        f"{spec.name}: {', '.join(key.name for key in spec.keys if key.kind != 'locator')}"
-        for spec in actions.SPECS.values()
-    )
-
-
-class StepForm(forms.ModelForm):
-    """A step row, checked by the same rules as the API and import_flow."""
-
-    action = forms.ChoiceField(choices=actions.choices)
-
-    class Meta:
-        model = Step
-        fields = [
-            "number",
-            "action",
-            "locator",
-            "params",
-            "timeout_ms",
-            "description",
-            "optional",
-            "retries",
-        ]
-        # A step is one row of the flow's page: narrow fields, so it fits a laptop's width.
-        widgets = {
-            "locator": forms.Textarea(attrs={"rows": 3, "cols": 30}),
-            "params": forms.Textarea(attrs={"rows": 3, "cols": 26}),
-            "description": forms.TextInput(attrs={"size": 16}),
-            "timeout_ms": forms.NumberInput(attrs={"style": "width: 6em"}),
-            "retries": forms.NumberInput(attrs={"style": "width: 4em", "min": 0, "max": 3}),
-        }
-        help_texts = {
-            "locator": '{"using": "accessibility id", "value": "login"} or '
-            '{"using": "text", "value": "Sign in"} (optional "regex": true, "index": n)',
-            "params": "A JSON object of the action's own keys. " + params_help(),
-        }
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if self.errors or data.get("DELETE") or not data.get("action"):
-            return data
-        params = data.get("params") or {}
-        if not isinstance(params, dict):
-            raise ValidationError({"params": "Must be a JSON object."})
-        step: dict[str, Any] = {"step": data.get("number"), "action": data["action"], **params}
-        for key in ("locator", "timeout_ms", "description", "retries"):
-            if data.get(key) not in (None, ""):
-                step[key] = data[key]
-        step["optional"] = bool(data.get("optional"))
-        try:
-            definition = parse_step(step, data.get("number") or 1, path="step")
-        except DefinitionError as exc:
-            raise ValidationError(
-                [
-                    f"{key.removeprefix('step').lstrip('.') or 'step'}: {msg}"
-                    for key, msg in exc.errors.items()
-                ]
-            ) from None
-        # The flow as its own form left it (the inline's parent; a new one is unsaved).
-        flow = data.get("flow")
-        if isinstance(flow, Flow) and flow.platform in PLATFORMS:
-            for problem in strategy_problems(words.Platform(flow.platform), [step]).values():
-                raise ValidationError({"locator": problem})
-        data["params"] = definition.params
-        data["locator"] = definition.locator
-        return data
+STEPS_ASIDE = 1_000_000  # above any step number (MAX_STEPS), while steps are renumbered
 
 
 class FlowForm(forms.ModelForm):
@@ -126,10 +57,18 @@ class FlowForm(forms.ModelForm):
 
 
 class StepInline(admin.TabularInline):
+    """The steps, one row each: its fields by its action (flows/step_form.py), moved
+    up and down, added and removed in the page (flows/static/flows/step_editor.js)."""
+
     model = Step
     form = StepForm
     extra = 0
     ordering = ["number"]
+    template = "admin/flows/flow/step_editor.html"
+
+    class Media:
+        js = ["flows/step_editor.js"]
+        css = {"all": ["flows/step_editor.css"]}
 
 
 def count_of(queryset: QuerySet) -> Subquery:
@@ -208,6 +147,18 @@ class FlowAdmin(MaestroAdmin, admin.ModelAdmin):
                 ),
             )
         )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is Step:
+            # Steps moved up or down swap numbers, which are unique in a flow: the
+            # moved (and the removed) rows step aside first, then take their places.
+            aside = [
+                f.instance.pk
+                for f in formset.initial_forms
+                if f.instance.pk and ("number" in f.changed_data or formset._should_delete_form(f))
+            ]
+            Step.objects.filter(pk__in=aside).update(number=F("number") + STEPS_ASIDE)
+        super().save_formset(request, form, formset, change)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)

@@ -400,3 +400,63 @@ def test_a_lead_imports_a_maestro_flow_sees_what_does_not_map_and_drops_it(
     href = page.get_attribute("text=Export as Maestro", "href")
     exported = page.request.get(f"{live_server.url}{href}")
     assert exported.ok and "- scrollUntilVisible:" in exported.text()
+
+
+def test_a_lead_edits_a_flows_steps_field_by_field_moves_one_up_and_adds_one(
+    browser_page, live_server, django_user_model, make_flow
+):
+    django_user_model.objects.create_superuser("lead", password="lead-password")
+    flow = make_flow([tap("user"), tap("pass"), tap("go")], name="Sign in")
+    page = browser_page
+    sign_in(page, live_server, f"/admin/flows/flow/{flow.pk}/change/")
+    rows = page.locator("tr.pb-step:not(.empty-form)")
+    assert rows.count() == 3
+    first = rows.nth(0)
+    # A tap shows its element and its own keys (x, y, percent), not a swipe's or a type's.
+    assert first.locator("select[name$='locator_using']").is_visible()
+    assert first.locator("input[name$='locator_value']").input_value() == "user"
+    assert first.locator("input[name$='p_x']").is_visible()
+    assert not first.locator("input[name$='p_text']").is_visible()
+    assert not first.locator("input[name$='p_start_x']").is_visible()
+    look(page, "16-flow-steps")
+
+    # The second step becomes a typing step: its text field shows, the tap's go.
+    second = rows.nth(1)
+    second.locator("select[name$='-action']").select_option("type")
+    assert second.locator("input[name$='p_text']").is_visible()
+    assert not second.locator("input[name$='p_x']").is_visible()
+    second.locator("input[name$='p_text']").fill("secret")
+    # The third moves to the top: the numbers follow the order shown.
+    rows.nth(2).locator(".pb-up").click()
+    rows.nth(1).locator(".pb-up").click()
+    numbers = page.locator("tr.pb-step:not(.empty-form) .pb-number")
+    values = [numbers.nth(i).input_value() for i in range(3)]
+    assert values == ["1", "2", "3"]
+    shown = page.locator("tr.pb-step:not(.empty-form) input[name$='locator_value']")
+    assert [shown.nth(i).input_value() for i in range(3)] == ["go", "user", "pass"]
+    # A new step takes the next number; a bad one is refused on its field.
+    page.click(".pb-steps .add-row a")
+    added = page.locator("tr.pb-step:not(.empty-form)").nth(3)
+    assert added.locator(".pb-number").input_value() == "4"
+    added.locator("select[name$='-action']").select_option("swipe")
+    assert added.locator("input[name$='p_start_x']").is_visible()
+    assert not added.locator("select[name$='locator_using']").is_visible()
+    for name, value in (("start_x", "10"), ("start_y", "900"), ("end_x", "10"), ("end_y", "-5")):
+        added.locator(f"input[name$='p_{name}']").fill(value)
+    page.click("input[name=_continue]")
+    error = page.locator("tr.pb-step .pb-param ul.errorlist")
+    assert "Must be from 0 to 100000 (got -5)." in error.inner_text()
+    look(page, "17-flow-step-error")
+    # Sent back, the rows stand in the order the lead gave them.
+    shown = page.locator("tr.pb-step:not(.empty-form) input[name$='locator_value']")
+    assert [shown.nth(i).input_value() for i in range(3)] == ["go", "user", "pass"]
+    page.locator("tr.pb-step:not(.empty-form)").nth(3).locator("input[name$='p_end_y']").fill("5")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    steps = [(s.number, s.action, s.locator, s.params.get("text")) for s in flow.steps.all()]
+    assert [(n, a, (loc or {}).get("value"), t) for n, a, loc, t in steps] == [
+        (1, "tap", "go", None),
+        (2, "tap", "user", None),
+        (3, "type", "pass", "secret"),
+        (4, "swipe", None, None),
+    ]

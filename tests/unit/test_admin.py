@@ -20,6 +20,7 @@ from playback.insights import windows
 from playback.models import Device, Run, StepResult
 from playback.runs import lifecycle, search
 from playback.words import FailureBehaviour, RunSettings
+from tests.helpers import tap
 
 pytestmark = pytest.mark.django_db
 
@@ -334,20 +335,55 @@ def step_formset(rows):
 
 def test_adding_a_flow_with_steps_in_the_admin(admin_client):
     rows = [
-        {"number": "1", "action": "tap", "locator": '{"using": "id", "value": "ok"}',
-         "params": "{}"},
-        {"number": "2", "action": "swipe", "locator": "null",
-         "params": '{"start_x": 1, "start_y": 2, "end_x": 3, "end_y": 4}'},
+        {"number": "1", "action": "tap", "locator_using": "id", "locator_value": "ok"},
+        {"number": "2", "action": "swipe", "p_start_x": "1", "p_start_y": "2", "p_end_x": "3",
+         "p_end_y": "4", "p_text": "left over from another action"},
+        {"number": "3", "action": "tap", "locator_using": "text", "locator_value": "Sign (in|up)",
+         "locator_regex": "on", "locator_index": "1"},
     ]  # fmt: skip
     response = admin_client.post(reverse("admin:flows_flow_add"), step_formset(rows))
     assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
     flow = Flow.objects.get(name="Login")
-    assert flow.steps.get(number=2).params["duration"] == 500
+    swipe = flow.steps.get(number=2)
+    points = {key: swipe.params[key] for key in ("start_x", "start_y", "end_x", "end_y")}
+    assert points == {"start_x": 1, "start_y": 2, "end_x": 3, "end_y": 4}
+    assert swipe.params["duration"] == 500  # the spec's default
+    assert "text" not in swipe.params and swipe.locator is None  # only the swipe's own keys
+    assert flow.steps.get(number=3).locator == {
+        "using": "text",
+        "value": "Sign (in|up)",
+        "regex": True,
+        "index": 1,
+    }
+    # The page shows each step's fields filled in again.
+    page = admin_client.get(reverse("admin:flows_flow_change", args=[flow.pk]))
+    form = page.context["inline_admin_formsets"][0].formset.forms[2]
+    assert form["locator_value"].value() == "Sign (in|up)" and form["locator_regex"].value()
+    assert page.context["inline_admin_formsets"][0].formset.forms[1]["p_end_y"].value() == 4
+
+
+def test_moving_steps_up_and_down_in_the_admin_swaps_their_numbers(admin_client, make_flow):
+    flow = make_flow([tap("a"), tap("b"), tap("c")])
+    steps = list(flow.steps.order_by("number"))
+    data = {**step_formset([]), "name": flow.name, "platform": "sim", "app_id": flow.app_id,
+            "steps-TOTAL_FORMS": "3", "steps-INITIAL_FORMS": "3"}  # fmt: skip
+    # c moves to the top (a and c swap numbers), b is removed: c 1, a 2.
+    for i, (step, number) in enumerate(zip(steps, ("2", "3", "1"), strict=True)):
+        data.update({f"steps-{i}-id": str(step.pk), f"steps-{i}-flow": str(flow.pk),
+                     f"steps-{i}-number": number, f"steps-{i}-action": "tap",
+                     f"steps-{i}-locator_using": "accessibility id",
+                     f"steps-{i}-locator_value": step.locator["value"]})  # fmt: skip
+    data["steps-1-DELETE"] = "on"
+    response = admin_client.post(reverse("admin:flows_flow_change", args=[flow.pk]), data)
+    assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
+    assert [(s.number, s.locator["value"]) for s in flow.steps.order_by("number")] == [
+        (1, "c"),
+        (2, "a"),
+    ]
 
 
 def test_a_flows_tags_are_edited_as_words_in_the_admin_and_filtered_by(admin_client, flow):
-    rows = [{"number": "1", "action": "tap", "locator": '{"using": "id", "value": "ok"}',
-             "params": "{}"}]  # fmt: skip
+    rows = [{"number": "1", "action": "tap", "locator_using": "id", "locator_value": "ok"}]
     data = {**step_formset(rows), "tags_text": "Smoke, nightly smoke"}
     response = admin_client.post(reverse("admin:flows_flow_add"), data)
     assert response.status_code == 302
@@ -366,35 +402,39 @@ def test_a_flows_tags_are_edited_as_words_in_the_admin_and_filtered_by(admin_cli
 
 
 @pytest.mark.parametrize(
-    ("row", "message"),
+    ("row", "field", "message"),
     [
-        ({"number": "1", "action": "tap", "locator": "null", "params": "{}"},
+        ({"number": "1", "action": "tap"}, "__all__",
          "A tap needs a locator or x and y screen coordinates."),
-        ({"number": "1", "action": "type", "locator": "null", "params": "{}"},
-         "text: Required: the text to type"),
-        ({"number": "1", "action": "tap", "locator": '{"using": "css", "value": "a"}',
-          "params": "{}"}, "locator.using: Must be one of"),
-        ({"number": "1", "action": "tap", "locator": "null", "params": "[1]"},
-         "Must be a JSON object."),
-        ({"number": "1", "action": "tap", "params": "{}",
-          "locator": '{"using": "-android uiautomator", "value": "a"}'},
+        ({"number": "1", "action": "type"}, "p_text", "Required: the text to type"),
+        ({"number": "1", "action": "tap", "locator_using": "css", "locator_value": "a"},
+         "locator_using", "Select a valid choice"),
+        ({"number": "1", "action": "long_press", "locator_using": "id", "locator_value": "a",
+          "p_duration": "soon"}, "p_duration", "Enter a whole number."),
+        ({"number": "1", "action": "tap", "locator_using": "-android uiautomator",
+          "locator_value": "a"}, "locator_using",
          "A sim flow cannot find elements by '-android uiautomator'"),
-        ({"number": "1", "action": "assert", "locator": "null", "params": "{}"},
-         "locator: Required: the element that must be displayed."),
+        ({"number": "1", "action": "assert"}, "locator_value",
+         "Required: the element that must be displayed."),
+        ({"number": "1", "action": "tap", "locator_using": "id", "locator_value": "a",
+          "locator_regex": "on"}, "locator_regex", 'Only a "text" locator is a regular'),
+        ({"number": "1", "action": "swipe", "p_start_x": "1", "p_start_y": "2", "p_end_x": "3",
+          "p_end_y": "-4"}, "p_end_y", "Must be from 0 to 100000 (got -4)."),
     ],
 )  # fmt: skip
-def test_bad_steps_in_the_admin_are_refused_like_the_api(admin_client, row, message):
+def test_bad_steps_in_the_admin_are_refused_on_their_field(admin_client, row, field, message):
     response = admin_client.post(reverse("admin:flows_flow_add"), step_formset([row]))
     assert response.status_code == 200
-    assert message in response.content.decode().replace("&#x27;", "'")
+    errors = response.context["inline_admin_formsets"][0].formset.errors[0]
+    assert any(message in text for text in errors.get(field, [])), errors
     assert not Flow.objects.exists()
     assert not Step.objects.exists()
 
 
 def test_a_web_flow_in_the_admin_needs_a_start_url_and_may_use_css(admin_client, settings):
     settings.PLAYBACK_WEB_ALLOWED_HOSTS = ["shop.example"]  # a lab's host, as written
-    row = {"number": "1", "action": "tap", "params": "{}",
-           "locator": '{"using": "css selector", "value": "#sign-in"}'}  # fmt: skip
+    row = {"number": "1", "action": "tap", "locator_using": "css selector",
+           "locator_value": "#sign-in"}  # fmt: skip
     data = {**step_formset([row]), "platform": "web"}
     response = admin_client.post(reverse("admin:flows_flow_add"), data)
     assert response.status_code == 200
