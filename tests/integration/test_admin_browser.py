@@ -60,6 +60,15 @@ def look(page, name: str) -> None:
     assert low == [], f"{name}: below WCAG AA 4.5:1: {low}"
 
 
+def on_a_phone(page, name: str) -> None:
+    """At 390 px the page does not scroll sideways (its tables wrap or scroll inside)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    assert overflow <= 0, f"{name}: {overflow} px wider than a phone"
+
+
 def sign_in(page, live_server, then: str) -> None:
     """Sign in as the lead (password "lead-password") and land on `then`."""
     page.goto(f"{live_server.url}/admin/login/?next={then}")
@@ -258,6 +267,7 @@ def test_a_qa_lead_finds_the_flaky_step_its_failure_group_and_the_last_good_run(
     page.click("#pb-window-form button")
     page.wait_for_url("**window=10**")
     look(page, "14-flaky-steps")
+    on_a_phone(page, "14b-flaky-steps-phone")
 
     page.goto(f"{live_server.url}/admin/playback/failuregroup/")
     assert page.locator("#pb-failure-groups tbody tr").count() == 2
@@ -279,6 +289,7 @@ def test_a_qa_lead_finds_the_flaky_step_its_failure_group_and_the_last_good_run(
     for i in range(shots.count()):
         assert shots.nth(i).evaluate(IMAGE_WIDTH) > 0
     look(page, "17-compare")
+    on_a_phone(page, "17c-compare-phone")
     # Against a run played with other settings, those come first.
     page.goto(f"{live_server.url}/admin/playback/run/{history[3].pk}/compare/{history[4].pk}/")
     assert "Retries per step: 1 in run" in page.inner_text("#pb-settings-differ")
@@ -418,7 +429,7 @@ def test_a_lead_edits_a_flows_steps_field_by_field_moves_one_up_and_adds_one(
     assert first.locator("input[name$='p_x']").is_visible()
     assert not first.locator("input[name$='p_text']").is_visible()
     assert not first.locator("input[name$='p_start_x']").is_visible()
-    look(page, "16-flow-steps")
+    look(page, "19-flow-steps")
 
     # The second step becomes a typing step: its text field shows, the tap's go.
     second = rows.nth(1)
@@ -446,7 +457,7 @@ def test_a_lead_edits_a_flows_steps_field_by_field_moves_one_up_and_adds_one(
     page.click("input[name=_continue]")
     error = page.locator("tr.pb-step .pb-param ul.errorlist")
     assert "Must be from 0 to 100000 (got -5)." in error.inner_text()
-    look(page, "17-flow-step-error")
+    look(page, "19b-flow-step-error")
     # Sent back, the rows stand in the order the lead gave them.
     shown = page.locator("tr.pb-step:not(.empty-form) input[name$='locator_value']")
     assert [shown.nth(i).input_value() for i in range(3)] == ["go", "user", "pass"]
