@@ -23,6 +23,7 @@ from playback import services, words
 from playback.admin import display
 from playback.admin.forms import RunSettingsForm
 from playback.insights import charts, trends
+from playback.insights.lists import flow_failure_groups
 from playback.insights.models import FlowWindow
 from playback.models import Device, Run
 
@@ -116,13 +117,14 @@ class FlowAdmin(MaestroAdmin, admin.ModelAdmin):
     search_fields = ["name", "app_id"]
     form = FlowForm
     inlines = [StepInline]
-    readonly_fields = ["recent_runs", "trends", "created_at", "updated_at"]
+    readonly_fields = ["recent_runs", "failures", "trends", "created_at", "updated_at"]
     fields = [
         "name",
         "platform",
         "app_id",
         "tags_text",
         "recent_runs",
+        "failures",
         "trends",
         "created_at",
         "updated_at",
@@ -177,6 +179,12 @@ class FlowAdmin(MaestroAdmin, admin.ModelAdmin):
             [(run_id, status) for run_id, status in runs],
             label=f"{flow.name}: the last {len(runs)} results",
         )
+
+    @admin.display(description="failures")
+    def failures(self, flow: Flow) -> str:
+        """The failure groups of its last runs, with what people decided they are."""
+        groups = flow_failure_groups(flow.pk) if flow.pk else []
+        return render_to_string("admin/flows/flow/failures.html", {"groups": groups})
 
     @admin.display(description="trends")
     def trends(self, flow: Flow) -> str:

@@ -2,7 +2,8 @@
 
 The admin and the API ask for the same permissions (playback.http.errors.ModelPermissions):
 viewing needs `view_*`; starting, re-running and cancelling runs needs
-`playback.add_run`; editing flows and devices needs their add/change/delete. A
+`playback.add_run`; editing flows and devices needs their add/change/delete, and
+triaging failures (labels, categories) `change_failuregroup` / `change_category`. A
 group gives its users these permissions; admin pages need staff status too.
 """
 
@@ -20,6 +21,11 @@ EDIT = [
     f"{app}.{verb}_{model}"
     for app, model in (("flows", "flow"), ("flows", "step"), ("playback", "device"))
     for verb in ("add", "change", "delete")
+] + [
+    "playback.change_failuregroup",  # triage
+    "playback.change_category",
+    "playback.add_quarantine",
+    "playback.delete_quarantine",
 ]
 
 GROUPS: dict[str, list[str]] = {

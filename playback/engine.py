@@ -60,6 +60,9 @@ class Step:
     optional: bool = False
     # Its own extra attempts, instead of the run's retry_per_step (0-3).
     retries: int | None = None
+    # Quarantined (playback/quarantines.py): it plays and keeps its true status; when
+    # it fails the run goes on as with `continue`.
+    quarantined: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,8 @@ class _Player:
             outcome = self.run_step(step)
             self.emit(outcome)
             not_run = self.not_run_reason()
-            if not_run is None and outcome.status == StepStatus.FAIL and not step.optional:
+            goes_on = step.optional or step.quarantined
+            if not_run is None and outcome.status == StepStatus.FAIL and not goes_on:
                 if self.settings.failure_behaviour == FailureBehaviour.STOP:
                     not_run = (StepStatus.BLOCKED, f"Not run: step {step.number} failed")
                 elif self.settings.failure_behaviour == FailureBehaviour.SKIP:
@@ -291,6 +295,7 @@ class _Player:
             attempt_errors=errors,
             attempt_evidence=evidence,
             optional=step.optional,
+            quarantined=step.quarantined,
         )
         if status == StepStatus.FAIL and evidence and evidence[-1].screenshot is not None:
             outcome.screenshot = evidence[-1].screenshot  # the same screen: taken once

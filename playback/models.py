@@ -162,6 +162,12 @@ class Run(models.Model):
         default=False, help_text="Played by the `play` command, not by a worker."
     )
     error = models.TextField(blank=True)
+    verdict = models.CharField(
+        max_length=4,
+        choices=words.choices(words.Verdict),
+        blank=True,
+        help_text="pass or fail once it ended: a quarantined step's failure does not fail it.",
+    )
     search_text = models.TextField(
         blank=True,
         default="",
@@ -291,6 +297,9 @@ class StepResult(models.Model):
     error = models.TextField(blank=True)
     screenshot = models.FileField(upload_to=screenshot_path, blank=True, max_length=300)
     screenshot_error = models.TextField(blank=True)
+    quarantined = models.BooleanField(
+        default=False, help_text="Quarantined when it played: its failure did not fail the run."
+    )
     finished_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -338,5 +347,5 @@ class IdempotencyKey(models.Model):
 # Batches, the insights' rollups and webhooks belong to this app; their models live
 # beside their code.
 from playback.batches.models import Batch, BatchSchedule  # noqa: E402, F401
-from playback.insights.models import FailureGroup, FlakyStep, FlowWindow  # noqa: E402, F401
+from playback.insights.models import Category, FailureGroup, FlakyStep, FlowWindow  # noqa: E402, F401
 from playback.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

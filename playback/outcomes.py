@@ -40,6 +40,8 @@ class StepOutcome:
     attempt_evidence: list[AttemptEvidence] = field(default_factory=list)
     # An optional step's failure does not count against the run (engine.Step.optional).
     optional: bool = False
+    # A quarantined step's failure counts in the status, not in the verdict.
+    quarantined: bool = False
 
 
 @dataclass

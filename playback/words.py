@@ -24,6 +24,13 @@ class StepStatus(StrEnum):
     BLOCKED = "blocked"  # not played: failureBehaviour stop, or the run could not go on
 
 
+class Verdict(StrEnum):
+    """Whether a run (a batch) passed for CI: its failures all quarantined or not."""
+
+    PASS = "pass"
+    FAIL = "fail"
+
+
 class RunStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"

@@ -8,15 +8,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
 from flows.definitions import PLATFORMS
-from playback import words
+from playback import quarantines, words
 from playback.admin import display
 from playback.admin.history import HistoryAdmin
-from playback.insights import charts, rates
+from playback.admin.triage import TriagePages
+from playback.insights import charts, rates, triage
 from playback.insights.lists import failure_groups, flaky_steps
 from playback.insights.models import FailureGroup, FlakyStep
 from playback.models import Run, StepResult
@@ -82,15 +83,29 @@ class FlakyStepAdmin(ReadOnlyInsight):
             form=form,
             steps=steps,
             query=query,
+            candidates=quarantines.candidates(steps),
+            may_quarantine=request.user.has_perm("playback.add_quarantine"),
         )
 
 
 @admin.register(FailureGroup)
-class FailureGroupAdmin(ReadOnlyInsight):
+class FailureGroupAdmin(TriagePages, ReadOnlyInsight):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        groups = failure_groups(limit=100)
+        label = request.GET.get("label", "")
+        if label not in {choice.value for choice in triage.TriageLabel}:
+            label = ""
+        form = self.bulk_label(request)
+        if form is None:  # labelled: back to the list as it was
+            return HttpResponseRedirect(request.get_full_path())
         return self.page(
-            request, "admin/playback/failure_groups.html", title="Failure groups", groups=groups
+            request,
+            "admin/playback/failure_groups.html",
+            title="Failure groups",
+            groups=failure_groups(label=label, limit=100),
+            label=label,
+            labels=list(triage.LABEL_NAMES.items()),
+            form=form,
+            may_label=self.has_triage_permission(request),
         )
 
 

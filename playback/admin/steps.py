@@ -7,14 +7,15 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.files.storage import default_storage
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
 from playback import evidence
 from playback.admin import display
-from playback.models import Run, StepResult
+from playback.insights import triage
+from playback.models import FailureGroup, Run, StepResult
 
 
 class StepResultInline(admin.TabularInline):
@@ -27,8 +28,15 @@ class StepResultInline(admin.TabularInline):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StepResult]:
-        # The run: pruned or not; its device: a simulated screen or a real one.
-        return super().get_queryset(request).select_related("run__device")
+        # The run: pruned or not; its device: a simulated screen or a real one; a
+        # failure's triage label (its group's), in the same query.
+        label = FailureGroup.objects.filter(key=OuterRef("failure_key")).values("label")[:1]
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("run__device")
+            .annotate(group_label=Subquery(label))
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -50,7 +58,18 @@ class StepResultInline(admin.TabularInline):
 
     @admin.display(description="error")
     def errors(self, result: StepResult) -> str:
-        return display.part("step_error", result=result)
+        label = getattr(result, "group_label", None) if result.failure_key else None
+        return display.part(
+            "step_error",
+            result=result,
+            group={
+                "key": result.failure_key,
+                "label": label,
+                "label_name": triage.LABEL_NAMES.get(label, label),
+            }
+            if label
+            else None,
+        )
 
     @admin.display(description="screenshot")
     def shot(self, result: StepResult) -> str:

@@ -18,7 +18,7 @@ from flows.definitions import PLATFORMS
 from flows.models import Flow
 from playback.api.filters import UTCDateTimeField
 from playback.http.ids import MAX_ID
-from playback.insights import rates
+from playback.insights import rates, triage
 from playback.insights.lists import failure_groups, flaky_steps
 from playback.models import Device, Run
 
@@ -31,6 +31,9 @@ class ScopeForm(forms.Form):
     device = forms.CharField(required=False, max_length=200)
     flow = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     since = UTCDateTimeField(required=False)
+    label = forms.ChoiceField(
+        required=False, choices=[(label.value, label.value) for label in triage.TriageLabel]
+    )
 
 
 def checked(request: Request, *allowed: str) -> dict[str, Any]:
@@ -122,6 +125,30 @@ class FailureGroupSerializer(serializers.Serializer):
     flows = serializers.ListField(child=serializers.DictField())
     devices = serializers.ListField(child=serializers.DictField())
     example_runs = serializers.ListField(child=serializers.IntegerField())
+    label = serializers.ChoiceField(
+        choices=[label.value for label in triage.TriageLabel],
+        help_text="What people decided it is (to_investigate until someone says)",
+    )
+    label_name = serializers.CharField()
+    label_source = serializers.ChoiceField(
+        choices=[source.value for source in triage.LabelSource],
+        allow_null=True,
+        help_text="manual: a person set it; similar: taken from `similar_to`; null: default",
+    )
+    similar_to = serializers.CharField(
+        allow_null=True, help_text="The labelled group whose label this one took"
+    )
+    comment = serializers.CharField(allow_blank=True)
+    issue_url = serializers.CharField(allow_blank=True)
+    labelled_by = serializers.CharField(allow_null=True)
+    labelled_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.ChoiceField(
+        choices=["failed", "broken"],
+        help_text="As Allure names it: failed (an assertion), broken (anything else)",
+    )
+    category = serializers.CharField(
+        allow_null=True, help_text="The first of /api/insights/categories/ that matches"
+    )
 
 
 WINDOW = OpenApiParameter("window", int, description="The last N finished runs (10-200, 30).")
@@ -182,9 +209,12 @@ class FailureGroupsView(APIView):
             "devices and example runs. Runs of a group: GET /api/playback/runs/"
             "?failure_group=<key>."
         ),
-        parameters=[OpenApiParameter("since", str, description="ISO 8601: last seen since.")],
+        parameters=[
+            OpenApiParameter("since", str, description="ISO 8601: last seen since."),
+            OpenApiParameter("label", str, enum=[label.value for label in triage.TriageLabel]),
+        ],
         responses={200: FailureGroupSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        data = checked(request, "since")
-        return Response(failure_groups(since=data.get("since")))
+        data = checked(request, "since", "label")
+        return Response(failure_groups(since=data.get("since"), label=data.get("label") or ""))

@@ -8,7 +8,9 @@ from playback.api import (
     event_views,
     insights_views,
     media_views,
+    quarantine_views,
     report_views,
+    triage_views,
     views,
 )
 from playback.http.ids import ID_PATTERN
@@ -77,6 +79,18 @@ urlpatterns = [
         r"^insights/failure-groups/?$",
         insights_views.FailureGroupsView.as_view(),
         name="failure-groups",
+    ),
+    re_path(
+        r"^insights/failure-groups/(?P<key>[0-9a-f]{16})/?$",
+        triage_views.FailureGroupView.as_view(),
+        name="failure-group",
+    ),
+    re_path(r"^insights/categories/?$", triage_views.CategoriesView.as_view(), name="categories"),
+    re_path(r"^quarantines/?$", quarantine_views.QuarantinesView.as_view(), name="quarantines"),
+    re_path(
+        rf"^quarantines/(?P<id>{ID_PATTERN})/?$",
+        quarantine_views.QuarantineView.as_view(),
+        name="quarantine",
     ),
     *(url for url in router.urls if url.name != "run-rerun"),  # served above
 ]

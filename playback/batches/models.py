@@ -20,6 +20,12 @@ class Batch(models.Model):
     status = models.CharField(
         max_length=16, choices=words.choices(RunStatus), default=RunStatus.QUEUED
     )
+    verdict = models.CharField(
+        max_length=4,
+        choices=words.choices(words.Verdict),
+        blank=True,
+        help_text="pass when every run's verdict is pass (quarantined failures do not count).",
+    )
     tag = models.CharField(max_length=50, blank=True, help_text="The tag it picked flows by.")
     platform = models.CharField(
         max_length=16, blank=True, help_text="The platform it picked devices by."

@@ -29,7 +29,7 @@ from django.utils import timezone
 from playback.batches.models import Batch
 from playback.outcomes import batch_status
 from playback.runs import announce
-from playback.words import ACTIVE_RUN_STATUSES, BatchMode, RunSettings, RunStatus
+from playback.words import ACTIVE_RUN_STATUSES, BatchMode, RunSettings, RunStatus, Verdict
 
 QueueRun = Callable[..., Any]  # playback.runs.lifecycle.queue_run (passed in: no circle)
 DEVICE_LOST = "device lost"  # why a run ended, when it was not the flow's doing
@@ -171,6 +171,7 @@ def refresh(batch: Batch) -> None:
     ended = batch.status not in ACTIVE_RUN_STATUSES and batch.finished_at is None
     if ended:
         batch.finished_at = timezone.now()
+        batch.verdict = batch_verdict(batch)
     batch.save()
     announce.batch_changed(batch, ended=ended)
 
@@ -192,6 +193,28 @@ def final_runs(batch: Batch, runs: list[Any] | None = None) -> dict[tuple[int, i
     for flow_id, device_id, status in rows:
         last[(flow_id, device_id if batch.mode == BatchMode.ALL else None)] = status
     return last
+
+
+def batch_verdict(batch: Batch) -> str:
+    """An ended batch's verdict: pass when each flow's (and device's) last run passed
+    by its verdict (quarantined failures do not count), none was unplayable and the
+    batch was not cancelled."""
+    from playback.models import Run
+
+    if batch.status == RunStatus.SUCCESS:
+        return Verdict.PASS
+    if batch.cancel_requested or batch.unplayable:
+        return Verdict.FAIL
+    rows = (
+        Run.objects.filter(batch=batch)
+        .order_by("pk")
+        .values_list("flow_id", "device_id", "verdict")
+    )
+    last = {}
+    for flow_id, device_id, verdict in rows:
+        last[(flow_id, device_id if batch.mode == BatchMode.ALL else None)] = verdict
+    passed = last and all(verdict == Verdict.PASS for verdict in last.values())
+    return Verdict.PASS if passed else Verdict.FAIL
 
 
 def progress_of(batch: Batch, runs: list[Any]) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from flows.models import Flow
-from playback.insights import rates
+from playback.insights import categories, rates, triage
 from playback.insights.models import FailureGroup, FlowWindow
 from playback.models import Device
 
@@ -50,12 +50,18 @@ def flaky_steps(data: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def failure_groups(*, since: Any = None, limit: int = 200) -> list[dict[str, Any]]:
-    """The failure groups last seen since `since`, latest first, with their flows' and
-    devices' names."""
-    groups = FailureGroup.objects.order_by("-last_seen")
+def failure_groups(
+    *, since: Any = None, label: str = "", keys: list[str] | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The failure groups last seen since `since` (with `label`; or those of `keys`),
+    latest first, with their flows' and devices' names, triage and category."""
+    groups = FailureGroup.objects.select_related("labelled_by").order_by("-last_seen")
     if since is not None:
         groups = groups.filter(last_seen__gte=since)
+    if label:
+        groups = groups.filter(label=label)
+    if keys is not None:
+        groups = groups.filter(key__in=keys)
     groups = list(groups[:limit])
     flows = dict(
         Flow.objects.filter(pk__in={f for g in groups for f in g.flows}).values_list("pk", "name")
@@ -65,6 +71,7 @@ def failure_groups(*, since: Any = None, limit: int = 200) -> list[dict[str, Any
             "pk", "device_id"
         )
     )
+    rules = categories.load() if groups else []
     new_since = timezone.now() - NEW_FOR
     return [
         {
@@ -77,6 +84,39 @@ def failure_groups(*, since: Any = None, limit: int = 200) -> list[dict[str, Any
             "flows": [{"id": f, "name": flows.get(f, "")} for f in g.flows],
             "devices": [{"id": d, "device_id": devices.get(d, "")} for d in g.devices],
             "example_runs": g.example_runs,
+            **triage_of(g),
+            "status": categories.allure_status(g.signature),
+            "category": categories.category_of(
+                rules, g.signature, categories.allure_status(g.signature)
+            )
+            or None,
         }
         for g in groups
     ]
+
+
+def flow_failure_groups(flow_id: int, *, runs: int = 50) -> list[dict[str, Any]]:
+    """The failure groups of a flow's last `runs` runs (its page shows their labels)."""
+    from playback.models import Run, StepResult
+
+    recent = Run.objects.filter(flow_id=flow_id).order_by("-pk").values("pk")[:runs]
+    keys = set(
+        StepResult.objects.filter(run_id__in=list(recent.values_list("pk", flat=True)))
+        .exclude(failure_key="")
+        .values_list("failure_key", flat=True)
+    )
+    return failure_groups(keys=sorted(keys), limit=20) if keys else []
+
+
+def triage_of(group: FailureGroup) -> dict[str, Any]:
+    """A group's triage as the API and the admin show it."""
+    return {
+        "label": group.label,
+        "label_name": triage.LABEL_NAMES.get(group.label, group.label),
+        "label_source": group.label_source or None,
+        "similar_to": group.similar_to or None,
+        "comment": group.comment,
+        "issue_url": group.issue_url,
+        "labelled_by": group.labelled_by.get_username() if group.labelled_by else None,
+        "labelled_at": group.labelled_at,
+    }

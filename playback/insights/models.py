@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 # How many finished runs a window keeps (the largest window a rate may ask for).
@@ -38,7 +39,8 @@ class FlowWindow(models.Model):
 
 
 class FailureGroup(models.Model):
-    """Failed and flaky steps that failed the same way (one failure signature)."""
+    """Failed and flaky steps that failed the same way (one failure signature), and
+    what people decided it is (its triage: playback/insights/triage.py)."""
 
     key = models.CharField(max_length=16, unique=True)
     signature = models.TextField()
@@ -48,9 +50,76 @@ class FailureGroup(models.Model):
     flows = models.JSONField(default=list)  # flow ids
     devices = models.JSONField(default=list)  # device ids (their primary keys)
     example_runs = models.JSONField(default=list)  # the latest run ids, newest first
+    # Triage: kept when the rollups are rebuilt.
+    label = models.CharField(max_length=16, default="to_investigate", db_index=True)
+    label_source = models.CharField(max_length=8, blank=True)  # "", "manual", "similar"
+    similar_to = models.CharField(max_length=16, blank=True)  # the group a label followed
+    comment = models.TextField(blank=True)
+    issue_url = models.URLField(max_length=500, blank=True)
+    labelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    labelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # What a new group is compared with: the groups people labelled, only.
+            models.Index(
+                fields=["label_source"],
+                condition=models.Q(label_source="manual"),
+                name="failure_group_labelled",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.signature[:80]
+
+
+class Quarantine(models.Model):
+    """A step (by its key) or a whole flow whose failures do not fail runs while it is
+    fixed: it still plays and keeps its true status (playback/quarantines.py)."""
+
+    flow = models.ForeignKey("flows.Flow", on_delete=models.CASCADE, related_name="+")
+    step_key = models.CharField(max_length=16, blank=True)  # "": the whole flow
+    step_summary = models.CharField(max_length=300, blank=True)
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by_batch = models.ForeignKey(
+        "playback.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expiry_announced = models.BooleanField(default=False)  # quarantine.expired sent
+
+    class Meta:
+        indexes = [models.Index(fields=["flow", "lifted_at"], name="quarantine_flow_active")]
+
+    def __str__(self) -> str:
+        return f"{self.flow_id}:{self.step_key or 'flow'}"
+
+
+class Category(models.Model):
+    """One rule of the failure categories, in Allure's categories.json terms, in order
+    (the first that matches names a failure's category: playback/insights/categories.py)."""
+
+    position = models.PositiveIntegerField(unique=True)
+    name = models.CharField(max_length=200)
+    message_regex = models.TextField(blank=True)
+    trace_regex = models.TextField(blank=True)
+    matched_statuses = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class FlakyStep(FlowWindow):

@@ -63,6 +63,10 @@ class Rollups:
         from playback.models import Run
 
         with transaction.atomic():
+            # What people decided of a group stays with its key.
+            for group, row in kept_triage(self.groups):
+                for name, value in row.items():
+                    setattr(group, name, value)
             FlowWindow.objects.all().delete()
             FailureGroup.objects.all().delete()
             Run.objects.filter(Q(new_failure=True) | Q(fixed=True)).update(
@@ -75,6 +79,23 @@ class Rollups:
                     Run.objects.filter(pk__in=pks[start : start + batch]).update(
                         new_failure=new_failure, fixed=fixed
                     )
+
+
+TRIAGE_FIELDS = (
+    "label",
+    "label_source",
+    "similar_to",
+    "comment",
+    "issue_url",
+    "labelled_by_id",
+    "labelled_at",
+)
+
+
+def kept_triage(groups: dict[str, FailureGroup]) -> list[tuple[FailureGroup, dict[str, Any]]]:
+    """The rebuilt groups with the triage their key had (those someone labelled)."""
+    rows = FailureGroup.objects.exclude(label_source="").values("key", *TRIAGE_FIELDS)
+    return [(groups[row.pop("key")], row) for row in rows if row["key"] in groups]
 
 
 def rebuild(*, batch: int = 2000) -> int:

@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 
 from playback import actions
+from playback.insights import triage
 from playback.insights.identity import failure_key_of, failure_of, failure_signature
 from playback.insights.models import KEEP_RUNS, FailureGroup, FlowWindow
 from playback.words import RunStatus, StepStatus
@@ -102,8 +103,10 @@ def record_run(run: Any) -> None:
     failing = failing_steps(results)
     if failing:
         groups = locked(FailureGroup, {}, "key", list(failing))
+        new = [group for group in groups.values() if not group.count]
         add_failures(groups, end, failing)
         save_rows(FailureGroup, groups.values(), GROUP_FIELDS)
+        triage.follow_similar(new)  # no query unless a group is new
 
 
 def step_rows(run_id: int) -> list[dict[str, Any]]:

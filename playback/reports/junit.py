@@ -24,6 +24,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from playback import actions
+from playback.insights.models import Quarantine
 from playback.reports.links import run_url
 from playback.words import RunStatus, StepStatus
 
@@ -61,6 +62,17 @@ def attempt_element(parent: ET.Element, tag: str, error: str, number: int) -> No
     ET.SubElement(element, "stackTrace").text = clean(f"attempt {number}: {error}")
 
 
+def quarantine_reasons(run: Any) -> dict[str, str]:
+    """Why the run's flow had steps quarantined when it played ({step key or "": reason},
+    the newest quarantine of each made before the run started)."""
+    if not run.failed_steps:
+        return {}
+    made = Quarantine.objects.filter(flow_id=run.flow_id)
+    if run.started_at is not None:
+        made = made.filter(created_at__lte=run.started_at)
+    return dict(made.order_by("created_at").values_list("step_key", "reason"))
+
+
 def run_suite(run: Any) -> ET.Element:
     """The `<testsuite>` of one run (its steps read once)."""
     flow = run.flow.name
@@ -73,11 +85,13 @@ def run_suite(run: Any) -> ET.Element:
         ("device_id", run.device.device_id),
         ("platform", run.device.platform),
         ("status", run.status),
+        ("verdict", run.verdict),
         ("batch_id", run.batch_id or ""),
         ("run_url", run_url(run)),
     ):
         ET.SubElement(properties, "property", {"name": name, "value": clean(value)})
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    reasons = quarantine_reasons(run)
     for result in run.step_results.order_by("step_number"):
         case = ET.SubElement(
             suite,
@@ -90,7 +104,14 @@ def run_suite(run: Any) -> ET.Element:
         )
         counts["tests"] += 1
         errors = list(result.attempt_errors or [])
-        if result.status == StepStatus.FAIL and (result.definition or {}).get("optional"):
+        if result.status == StepStatus.FAIL and result.quarantined:
+            # Quarantined while it is fixed: it does not fail the suite (the verdict).
+            why = reasons.get(result.step_key) or reasons.get("") or "quarantined"
+            message = f"quarantined: {clean(why)}"
+            ET.SubElement(case, "skipped", {"message": message[:1000]})
+            ET.SubElement(case, "system-out").text = clean(result.error)
+            counts["skipped"] += 1
+        elif result.status == StepStatus.FAIL and (result.definition or {}).get("optional"):
             # Its failure does not fail the run: not a failure of the suite either.
             message = f"optional: {clean(result.error)}"
             ET.SubElement(case, "skipped", {"message": message[:1000]})

@@ -54,6 +54,10 @@ class BatchSerializer(serializers.ModelSerializer):
         help_text="Flow ids no device of the batch could play (every one failed).",
     )
     junit_url = serializers.SerializerMethodField()
+    verdict = serializers.SerializerMethodField(
+        help_text="pass or fail once it ended (null before): every flow's last run passed by "
+        "its verdict (quarantined failures do not count)."
+    )
     events_url = serializers.SerializerMethodField(
         help_text="Its Server-Sent Events (GET, text/event-stream), signed for the reader."
     )
@@ -63,6 +67,7 @@ class BatchSerializer(serializers.ModelSerializer):
         fields = [
             "batch_id",
             "status",
+            "verdict",
             "mode",
             "tag",
             "platform",
@@ -144,6 +149,9 @@ class BatchSerializer(serializers.ModelSerializer):
 
     def get_events_url(self, batch: Batch) -> str:
         return links.events_url(self.context.get("request"), "batch", batch.pk)
+
+    def get_verdict(self, batch: Batch) -> str | None:
+        return batch.verdict or None
 
     def get_junit_url(self, batch: Batch) -> str:
         url = reverse("playback:batch-junit", kwargs={"pk": batch.pk})

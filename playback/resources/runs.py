@@ -78,6 +78,7 @@ class StepResultSerializer(serializers.ModelSerializer):
             "screenshot",
             "screenshot_pruned",
             "screenshot_simulated",
+            "quarantined",
         ]
 
     def get_error(self, result: StepResult) -> str | None:
@@ -92,6 +93,7 @@ class StepResultSerializer(serializers.ModelSerializer):
             "summary": result.summary(),
             "definition": result.definition or None,
             "status": result.status,
+            "quarantined": result.quarantined,
             "attempts": result.attempts,
             "duration_ms": result.duration_ms,
             "error": result.error or None,
@@ -168,6 +170,10 @@ class RunSummarySerializer(serializers.ModelSerializer):
     settings = SettingsSerializer(read_only=True)
     error = serializers.SerializerMethodField()
     markers = serializers.SerializerMethodField()
+    verdict = serializers.SerializerMethodField(
+        help_text="pass or fail once it ended (null before): what CI gates on; a failure "
+        "of a quarantined step does not fail it. `status` stays the whole truth."
+    )
 
     class Meta:
         model = Run
@@ -178,6 +184,7 @@ class RunSummarySerializer(serializers.ModelSerializer):
             "device_id",
             "device_name",
             "status",
+            "verdict",
             "settings",
             "total_steps",
             "successful_steps",
@@ -217,6 +224,9 @@ class RunSummarySerializer(serializers.ModelSerializer):
 
     def get_error(self, run: Run) -> str | None:
         return run.error or None
+
+    def get_verdict(self, run: Run) -> str | None:
+        return run.verdict or None
 
 
 class RunSerializer(RunSummarySerializer):

@@ -17,7 +17,7 @@ from playback.words import WebhookEvent
 def run_ended(run: Any) -> None:
     # Its batch (if any) was refreshed, and so announced, by batches.progress.
     publish.changed(run_id=run.pk)
-    run_id, events = run.pk, delivery.run_events(run.status)
+    run_id, events = run.pk, delivery.run_events(run.status, run.verdict)
     transaction.on_commit(lambda: delivery.announce("run", run_id, events))
 
 

@@ -286,11 +286,27 @@ def _end(
         )
         if not ended:
             return False
-        _record_not_played(run, *not_played, steps=steps)
         run.status, run.error = status, error
+        _record_not_played(run, *not_played, steps=steps)
         run.duration_ms, run.finished_at = duration_ms, finished_at
         run_ended(run, cause=cause)
     return True
+
+
+def verdict_of(run_id: int, status: str) -> str:
+    """pass or fail for CI: a run that failed only in quarantined (or optional) steps
+    passes; error and cancelled runs fail."""
+    if status == RunStatus.SUCCESS:
+        return words.Verdict.PASS
+    if status not in (RunStatus.FAILED, RunStatus.PARTIAL_SUCCESS):
+        return words.Verdict.FAIL
+    failed = StepResult.objects.filter(run_id=run_id, status=StepStatus.FAIL, quarantined=False)
+    # An optional step is marked in its snapshot (read here: a JSON key's absence
+    # is NULL in SQL, and would hide the steps that are not optional).
+    counted = any(
+        not (d or {}).get("optional") for d in failed.values_list("definition", flat=True)
+    )
+    return words.Verdict.FAIL if counted else words.Verdict.PASS
 
 
 def _record_not_played(
@@ -326,6 +342,7 @@ def _record_not_played(
     # The run's total is what it recorded: its flow may have been edited since it
     # was queued.
     counts = {"total_steps": len(done) + len(left), **words.counters_from_tally(tally)}
+    counts["verdict"] = verdict_of(run.pk, run.status)
     Run.objects.filter(pk=run.pk).update(**counts)
     for key, value in counts.items():
         setattr(run, key, value)

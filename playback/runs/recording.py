@@ -21,6 +21,7 @@ from playback.models import Run, StepResult
 from playback.words import COUNTER_FIELDS, RunStatus
 
 STEP_FIELDS = (
+    "quarantined",
     "run",
     "step_number",
     "action",

@@ -103,6 +103,7 @@ def record_step(
             "error": recording.stored_text(outcome.error or ""),
             "screenshot": screenshot,
             "screenshot_error": recording.stored_text(screenshot_error),
+            "quarantined": outcome.quarantined,
         },
         counts=counts,
         media_bytes=media_bytes,

@@ -4,6 +4,7 @@ hands the steps to the engine and records what it reports; the run ends through
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -16,10 +17,11 @@ from django.utils import timezone
 
 from flows.models import Flow
 from flows.models import Step as FlowStep
-from playback import engine
+from playback import engine, quarantines
 from playback.devices import queue as devices_queue
 from playback.drivers import registry
 from playback.drivers.registry import SessionOpener
+from playback.insights import identity
 from playback.locators import Locator
 from playback.models import Device, Run
 from playback.runs import lifecycle, step_recorder, workers
@@ -142,8 +144,14 @@ def _play(
     run_id = run.pk
     started = time.monotonic()
     flow_steps = list(run.flow.steps.all())
-    steps = [engine_step(step) for step in flow_steps]
     played_from = [step.definition().as_json() for step in flow_steps]
+    whole_flow, keys = quarantines.quarantined_keys(run.flow_id)
+    steps = [
+        dataclasses.replace(
+            engine_step(step), quarantined=whole_flow or identity.step_key(played) in keys
+        )
+        for step, played in zip(flow_steps, played_from, strict=True)
+    ]
     if len(steps) != run.total_steps:  # the flow was edited while the run waited
         run.total_steps = len(steps)
         Run.objects.filter(pk=run_id).update(total_steps=len(steps))

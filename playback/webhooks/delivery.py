@@ -38,7 +38,7 @@ from playback.network import webhook_url_problem
 from playback.runs import workers
 from playback.webhooks import slots, transport
 from playback.webhooks.models import WebhookDelivery, WebhookEndpoint
-from playback.words import NOT_PASSED_RUN_STATUSES, DeliveryStatus, WebhookEvent
+from playback.words import NOT_PASSED_RUN_STATUSES, DeliveryStatus, Verdict, WebhookEvent
 
 log = logging.getLogger("playback.webhooks")
 ANSWER_KEPT = 2000  # characters of the receiver's answer kept
@@ -51,9 +51,11 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def run_events(status: str) -> list[str]:
+def run_events(status: str, verdict: str = "") -> list[str]:
+    """run.finished, and run.failed when it did not pass: its verdict says so (a run
+    that failed only in quarantined steps passed)."""
     events = [WebhookEvent.RUN_FINISHED.value]
-    if status in NOT_PASSED_RUN_STATUSES:
+    if status in NOT_PASSED_RUN_STATUSES and verdict != Verdict.PASS:
         events.append(WebhookEvent.RUN_FAILED.value)
     return events
 

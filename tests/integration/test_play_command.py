@@ -65,6 +65,39 @@ def test_play_exits_1_when_a_step_fails(appium_server, make_flow, make_device):
 
 @pytest.mark.appium
 @pytest.mark.django_db(transaction=True)
+def test_a_quarantined_failing_step_keeps_ci_green_and_junit_says_why(
+    appium_server, make_flow, make_device, tmp_path
+):
+    from playback import quarantines
+    from playback.insights.identity import step_key
+
+    flow = make_flow(
+        [{"action": "tap", "x": 1, "y": 1},
+         {"action": "tap", "locator": {"using": "id", "value": "hidden"}},
+         {"action": "tap", "x": 2, "y": 2}],
+    )  # fmt: skip
+    make_device(appium_server.url, device_id="sim-q")
+    args = ("play", str(flow.pk), "--device", "sim-q", "--no-screenshots", "--local",
+            "--junit", str(tmp_path))  # fmt: skip
+    code, out, _ = run_command(*args)
+    assert code == 1 and json.loads(out)["verdict"] == "fail"
+    hidden = step_key(flow.steps.get(number=2).definition().as_json())
+    quarantines.quarantine(flow_id=flow.pk, step_key=hidden, reason="SHOP-7: hidden button")
+    code, out, err = run_command(*args)
+    batch = json.loads(out)
+    run = batch["runs"][0]
+    assert code == 0, err
+    assert (batch["status"], batch["verdict"]) == ("failed", "pass")  # its one run did not succeed
+    assert (run["status"], run["verdict"]) == ("partial_success", "pass")
+    assert [s["status"] for s in run["steps"]] == ["pass", "fail", "pass"]  # it went on
+    assert run["steps"][1]["quarantined"] is True
+    assert "Verdict: pass (only quarantined steps failed)." in err
+    report = (tmp_path / f"TEST-{flow.name.replace(' ', '_')}-{run['run_id']}.xml").read_text()
+    assert 'message="quarantined: SHOP-7: hidden button"' in report
+
+
+@pytest.mark.appium
+@pytest.mark.django_db(transaction=True)
 def test_play_takes_a_flow_by_name_says_who_started_it_and_fails_on_flaky(
     appium_server, make_flow, make_device
 ):

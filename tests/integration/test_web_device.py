@@ -173,10 +173,17 @@ def test_a_toast_covers_a_button_until_it_goes(play, web_flow, web_device, setti
 
 
 def test_an_unreachable_start_url_ends_the_run_as_error_with_the_url(play, make_flow, web_device):
-    from simulator.server import free_port
+    import socket
 
-    url = f"http://127.0.0.1:{free_port()}/shop/"
-    run = play(make_flow([shown("x")], platform="web", app_id=url), web_device)
+    # A port held (bound, never listening) for the test: refused, and no other
+    # process of the suite can start serving on it meanwhile.
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{held.getsockname()[1]}/shop/"
+    try:
+        run = play(make_flow([shown("x")], platform="web", app_id=url), web_device)
+    finally:
+        held.close()
     assert run.status == "error"
     assert url in run.error and "ERR_CONNECTION_REFUSED" in run.error
     assert statuses(run) == ["blocked"]

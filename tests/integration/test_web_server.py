@@ -34,7 +34,13 @@ def test_the_gunicorn_config_outlives_the_longest_wait():
     namespace: dict = {}
     exec(CONFIG.read_text(), namespace)
     assert namespace["timeout"] > MAX_WAIT_S
-    assert namespace["worker_class"] == "uvicorn_worker.UvicornWorker"
+    # uvicorn's worker (ours stops on gunicorn's quick shutdown: config/web_worker.py).
+    assert namespace["worker_class"] == "config.web_worker.Worker"
+    from uvicorn_worker import UvicornWorker
+
+    from config.web_worker import Worker
+
+    assert issubclass(Worker, UvicornWorker)
 
 
 def test_waits_longer_than_the_worker_timeout_neither_die_nor_block_others(flow, device, tmp_path):

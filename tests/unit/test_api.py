@@ -225,7 +225,7 @@ def test_a_run_has_the_seeds_fields_and_ours(api, flow, device):
     assert set(step) == {
         "step", "action", "summary", "definition", "status", "attempts", "duration_ms",
         "error", "attempt_errors", "attempt_log", "screenshot", "screenshot_pruned",
-        "screenshot_simulated",
+        "screenshot_simulated", "quarantined",
     }  # fmt: skip
     assert step["status"] == "flaky"
     assert step["attempt_errors"] == ["Element not found"]
@@ -558,6 +558,10 @@ def test_the_openapi_schema_validates_and_describes_every_endpoint(api):
         "/api/flows/{id}/stats/",
         "/api/insights/flaky-steps/",
         "/api/insights/failure-groups/",
+        "/api/insights/failure-groups/{key}/",
+        "/api/insights/categories/",
+        "/api/quarantines/",
+        "/api/quarantines/{id}/",
         "/api/devices/",
         "/api/devices/{device_id}/",
         "/api/playback/runs/{id}/junit.xml",

@@ -21,7 +21,7 @@ from playback.models import Device
 from playback.reports.formats import FORMATS
 from playback.resources.batches import BatchSerializer
 from playback.resources.runs import RunSerializer
-from playback.words import SETTINGS, BatchMode, RunSettings, RunStatus, Setting
+from playback.words import SETTINGS, BatchMode, RunSettings, RunStatus, Setting, Verdict
 
 EXIT_CODES = {
     RunStatus.SUCCESS: 0,
@@ -153,7 +153,10 @@ class Command(OneLineErrorsCommand):
             if run.error and run.status != RunStatus.SUCCESS:
                 self.stderr.write(f"Run {run.pk} {run.status}: {run.error}")
         self.stderr.write(f"Batch {batch.pk}: {batch.status}")
-        code = EXIT_CODES.get(batch.status, EXIT_ERROR)
+        # The verdict decides: failures of quarantined steps do not fail the job.
+        code = 0 if batch.verdict == Verdict.PASS else EXIT_CODES.get(batch.status, EXIT_ERROR)
+        if code == 0 and batch.status != RunStatus.SUCCESS:
+            self.stderr.write("Verdict: pass (only quarantined steps failed).")
         flaky = sum(1 for run in runs if run.status == RunStatus.SUCCESS and run.flaky_steps)
         if code == 0 and opts["fail_on_flaky"] and flaky:
             self.stderr.write(f"{flaky} run(s) with flaky step(s) (--fail-on-flaky).")

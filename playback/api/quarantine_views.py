@@ -1,0 +1,174 @@
+"""Quarantines over the API: POST /api/quarantines/ {flow_id, step_key?, reason,
+expires_at?}, GET /api/quarantines/ (?flow=, ?status=active|expired|lifted),
+DELETE /api/quarantines/{id}/ (lifts it). Whoever may see runs reads them; editors
+and admins make and lift them (playback/quarantines.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from playback import quarantines
+from playback.api.triage_views import ReadOrChange
+from playback.insights.models import Quarantine
+
+STATUSES = ("active", "expired", "lifted")
+
+
+class QuarantineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    flow_id = serializers.IntegerField()
+    step_key = serializers.CharField(allow_null=True, help_text="null: the whole flow")
+    step = serializers.CharField(help_text="What the step does (or 'the whole flow')")
+    reason = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUSES)
+    created_by = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    lifted_at = serializers.DateTimeField(allow_null=True)
+    lifted_by = serializers.CharField(allow_null=True)
+    lifted_by_batch = serializers.IntegerField(
+        allow_null=True, help_text="The verify that lifted it"
+    )
+
+
+def shown(item: Quarantine) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "flow_id": item.flow_id,
+        "step_key": item.step_key or None,
+        "step": item.step_summary or ("the whole flow" if not item.step_key else item.step_key),
+        "reason": item.reason,
+        "status": quarantines.status_of(item),
+        "created_by": item.created_by.get_username() if item.created_by else None,
+        "created_at": item.created_at,
+        "expires_at": item.expires_at,
+        "lifted_at": item.lifted_at,
+        "lifted_by": item.lifted_by.get_username() if item.lifted_by else None,
+        "lifted_by_batch": item.lifted_by_batch_id,
+    }
+
+
+class NewQuarantineSerializer(serializers.Serializer):
+    flow_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    step_key = serializers.RegexField(
+        r"^[0-9a-f]{16}$",
+        required=False,
+        allow_blank=True,
+        help_text="Its step (16 hex digits); left out: the whole flow",
+    )
+    reason = serializers.CharField(max_length=quarantines.MAX_REASON)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default_timezone=UTC)
+
+    ALLOWED = ("flow_id", "step_key", "reason", "expires_at")
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise ValidationError(
+                {"non_field_errors": ["Send a JSON object with flow_id and reason."]}
+            )
+        unknown = sorted(set(data) - set(self.ALLOWED))
+        if unknown:
+            raise ValidationError(
+                {key: [f"Unknown field. Allowed: {', '.join(self.ALLOWED)}."] for key in unknown}
+            )
+        return super().to_internal_value(data)
+
+
+class QuarantinesView(APIView):
+    permission_classes = [ReadOrChange]
+    change_perm = "playback.add_quarantine"
+
+    @extend_schema(
+        summary="Quarantines, newest first",
+        description=(
+            "Every quarantine with its status: active, expired (its expires_at passed) "
+            "or lifted (by a person, or by the verify batch that proved the fix)."
+        ),
+        parameters=[
+            OpenApiParameter("flow", int),
+            OpenApiParameter("status", str, enum=list(STATUSES)),
+        ],
+        responses={200: QuarantineSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        unknown = sorted(set(request.query_params) - {"flow", "status"})
+        if unknown:
+            raise ValidationError(
+                {k: ["Unknown parameter; allowed: flow, status."] for k in unknown}
+            )
+        items = Quarantine.objects.select_related("created_by", "lifted_by").order_by("-pk")
+        flow = request.query_params.get("flow")
+        if flow is not None:
+            if not flow.isdigit() or len(flow) > 19:
+                raise ValidationError({"flow": ["A flow id (a whole number)."]})
+            items = items.filter(flow_id=int(flow))
+        wanted = request.query_params.get("status")
+        if wanted is not None and wanted not in STATUSES:
+            raise ValidationError({"status": [f"One of {', '.join(STATUSES)}."]})
+        found = [shown(item) for item in items[:500]]
+        return Response([q for q in found if wanted is None or q["status"] == wanted])
+
+    @extend_schema(
+        summary="Quarantine a step (or a whole flow) while it is fixed",
+        description=(
+            "A quarantined step still plays and keeps its true status (`quarantined: true` "
+            "on its result); when it fails the run goes on as with `continue`, and the "
+            "run's `verdict` ignores it. No step_key: the whole flow. expires_at (ISO "
+            "8601, in the future): it stops applying by itself. Editors and admins only."
+        ),
+        request=NewQuarantineSerializer,
+        responses={201: QuarantineSerializer},
+        examples=[
+            OpenApiExample(
+                "a flaky step, two weeks",
+                request_only=True,
+                value={
+                    "flow_id": 1,
+                    "step_key": "0123456789abcdef",
+                    "reason": "SHOP-412: spinner",
+                    "expires_at": "2030-01-15T00:00:00Z",
+                },
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        body = NewQuarantineSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            item = quarantines.quarantine(**body.validated_data, by=request.user)
+        except quarantines.QuarantineError as exc:
+            raise ValidationError({k: [v] for k, v in exc.errors.items()}) from None
+        return Response(shown(item), status=status.HTTP_201_CREATED)
+
+
+class QuarantineView(APIView):
+    permission_classes = [ReadOrChange]
+    change_perm = "playback.delete_quarantine"
+
+    @extend_schema(
+        summary="A quarantine",
+        description="What it quarantines, why, who made it, until when, and its status.",
+        responses={200: QuarantineSerializer},
+    )
+    def get(self, request: Request, id: int) -> Response:
+        return Response(shown(get_object_or_404(Quarantine, pk=id)))
+
+    @extend_schema(
+        summary="Lift a quarantine (its record stays)",
+        description="From the next run on, the step's failures fail runs again.",
+        responses={204: None},
+    )
+    def delete(self, request: Request, id: int) -> Response:
+        item = get_object_or_404(Quarantine, pk=id)
+        if item.lifted_at is None:
+            quarantines.lift(item, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
