@@ -17,6 +17,7 @@ HISTORY = [
     ("playback", "Device"),
     ("playback", "FlakyStep"),
     ("playback", "FailureGroup"),
+    ("playback", "Quarantine"),
 ]
 # The machinery (task queue, API tokens): its own section, for superusers only.
 MACHINERY = {"django_q", "authtoken"}

@@ -19,7 +19,7 @@ from flows.maestro_admin import MaestroAdmin
 from flows.models import Flow, Step
 from flows.step_form import StepForm
 from flows.tags import parse_tags
-from playback import services, words
+from playback import quarantines, services, verify, words
 from playback.admin import display
 from playback.admin.forms import RunSettingsForm
 from playback.insights import charts, trends
@@ -99,6 +99,18 @@ class PlayForm(RunSettingsForm):
             self.fields["device"].initial = fitting[0]
             self.fields["device"].empty_label = None
         self.order_fields(self.field_order)
+
+
+class VerifyForm(forms.Form):
+    """Play the flow N times on a device of its platform (playback/verify.py)."""
+
+    device = forms.ModelChoiceField(queryset=Device.objects.none(), empty_label=None)
+    times = forms.IntegerField(min_value=1, max_value=verify.MAX_TIMES, initial=20)
+
+    def __init__(self, *args: Any, flow: Flow, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        devices = Device.objects.filter(platform=flow.platform, enabled=True).order_by("device_id")
+        self.fields["device"].queryset = devices
 
 
 @admin.register(Flow)
@@ -242,6 +254,11 @@ class FlowAdmin(MaestroAdmin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.play_view),
                 name="flows_flow_play",
             ),
+            path(
+                "<id:flow_id>/verify/",
+                self.admin_site.admin_view(self.verify_view),
+                name="flows_flow_verify",
+            ),
             *super().get_urls(),
         ]
 
@@ -252,6 +269,39 @@ class FlowAdmin(MaestroAdmin, admin.ModelAdmin):
             self.message_user(request, "Select exactly one flow to play.", messages.WARNING)
             return None
         return HttpResponseRedirect(reverse("admin:flows_flow_play", args=[flows[0].pk]))
+
+    def verify_view(self, request: HttpRequest, flow_id: int) -> HttpResponse:
+        """Verify a fix: the flow N times on one device; a clean verify of 10 or more
+        lifts its quarantines."""
+        if not request.user.has_perm(display.RUN_PERMISSION):
+            raise PermissionDenied("You may not start runs.")
+        flow = get_object_or_404(Flow, pk=flow_id)
+        form = VerifyForm(request.POST or None, flow=flow)
+        if request.method == "POST" and form.is_valid():
+            try:
+                batch = verify.start(
+                    flow=flow,
+                    device_id=form.cleaned_data["device"].device_id,
+                    times=form.cleaned_data["times"],
+                    requested_by=request.user,
+                    requested_from="verify (admin)",
+                )
+            except services.RunRequestError as exc:
+                for message in exc.errors.values():
+                    form.add_error(None, str(message))
+            else:
+                self.message_user(request, f"Verify queued: batch #{batch.pk}.")
+                return HttpResponseRedirect(reverse("admin:playback_batch_change", args=[batch.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Verify {flow.name}",
+            "flow": flow,
+            "form": form,
+            "opts": Flow._meta,
+            "quarantines": quarantines.applying().filter(flow=flow),
+            "lift_at": verify.LIFT_AT,
+        }
+        return TemplateResponse(request, "admin/flows/flow/verify.html", context)
 
     def play_view(self, request: HttpRequest, flow_id: int) -> HttpResponse:
         if not request.user.has_perm(display.RUN_PERMISSION):

@@ -18,6 +18,8 @@ from flows.models import Flow
 from playback.insights import rates
 from playback.insights.identity import step_key
 from playback.insights.models import Quarantine
+from playback.webhooks import delivery
+from playback.words import WebhookEvent
 
 CANDIDATE_FLAKE_RATE = 0.2
 CANDIDATE_MIN_RUNS = 10
@@ -111,6 +113,23 @@ def lift(item: Quarantine, *, by: Any = None, batch: Any = None) -> None:
     item.lifted_by = by if getattr(by, "pk", None) else None
     item.lifted_by_batch = batch
     item.save(update_fields=["lifted_at", "lifted_by", "lifted_by_batch"])
+
+
+def announce_expired(now: datetime | None = None) -> list[int]:
+    """The sweeper's part: quarantines whose time passed since the last sweep are
+    announced (quarantine.expired), each once."""
+    now = now or timezone.now()
+    due = list(
+        Quarantine.objects.filter(
+            lifted_at__isnull=True, expires_at__lte=now, expiry_announced=False
+        ).values_list("pk", flat=True)
+    )
+    announced = []
+    for pk in due:  # conditional: two sweepers at once announce it once
+        if Quarantine.objects.filter(pk=pk, expiry_announced=False).update(expiry_announced=True):
+            delivery.announce("quarantine", pk, [WebhookEvent.QUARANTINE_EXPIRED.value])
+            announced.append(pk)
+    return announced
 
 
 def status_of(item: Quarantine, now: datetime | None = None) -> str:

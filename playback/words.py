@@ -67,12 +67,15 @@ class Platform(StrEnum):
 class BatchMode(StrEnum):
     SPLIT = "split"  # each flow once, on the next free device of the set
     ALL = "all"  # each flow on every device of the set (of its platform)
+    REPEAT = "repeat"  # one flow N times on one device (a verify: playback/verify.py)
 
 
 class WebhookEvent(StrEnum):
     RUN_FINISHED = "run.finished"  # a run ended, whatever its status
     RUN_FAILED = "run.failed"  # a run ended not passed (NOT_PASSED_RUN_STATUSES)
     BATCH_FINISHED = "batch.finished"  # a batch ended
+    FAILURE_GROUP_CREATED = "failure_group.created"  # a run failed in a new way
+    QUARANTINE_EXPIRED = "quarantine.expired"  # its expires_at passed: it applies no more
 
 
 class DeliveryStatus(StrEnum):
@@ -96,6 +99,7 @@ LABELS: dict[str, str] = {
     # A batch's mode, beside a filter's own "All": what each mode does.
     BatchMode.SPLIT: "Split across devices",
     BatchMode.ALL: "Every flow on every device",
+    BatchMode.REPEAT: "One flow again and again (a verify)",
     # Webhook events read as the receiver sees them on the wire.
     **{event: event.value for event in WebhookEvent},
 }

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -54,7 +55,16 @@ class QuarantineForm(forms.ModelForm):
 @admin.register(Quarantine)
 class QuarantineAdmin(admin.ModelAdmin):
     form = QuarantineForm
-    list_display = ["flow", "step", "reason", "state", "created_by", "created_at", "expires_at"]
+    list_display = [
+        "flow",
+        "step",
+        "reason",
+        "state",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "verify",
+    ]
     list_select_related = ["flow", "created_by"]
     actions = ["lift_selected"]
 
@@ -119,6 +129,13 @@ class QuarantineAdmin(admin.ModelAdmin):
     @admin.display(description="step")
     def step(self, item: Quarantine) -> str:
         return item.step_summary or ("the whole flow" if not item.step_key else item.step_key)
+
+    @admin.display(description="prove the fix")
+    def verify(self, item: Quarantine) -> str:
+        if quarantines.status_of(item) != "active":
+            return "-"
+        url = reverse("admin:flows_flow_verify", args=[item.flow_id])
+        return format_html('<a class="pb-button" href="{}">Verify &times;20</a>', url)
 
     @admin.display(description="status")
     def state(self, item: Quarantine) -> str:

@@ -36,7 +36,7 @@ class StartBatchSerializer(serializers.Serializer):
         required=False, help_text="Every enabled device of this platform."
     )
     mode = serializers.ChoiceField(
-        [(m.value, m.value) for m in BatchMode],
+        [(m.value, m.value) for m in (BatchMode.SPLIT, BatchMode.ALL)],
         required=False,
         default=BatchMode.SPLIT,
         help_text="split: each flow once, on the next free device; all: each flow on every "

@@ -1,7 +1,8 @@
 """Quarantines over the API: POST /api/quarantines/ {flow_id, step_key?, reason,
 expires_at?}, GET /api/quarantines/ (?flow=, ?status=active|expired|lifted),
 DELETE /api/quarantines/{id}/ (lifts it). Whoever may see runs reads them; editors
-and admins make and lift them (playback/quarantines.py)."""
+and admins make and lift them (playback/quarantines.py). And the verify that proves a
+fix and lifts them: POST /api/flows/{id}/verify/ (playback/verify.py)."""
 
 from __future__ import annotations
 
@@ -16,45 +17,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from playback import quarantines
+from flows.models import Flow
+from playback import quarantines, verify
+from playback.api.batch_views import batch_response
 from playback.api.triage_views import ReadOrChange
+from playback.api.views import ERRORS
 from playback.insights.models import Quarantine
-
-STATUSES = ("active", "expired", "lifted")
-
-
-class QuarantineSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    flow_id = serializers.IntegerField()
-    step_key = serializers.CharField(allow_null=True, help_text="null: the whole flow")
-    step = serializers.CharField(help_text="What the step does (or 'the whole flow')")
-    reason = serializers.CharField()
-    status = serializers.ChoiceField(choices=STATUSES)
-    created_by = serializers.CharField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField(allow_null=True)
-    lifted_at = serializers.DateTimeField(allow_null=True)
-    lifted_by = serializers.CharField(allow_null=True)
-    lifted_by_batch = serializers.IntegerField(
-        allow_null=True, help_text="The verify that lifted it"
-    )
-
-
-def shown(item: Quarantine) -> dict[str, Any]:
-    return {
-        "id": item.pk,
-        "flow_id": item.flow_id,
-        "step_key": item.step_key or None,
-        "step": item.step_summary or ("the whole flow" if not item.step_key else item.step_key),
-        "reason": item.reason,
-        "status": quarantines.status_of(item),
-        "created_by": item.created_by.get_username() if item.created_by else None,
-        "created_at": item.created_at,
-        "expires_at": item.expires_at,
-        "lifted_at": item.lifted_at,
-        "lifted_by": item.lifted_by.get_username() if item.lifted_by else None,
-        "lifted_by_batch": item.lifted_by_batch_id,
-    }
+from playback.models import Run
+from playback.resources.batches import BatchSerializer
+from playback.resources.quarantines import STATUSES, QuarantineSerializer, shown
 
 
 class NewQuarantineSerializer(serializers.Serializer):
@@ -172,3 +143,52 @@ class QuarantineView(APIView):
         if item.lifted_at is None:
             quarantines.lift(item, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VerifySerializer(serializers.Serializer):
+    device_id = serializers.CharField(max_length=200, help_text="The device to play it on.")
+    times = serializers.IntegerField(min_value=1, max_value=verify.MAX_TIMES)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - {"device_id", "times"})
+            if unknown:
+                raise ValidationError(
+                    {k: ["Unknown field. Allowed: device_id, times."] for k in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class VerifyView(APIView):
+    """Runners and up start it (it plays runs: `playback.add_run`)."""
+
+    queryset = Run.objects.none()
+    throttle_scope = "start"  # it queues runs: counted against the start rate
+
+    @extend_schema(
+        summary="Verify a fix: play a flow N times on one device",
+        description=(
+            f"A batch of mode `repeat` (each step retried once), 202 with its `Location`; "
+            f"when it ends its resource has `verify`: times, passed_first_time, flaky, "
+            f"failed. A verify of at least {verify.LIFT_AT} runs that all passed first time "
+            f"lifts the flow's quarantines (each records the batch)."
+        ),
+        request=VerifySerializer,
+        responses={202: BatchSerializer, 400: ERRORS},
+        examples=[
+            OpenApiExample(
+                "twenty times", request_only=True, value={"device_id": "sim-1", "times": 20}
+            )
+        ],
+    )
+    def post(self, request: Request, id: int) -> Response:
+        flow = get_object_or_404(Flow, pk=id)
+        body = VerifySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        batch = verify.start(
+            flow=flow,
+            requested_by=request.user,
+            requested_from="verify (API)",
+            **body.validated_data,
+        )  # its RunRequestError is a 400 (playback/http/errors.py)
+        return batch_response(request, batch, code=status.HTTP_202_ACCEPTED)

@@ -88,6 +88,11 @@ urlpatterns = [
     re_path(r"^insights/categories/?$", triage_views.CategoriesView.as_view(), name="categories"),
     re_path(r"^quarantines/?$", quarantine_views.QuarantinesView.as_view(), name="quarantines"),
     re_path(
+        rf"^flows/(?P<id>{ID_PATTERN})/verify/?$",
+        quarantine_views.VerifyView.as_view(),
+        name="flow-verify",
+    ),
+    re_path(
         rf"^quarantines/(?P<id>{ID_PATTERN})/?$",
         quarantine_views.QuarantineView.as_view(),
         name="quarantine",

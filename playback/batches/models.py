@@ -101,7 +101,11 @@ class BatchSchedule(models.Model):
     devices = models.ManyToManyField(
         "playback.Device", blank=True, related_name="+", help_text="…or these devices."
     )
-    mode = models.CharField(max_length=8, choices=words.choices(BatchMode), default=BatchMode.SPLIT)
+    mode = models.CharField(
+        max_length=8,
+        choices=[(m, label) for m, label in words.choices(BatchMode) if m != BatchMode.REPEAT],
+        default=BatchMode.SPLIT,
+    )
     settings = models.JSONField(default=dict, blank=True, help_text="Its runs' settings.")
     cron = models.CharField(
         max_length=100,

@@ -26,6 +26,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from playback import verify
 from playback.batches.models import Batch
 from playback.outcomes import batch_status
 from playback.runs import announce
@@ -40,7 +41,7 @@ def start(batch: Batch, queue_run: QueueRun, *, requested_by: Any = None) -> Non
     """Queue a new batch's runs (inside the transaction that created it)."""
     from playback.models import Device
 
-    if batch.mode == BatchMode.ALL:
+    if batch.mode in (BatchMode.ALL, BatchMode.REPEAT):
         flows = with_step_counts(batch.flow_ids)
         devices = Device.objects.in_bulk(batch.device_ids)
         for flow_id, device_id in batch.pairs or all_pairs(batch, flows, devices):
@@ -172,26 +173,39 @@ def refresh(batch: Batch) -> None:
     if ended:
         batch.finished_at = timezone.now()
         batch.verdict = batch_verdict(batch)
+        if batch.mode == BatchMode.REPEAT:
+            verify.ended(batch)
     batch.save()
     announce.batch_changed(batch, ended=ended)
 
 
+def run_key(batch: Batch, flow_id: int, device_id: int, pk: int) -> tuple[int, int | None]:
+    """What a run stands for in its batch: its flow (split), its flow and device (all),
+    itself (repeat: every run counts)."""
+    if batch.mode == BatchMode.ALL:
+        return (flow_id, device_id)
+    return (flow_id, pk) if batch.mode == BatchMode.REPEAT else (flow_id, None)
+
+
 def final_runs(batch: Batch, runs: list[Any] | None = None) -> dict[tuple[int, int | None], str]:
-    """The status of the last run of each flow (split) or flow and device (all): a
-    flow played again after its device died counts by its second run. `runs`: the
-    batch's runs, when the caller has them (in any order)."""
+    """The status of the last run of each flow (split) or flow and device (all), or of
+    every run (repeat): a flow played again after its device died counts by its second
+    run. `runs`: the batch's runs, when the caller has them (in any order)."""
     from playback.models import Run
 
     rows = (
-        [(run.flow_id, run.device_id, run.status) for run in sorted(runs, key=lambda r: r.pk)]
+        [
+            (run.flow_id, run.device_id, run.pk, run.status)
+            for run in sorted(runs, key=lambda r: r.pk)
+        ]
         if runs is not None
         else Run.objects.filter(batch=batch)
         .order_by("pk")
-        .values_list("flow_id", "device_id", "status")
+        .values_list("flow_id", "device_id", "pk", "status")
     )
     last: dict[tuple[int, int | None], str] = {}
-    for flow_id, device_id, status in rows:
-        last[(flow_id, device_id if batch.mode == BatchMode.ALL else None)] = status
+    for flow_id, device_id, pk, status in rows:
+        last[run_key(batch, flow_id, device_id, pk)] = status
     return last
 
 
@@ -208,11 +222,11 @@ def batch_verdict(batch: Batch) -> str:
     rows = (
         Run.objects.filter(batch=batch)
         .order_by("pk")
-        .values_list("flow_id", "device_id", "verdict")
+        .values_list("flow_id", "device_id", "pk", "verdict")
     )
     last = {}
-    for flow_id, device_id, verdict in rows:
-        last[(flow_id, device_id if batch.mode == BatchMode.ALL else None)] = verdict
+    for flow_id, device_id, pk, verdict in rows:
+        last[run_key(batch, flow_id, device_id, pk)] = verdict
     passed = last and all(verdict == Verdict.PASS for verdict in last.values())
     return Verdict.PASS if passed else Verdict.FAIL
 

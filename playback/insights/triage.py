@@ -15,10 +15,15 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.db import transaction
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 
 from playback.insights.models import FailureGroup
+from playback.webhooks import delivery
+from playback.words import WebhookEvent
+
+CREATED = WebhookEvent.FAILURE_GROUP_CREATED.value
 
 
 class TriageLabel(StrEnum):
@@ -86,9 +91,13 @@ def label_groups(groups: Iterable[FailureGroup], user: Any, **changes: Any) -> l
 
 def follow_similar(new: list[FailureGroup]) -> None:
     """New groups take the label of the closest group a person labelled, when their
-    signatures are at least SIMILARITY alike."""
+    signatures are at least SIMILARITY alike; each is announced (failure_group.created,
+    once the run's end commits)."""
     if not new:
         return
+    for group in new:
+        pk = group.pk
+        transaction.on_commit(lambda pk=pk: delivery.announce("failure_group", pk, [CREATED]))
     labelled = list(
         FailureGroup.objects.filter(label_source=LabelSource.MANUAL)
         .exclude(key__in=[g.key for g in new])

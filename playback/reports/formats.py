@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playback.reports import html, junit
+from playback.reports import allure, html, junit
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,11 @@ class ReportFormat:
 def _write_junit(batch: Any, runs: Sequence[Any], path: Path) -> str:
     written = junit.write_reports(runs, path)
     return f"JUnit: {len(written)} report(s) in {path}"
+
+
+def _write_allure(batch: Any, runs: Sequence[Any], path: Path) -> str:
+    written = allure.write_results(runs, path)
+    return f"Allure results: {len(written)} file(s) in {path} (allure generate {path})"
 
 
 def _write_html(batch: Any, runs: Sequence[Any], path: Path) -> str:
@@ -96,6 +101,31 @@ FORMATS: tuple[ReportFormat, ...] = (
         cli_metavar="FILE",
         cli_help="Write a self-contained report.",
         write=_write_html,
+    ),
+    ReportFormat(
+        name="allure",
+        label="Allure results",
+        run=Output(
+            "allure.zip",
+            "application/zip",
+            allure.run_zip,
+            "The run as Allure 2 results, in a zip",
+            "A `*-result.json` per step (historyId = its step key; attempts as steps; "
+            "screens attached), categories.json and environment.properties: unzip into "
+            "allure-results/ and run `allure generate`.",
+            attachment=lambda run: f"run-{run.pk}-allure.zip",
+        ),
+        batch=Output(
+            "allure.zip",
+            "application/zip",
+            allure.batch_zip,
+            "The batch's runs as Allure 2 results, in a zip",
+            "Every run's steps as Allure results, categories.json and environment.properties.",
+            attachment=lambda batch: f"batch-{batch.pk}-allure.zip",
+        ),
+        cli_metavar="DIR",
+        cli_help="Write Allure 2 results here (for `allure generate DIR`).",
+        write=_write_allure,
     ),
 )
 FORMATS_BY_NAME = {report.name: report for report in FORMATS}

@@ -10,6 +10,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from playback import verify
 from playback.batches.models import Batch
 from playback.live import links
 from playback.resources.runs import RunSummarySerializer
@@ -38,6 +39,13 @@ class BatchFlowSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class VerifySerializer(serializers.Serializer):
+    times = serializers.IntegerField()
+    passed_first_time = serializers.IntegerField()
+    flaky = serializers.IntegerField(help_text="Passed only on a retry")
+    failed = serializers.IntegerField()
+
+
 class BatchSerializer(serializers.ModelSerializer):
     """A batch: its status by the overall rules over its runs, counts and runs."""
 
@@ -54,6 +62,9 @@ class BatchSerializer(serializers.ModelSerializer):
         help_text="Flow ids no device of the batch could play (every one failed).",
     )
     junit_url = serializers.SerializerMethodField()
+    verify = serializers.SerializerMethodField(
+        help_text="A verify's result once it ended (mode repeat: POST /api/flows/{id}/verify/)"
+    )
     verdict = serializers.SerializerMethodField(
         help_text="pass or fail once it ended (null before): every flow's last run passed by "
         "its verdict (quarantined failures do not count)."
@@ -68,6 +79,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "batch_id",
             "status",
             "verdict",
+            "verify",
             "mode",
             "tag",
             "platform",
@@ -142,6 +154,10 @@ class BatchSerializer(serializers.ModelSerializer):
             "unplayable": len(batch.unplayable),
             **{status.value: by_status.get(status, 0) for status in RunStatus},
         }
+
+    @extend_schema_field(VerifySerializer(allow_null=True))
+    def get_verify(self, batch: Batch) -> dict[str, int] | None:
+        return verify.tally(batch, self.batch_runs(batch))
 
     @extend_schema_field(RunSummarySerializer(many=True))
     def get_runs(self, batch: Batch) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from playback import queue, words
+from playback import quarantines, queue, words
 from playback.devices import queue as devices_queue
 from playback.devices import reachability
 from playback.models import Device, Run
@@ -109,6 +109,7 @@ def sweep_runs(*, probe: bool = False) -> dict[str, list[int]]:
                 continue
             report["requeued"].append(run_pk)
     report.update(webhooks.sweep())
+    report["quarantines_expired"] = quarantines.announce_expired(now)
     if probe:
         devices = list(Device.objects.filter(enabled=True))
         report["probed"] = [device.pk for device in reachability.probe_all(devices)]

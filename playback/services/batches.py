@@ -41,6 +41,8 @@ def check_batch(
     picked_devices = pick_devices(errors, devices, platform)
     if mode not in tuple(BatchMode):
         errors["mode"] = f"Must be one of {', '.join(BatchMode)} (got {mode!r})."
+    elif mode == BatchMode.REPEAT and not pairs:
+        errors["mode"] = "A repeat is a verify's: POST /api/flows/{id}/verify/ starts one."
     effective = RunSettings()
     try:
         effective = effective_settings(settings)
@@ -209,6 +211,8 @@ def rerun_failed(*, batch: Batch, requested_by: Any = None, requested_from: str 
     batch.refresh_from_db()
     if batch.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         raise RunConflict(f"Batch {batch.pk} is still {batch.status}; re-run it once it ends.")
+    if batch.mode == BatchMode.REPEAT:
+        raise RunConflict(f"Batch {batch.pk} is a verify: verify the flow again instead.")
     failed = [key for key, status in progress.final_runs(batch).items() if status != "success"]
     if batch.mode == BatchMode.ALL:
         pairs = [(flow_id, device_id) for flow_id, device_id in failed]

@@ -64,7 +64,7 @@ class WebhookDelivery(models.Model):
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
     )
-    event = models.CharField(max_length=20, choices=words.choices(WebhookEvent))
+    event = models.CharField(max_length=32, choices=words.choices(WebhookEvent))
     payload = models.JSONField(help_text="The body sent, as JSON.")
     status = models.CharField(
         max_length=10, choices=words.choices(DeliveryStatus), default=DeliveryStatus.PENDING

@@ -23,7 +23,7 @@ from tests.scripted_driver import ScriptedDriver
 pytestmark = pytest.mark.django_db
 NOTHING = {
     "lost": [], "timed_out": [], "freed": [], "dispatched": [], "requeued": [], "probed": [],
-    "webhook_tries_lost": [], "webhooks_queued": [],
+    "webhook_tries_lost": [], "webhooks_queued": [], "quarantines_expired": [],
 }  # fmt: skip
 
 

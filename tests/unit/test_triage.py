@@ -266,3 +266,28 @@ def test_the_categories_page_imports_the_file_and_refuses_a_broken_regex(admin_c
     refused = admin_client.post(url, {"rules": broken})
     assert refused.status_code == 200 and "[0].messageRegex" in refused.content.decode()
     assert len(categories.load()) == 3
+
+
+def test_the_groups_page_costs_the_same_queries_for_five_groups_or_fifty(
+    admin_client, play, make_flow, device
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def load() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            page = admin_client.get(reverse("admin:playback_failuregroup_changelist"))
+        assert page.status_code == 200
+        return len(ctx.captured_queries)
+
+    categories.save(categories.parse([{"name": "Missing", "messageRegex": ".*not found.*"}]))
+    names = [f"missing-{n}" for n in range(50)]
+    flow = make_flow([tap(name) for name in names])
+    fail(play, flow, device, *names[:5])
+    few = load()
+    fail(play, flow, device, *names)
+    FailureGroup.objects.filter(signature__contains="missing-1").update(
+        label="product_bug", label_source="manual"
+    )
+    assert FailureGroup.objects.count() == 50
+    assert load() == few

@@ -419,3 +419,33 @@ def test_a_try_whose_worker_process_is_gone_is_lost_before_its_time_is_up(queued
 
     slots.take(item.pk, until=lease, worker=f"{socket.gethostname()}:999999999")
     assert sweeper.sweep_runs()["webhook_tries_lost"] == [item.pk]
+
+
+def test_a_new_failure_group_and_an_expired_quarantine_are_announced_once(
+    flow, device, play, django_capture_on_commit_callbacks, queued
+):
+    from datetime import timedelta
+
+    from playback import quarantines
+    from playback.insights.models import FailureGroup, Quarantine
+    from playback.runs import sweeper
+    from playback.webhooks import payloads
+
+    WebhookEndpoint.objects.create(
+        url="http://127.0.0.1:9/", events=["failure_group.created", "quarantine.expired"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        ended_run(flow, device, play, fail=True)
+    group = FailureGroup.objects.get()
+    assert queued == [("send_webhooks", ("failure_group", group.pk, ["failure_group.created"]))]
+    with django_capture_on_commit_callbacks(execute=True):
+        ended_run(flow, device, play, fail=True)  # the same group: nothing new
+    assert len(queued) == 1
+    assert payloads.resource("failure_group", group.pk)["key"] == group.key
+
+    item = quarantines.quarantine(flow_id=flow.pk, reason="SHOP-1")
+    Quarantine.objects.filter(pk=item.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    sweeper.sweep_runs()
+    sweeper.sweep_runs()  # once
+    assert queued[1:] == [("send_webhooks", ("quarantine", item.pk, ["quarantine.expired"]))]
+    assert payloads.resource("quarantine", item.pk)["status"] == "expired"

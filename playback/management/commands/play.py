@@ -55,7 +55,7 @@ class Command(OneLineErrorsCommand):
         parser.add_argument("--platform", help="Every enabled device of this platform.")
         parser.add_argument(
             "--mode",
-            choices=list(BatchMode),
+            choices=[BatchMode.SPLIT, BatchMode.ALL],
             default=BatchMode.SPLIT,
             help="split: each flow once, on the next free device (default); all: each flow "
             "on every device of its platform.",
