@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from flows.tags import parse_tags
 from playback import actions
 from playback.actions import ACTIONS, COMMON_KEYS, fields
+from playback.field_errors import FieldErrors
 from playback.inputs import text_problem
 from playback.locators import LOCATOR_STRATEGIES, LOCATOR_STRATEGIES_BY_PLATFORM
 from playback.network import web_url_problem
@@ -41,12 +42,8 @@ MAX_NAME = 200
 MAX_APP_ID = 255
 
 
-class DefinitionError(ValueError):
+class DefinitionError(FieldErrors):
     """A flow or step that cannot be stored; `errors` maps a field path to what to fix."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{path}: {message}" for path, message in errors.items()))
 
 
 @dataclass(frozen=True)

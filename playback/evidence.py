@@ -165,6 +165,15 @@ def thumbnail_of(screenshot_name: str) -> bytes:
     return data
 
 
+def stored_file(name: str) -> bytes | None:
+    """A stored file's bytes (a screenshot, an attempt's), None when it is gone."""
+    try:
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 def screenshot_png(result: StepResult) -> bytes:
     """The full screenshot, or the placeholder when its file is gone."""
     if not result.screenshot:

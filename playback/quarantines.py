@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from flows.models import Flow
+from playback.field_errors import FieldErrors
 from playback.insights import rates
 from playback.insights.identity import step_key
 from playback.insights.models import Quarantine
@@ -26,12 +27,8 @@ CANDIDATE_MIN_RUNS = 10
 MAX_REASON = 2000
 
 
-class QuarantineError(ValueError):
+class QuarantineError(FieldErrors):
     """A quarantine that cannot be made: `errors` maps a field to what to fix."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 def applying(now: datetime | None = None) -> QuerySet[Quarantine]:

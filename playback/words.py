@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from playback.field_errors import FieldErrors
+
 
 class StepStatus(StrEnum):
     PASS = "pass"  # the first attempt passed
@@ -273,12 +275,8 @@ SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
 
-class SettingsError(ValueError):
+class SettingsError(FieldErrors):
     """Settings that cannot be used; `errors` maps each bad field to what is allowed."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{key}: {message}" for key, message in errors.items()))
 
 
 def is_int(value: Any) -> bool:

@@ -76,7 +76,7 @@ class CategoriesForm(forms.Form):
             raise forms.ValidationError(f"Not JSON: {exc}") from None
         except categories.CategoriesError as exc:
             raise forms.ValidationError(
-                [f"{k or 'the file'}: {v}" for k, v in exc.errors.items()]
+                [f"{k}: {v}" if k != "non_field_errors" else v for k, v in exc.errors.items()]
             ) from None
         return data
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from playback.api.insights_views import FailureGroupSerializer
+from playback.api.known_fields import KnownFieldsSerializer
 from playback.insights import categories, triage
 from playback.insights.lists import failure_groups
 from playback.insights.models import FailureGroup
@@ -33,25 +34,18 @@ class ReadOrChange(BasePermission):
         return user.has_perm(view.change_perm)
 
 
-class TriageSerializer(serializers.Serializer):
+class TriageSerializer(KnownFieldsSerializer):
     label = serializers.ChoiceField(choices=[label.value for label in triage.TriageLabel])
     comment = serializers.CharField(
         allow_blank=True, max_length=triage.MAX_COMMENT, trim_whitespace=False
     )
     issue_url = serializers.CharField(allow_blank=True, max_length=500)
 
-    ALLOWED = ("label", "comment", "issue_url")
+    shape = "Send a JSON object with label, comment and/or issue_url."
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if not isinstance(data, dict) or not data:
-            raise ValidationError(
-                {"non_field_errors": ["Send a JSON object with label, comment and/or issue_url."]}
-            )
-        unknown = sorted(set(data) - set(self.ALLOWED))
-        if unknown:
-            raise ValidationError(
-                {key: [f"Unknown field. Allowed: {', '.join(self.ALLOWED)}."] for key in unknown}
-            )
+        if data == {}:
+            raise ValidationError({"non_field_errors": [self.shape]})
         return super().to_internal_value(data)
 
     def validate_issue_url(self, value: str) -> str:
@@ -160,11 +154,6 @@ class CategoriesView(APIView):
         ],
     )
     def put(self, request: Request) -> Response:
-        try:
-            rules = categories.parse(request.data)
-        except categories.CategoriesError as exc:
-            raise ValidationError(
-                {path or "non_field_errors": [msg] for path, msg in exc.errors.items()}
-            ) from None
+        rules = categories.parse(request.data)  # CategoriesError: a 400 naming the regex
         categories.save(rules)
         return Response([rule.as_json() for rule in rules])

@@ -2,7 +2,8 @@
 service error mapped to its answer by `exception_handler` (REST_FRAMEWORK's
 EXCEPTION_HANDLER), so no view catches a service's error itself.
 
-    RunRequestError                    -> 400 {field: [message]}, settings by API key
+    FieldErrors (RunRequestError, the
+    categories', a quarantine's, …)     -> 400 {field: [message]}, settings by API key
     RunConflict, DeviceUnreachable,
     IdempotencyConflict, ProtectedError -> 409 {"detail": ...}
 """
@@ -22,6 +23,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from playback.field_errors import FieldErrors
 from playback.words import keyed_errors
 
 
@@ -67,7 +69,7 @@ class Conflict(APIException):
 
 
 def refused(exc: Any) -> ValidationError:
-    """A service's refusal (`RunRequestError`) as a 400, settings named by their keys."""
+    """A service's refusal (`FieldErrors`) as a 400, settings named by their keys."""
     errors = dict(exc.errors)
     if isinstance(errors.get("settings"), dict):
         errors["settings"] = keyed_errors(errors["settings"])
@@ -78,7 +80,7 @@ def as_http(exc: Exception) -> Exception:
     """The HTTP error a service's error is (any other exception as it is)."""
     from playback import services  # the services import models: not at start-up
 
-    if isinstance(exc, services.RunRequestError):
+    if isinstance(exc, FieldErrors):
         return refused(exc)
     if isinstance(
         exc, (services.RunConflict, services.DeviceUnreachable, services.IdempotencyConflict)

@@ -21,6 +21,7 @@ from typing import Any
 import regex
 from django.db import transaction
 
+from playback.field_errors import FieldErrors
 from playback.insights.models import Category
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,8 @@ MAX_RULES = 200
 MAX_REGEX = 2000
 
 
-class CategoriesError(ValueError):
+class CategoriesError(FieldErrors):
     """Rules that cannot be saved: `errors` maps "[i].key" to what to fix."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 @dataclass(frozen=True)
@@ -74,9 +71,11 @@ def compiled(pattern: str) -> regex.Pattern:
 def parse(data: Any) -> list[Rule]:
     """categories.json's list as rules, every problem named (CategoriesError)."""
     if not isinstance(data, list):
-        raise CategoriesError({"": "Must be a list of categories (Allure's categories.json)."})
+        raise CategoriesError(
+            {"non_field_errors": "Must be a list of categories (Allure's categories.json)."}
+        )
     if len(data) > MAX_RULES:
-        raise CategoriesError({"": f"At most {MAX_RULES} categories."})
+        raise CategoriesError({"non_field_errors": f"At most {MAX_RULES} categories."})
     errors: dict[str, str] = {}
     rules = []
     for i, item in enumerate(data):

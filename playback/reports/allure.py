@@ -34,8 +34,8 @@ from allure_commons.model2 import (
     TestStepResult,
 )
 from attr import asdict
-from django.core.files.storage import default_storage
 
+from playback import evidence
 from playback.insights import categories
 from playback.reports.junit import step_name
 from playback.reports.links import run_url
@@ -53,14 +53,6 @@ def status_of(result: Any) -> str:
     return Status.SKIPPED
 
 
-def stored(name: str) -> bytes | None:
-    try:
-        with default_storage.open(name, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
 class Results:
     """The files of one report: each result JSON and attachment, by file name."""
 
@@ -68,7 +60,7 @@ class Results:
         self.files: dict[str, bytes] = {}
 
     def attach(self, owner: str, name: str, stored_name: str) -> Attachment | None:
-        data = stored(stored_name) if stored_name else None
+        data = evidence.stored_file(stored_name) if stored_name else None
         if data is None:
             return None
         source = f"{uuid.uuid5(NAMESPACE, f'{owner}/{stored_name}')}-attachment.png"

@@ -17,8 +17,6 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from django.core.files.storage import default_storage
-
 from playback import evidence
 
 FULL_SIZE_LIMIT = 40
@@ -26,15 +24,6 @@ FULL_SIZE_LIMIT = 40
 
 def data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
-
-
-def stored(name: str) -> bytes | None:
-    """A stored screenshot's bytes (None when its file is gone)."""
-    try:
-        with default_storage.open(name, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None
 
 
 class Pictures:
@@ -69,7 +58,7 @@ class Pictures:
     def full(self, name: str) -> str | None:
         if not name:
             return None
-        png = stored(name)
+        png = evidence.stored_file(name)
         if png is None:
             return None
         digest = hashlib.sha256(png).digest()

@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from flows.models import Flow
 from playback.devices import reachability
+from playback.field_errors import FieldErrors
 from playback.models import Device, IdempotencyKey, Run
 from playback.runs import lifecycle
 from playback.words import RunSettings, RunStatus, SettingsError, parse_settings
@@ -22,13 +23,9 @@ from playback.words import RunSettings, RunStatus, SettingsError, parse_settings
 log = logging.getLogger("playback.services")
 
 
-class RunRequestError(ValueError):
+class RunRequestError(FieldErrors):
     """A run that cannot be started; `errors` maps a field to what to fix
     (`settings` maps each bad setting, by field name, to what is allowed)."""
-
-    def __init__(self, errors: dict[str, Any]):
-        self.errors = errors
-        super().__init__("; ".join(f"{key}: {value}" for key, value in errors.items()))
 
 
 class RunConflict(Exception):

@@ -3,6 +3,7 @@ web device on the demo web app."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -113,3 +114,32 @@ def browser_page(live_server):
         # context: close them here, or the test database cannot be dropped.
         connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+_CONTRASTS = """() => {
+  const parse = c => c.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = v => (v /= 255) <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll(SELECTOR)]
+    .filter(el => el.offsetParent !== null)
+    .map(el => {
+      const [a, b] = [lum(parse(getComputedStyle(el).color)), lum(background(el))]
+        .sort((x, y) => y - x);
+      return {text: el.innerText.slice(0, 40), ratio: (a + 0.05) / (b + 0.05)};
+    });
+}"""
+
+
+def contrasts(selector: str) -> str:
+    """A page function: each visible element of `selector` with the contrast ratio of
+    its text colour against the background it is drawn on (WCAG's formula)."""
+    return _CONTRASTS.replace("SELECTOR", json.dumps(selector))

@@ -9,32 +9,12 @@ import pytest
 
 from playback.reports import html
 from tests.helpers import tap
-from tests.integration.conftest import ARTIFACTS
+from tests.integration.conftest import ARTIFACTS, contrasts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.appium]
 
 # Each text's colour against the background it is drawn on (the report's own classes).
-CONTRASTS = """() => {
-  const parse = c => c.match(/[\\d.]+/g).map(Number);
-  const lum = ([r, g, b]) => {
-    const f = v => (v /= 255) <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const background = el => {
-    for (let e = el; e; e = e.parentElement) {
-      const c = parse(getComputedStyle(e).backgroundColor);
-      if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
-    }
-    return [255, 255, 255];
-  };
-  return [...document.querySelectorAll(".badge, .meta, .err, figcaption, a, ul.attempts")]
-    .filter(el => el.offsetParent !== null && el.innerText.trim())
-    .map(el => {
-      const [a, b] = [lum(parse(getComputedStyle(el).color)), lum(background(el))]
-        .sort((x, y) => y - x);
-      return {text: el.innerText.slice(0, 40), ratio: (a + 0.05) / (b + 0.05)};
-    });
-}"""
+CONTRASTS = contrasts(".badge, .meta, .err, figcaption, a, ul.attempts")
 
 
 def readable(page, name: str) -> None:

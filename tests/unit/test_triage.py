@@ -185,7 +185,7 @@ def test_the_first_category_that_matches_names_a_failure(message, status, catego
 
 @pytest.mark.parametrize(
     ("data", "path"),
-    [({"name": "x"}, ""), ([{"messageRegex": ".*"}], "[0].name"),
+    [({"name": "x"}, "non_field_errors"), ([{"messageRegex": ".*"}], "[0].name"),
      ([{"name": "x", "messageRegex": "(unclosed"}], "[0].messageRegex"),
      ([{"name": "x", "traceRegex": "[z-a]"}], "[0].traceRegex"),
      ([{"name": "x", "matchedStatuses": ["red"]}], "[0].matchedStatuses"),
