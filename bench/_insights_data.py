@@ -171,14 +171,14 @@ RUNS_SQL = f"""
 INSERT INTO playback_run (id, flow_id, device_id, status, settings, total_steps,
     successful_steps, flaky_steps, failed_steps, skipped_steps, blocked_steps, duration_ms,
     queued_at, started_at, finished_at, worker, cancel_requested, foreground, error,
-    media_bytes, requested_from, search_text, fixed, new_failure)
+    media_bytes, requested_from, search_text, fixed, new_failure, verdict)
 SELECT id, flow_id, device_id, status, %(settings)s::jsonb, %(steps)s,
     CASE WHEN status = 'error' THEN 0 ELSE %(steps)s - (fail > 0)::int END,
     {PLAN_FLAKY}, (fail > 0)::int, 0,
     CASE WHEN status = 'error' THEN %(steps)s ELSE 0 END, ms,
     finished - interval '9 seconds', finished - interval '9 seconds', finished, '', false,
     false, CASE WHEN status = 'error' THEN 'Appium server is unreachable' ELSE '' END,
-    0, '', '', false, false
+    0, '', '', false, false, CASE WHEN status = 'success' THEN 'pass' ELSE 'fail' END
 FROM bench_plan
 """
 STEP_ERROR = """CASE
@@ -193,7 +193,7 @@ STEP_ERROR = """CASE
 STEPS_SQL = rf"""
 INSERT INTO playback_stepresult (run_id, step_number, action, status, attempts,
     attempt_errors, duration_ms, error, screenshot, screenshot_error, finished_at,
-    definition, attempt_log, failure_key, step_key)
+    definition, attempt_log, failure_key, step_key, quarantined)
 SELECT id, n, 'tap', status, attempts,
     CASE WHEN status = 'fail' THEN jsonb_build_array(error, error)
          WHEN status = 'flaky' THEN jsonb_build_array(error) ELSE '[]'::jsonb END,
@@ -201,7 +201,7 @@ SELECT id, n, 'tap', status, attempts,
     CASE WHEN error = '' THEN '' ELSE left(encode(sha256(convert_to(
         regexp_replace(regexp_replace(error, '\(waited [0-9]+ ms\)', '(waited N ms)'),
                        'after [0-9]+ ms', 'after N ms'), 'UTF8')), 'hex'), 16)
-    END, key
+    END, key, false
 FROM (
     SELECT p.id, s.n, s.definition, s.key, p.finished,
         CASE WHEN p.status = 'error' THEN 'blocked' WHEN s.n = p.fail THEN 'fail'

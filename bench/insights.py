@@ -57,10 +57,27 @@ def main() -> None:
     group = FailureGroup.objects.order_by("-last_seen").first()
     largest = FailureGroup.objects.order_by("-count").first()
     print(f"failure groups: the latest has {group.count} steps, the largest {largest.count}")
+    # Triage as a team would have it: 100 groups labelled by people, five categories.
+    from playback.insights import categories, triage
+
+    labelled = list(FailureGroup.objects.order_by("-count")[:100])
+    triage.label_groups(labelled, user, label="automation_bug")
+    categories.save(categories.parse([
+        {"name": "Assertions", "matchedStatuses": ["failed"]},
+        {"name": "Missing elements", "messageRegex": ".*not found.*"},
+        {"name": "Timeouts", "messageRegex": ".*(timed out|timeout).*"},
+        {"name": "Sessions", "messageRegex": ".*[Ss]ession.*", "matchedStatuses": ["broken"]},
+        {"name": "Anything else", "messageRegex": ".*"},
+    ]))  # fmt: skip
     pages = {
         "admin: flaky steps (window 30)": "/admin/playback/flakystep/",
         "admin: flaky steps (200, sim)": "/admin/playback/flakystep/?window=200&platform=sim",
         "admin: failure groups": "/admin/playback/failuregroup/",
+        "admin: failure groups labelled automation bug": (
+            "/admin/playback/failuregroup/?label=automation_bug"
+        ),
+        "admin: a failure group's page": f"/admin/playback/failuregroup/{largest.key}/",
+        "admin: quarantines": "/admin/playback/quarantine/",
         "admin: runs of a failure group": f"/admin/playback/run/?failure_group={group.key}",
         "admin: runs of the largest failure group": (
             f"/admin/playback/run/?failure_group={largest.key}"
@@ -72,6 +89,7 @@ def main() -> None:
         "API: flow stats": f"/api/flows/{failed.flow_id}/stats/?window=200",
         "API: flaky steps": "/api/insights/flaky-steps/",
         "API: failure groups": "/api/insights/failure-groups/",
+        "API: categories": "/api/insights/categories/",
         "API: runs of a failure group": f"/api/playback/runs/?failure_group={group.key}",
         "API: runs of the largest failure group": (
             f"/api/playback/runs/?failure_group={largest.key}"
@@ -98,6 +116,21 @@ def main() -> None:
             transaction.set_rollback(True)
     print(f"record_run (the rollups when a run of {args.steps} steps ends): "
           f"median {statistics.median(costs):.2f} ms of {len(costs)}")  # fmt: skip
+
+    # A new failure group compared with the 100 labelled ones (what a run pays when
+    # it fails in a new way; nothing when it does not).
+    costs = []
+    for n in range(50):
+        with transaction.atomic():
+            new = FailureGroup.objects.create(
+                key=f"{n:016x}", signature=f"{largest.signature} (variant {n})",
+                first_seen=largest.first_seen, last_seen=largest.last_seen,
+            )  # fmt: skip
+            t0 = time.perf_counter()
+            triage.follow_similar([new])
+            costs.append((time.perf_counter() - t0) * 1000)
+            transaction.set_rollback(True)
+    print(f"a new failure group against 100 labelled: median {statistics.median(costs):.2f} ms")
 
 
 if __name__ == "__main__":

@@ -85,14 +85,16 @@ def failure_groups(
             "devices": [{"id": d, "device_id": devices.get(d, "")} for d in g.devices],
             "example_runs": g.example_runs,
             **triage_of(g),
-            "status": categories.allure_status(g.signature),
-            "category": categories.category_of(
-                rules, g.signature, categories.allure_status(g.signature)
-            )
-            or None,
+            **category_of(rules, g.signature),
         }
         for g in groups
     ]
+
+
+def category_of(rules: list[categories.Rule], signature: str) -> dict[str, Any]:
+    """A group's status as Allure names it, and its category (None when none matches)."""
+    status = categories.allure_status(signature)
+    return {"status": status, "category": categories.category_of(rules, signature, status) or None}
 
 
 def flow_failure_groups(flow_id: int, *, runs: int = 50) -> list[dict[str, Any]]:
