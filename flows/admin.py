@@ -79,6 +79,11 @@ def count_of(queryset: QuerySet) -> Subquery:
     )
 
 
+def playable_devices(flow: Flow) -> QuerySet[Device]:
+    """The enabled devices of the flow's platform: what Play and Verify offer."""
+    return Device.objects.filter(platform=flow.platform, enabled=True).order_by("device_id")
+
+
 class PlayForm(RunSettingsForm):
     """A device of the flow's platform, and the run's settings."""
 
@@ -92,7 +97,7 @@ class PlayForm(RunSettingsForm):
 
     def __init__(self, *args: Any, flow: Flow, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        devices = Device.objects.filter(platform=flow.platform, enabled=True).order_by("device_id")
+        devices = playable_devices(flow)
         self.fields["device"].queryset = devices
         fitting = list(devices.values_list("pk", flat=True)[:2])
         if len(fitting) == 1:  # the one device that fits is the choice already made
@@ -109,8 +114,7 @@ class VerifyForm(forms.Form):
 
     def __init__(self, *args: Any, flow: Flow, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        devices = Device.objects.filter(platform=flow.platform, enabled=True).order_by("device_id")
-        self.fields["device"].queryset = devices
+        self.fields["device"].queryset = playable_devices(flow)
 
 
 @admin.register(Flow)
