@@ -13,7 +13,8 @@ install: system-deps $(VENV)/.installed node_modules/.installed migrate
 
 # Node.js runs Appium; Debian's Chromium runs the admin's browser tests and, with
 # Debian's chromedriver, the web device; curl walks the README's quick start in a test;
-# Java runs the Allure CLI (npm allure-commandline) that reads our Allure results.
+# Java runs the Allure CLI (npm allure-commandline) that reads our Allure results;
+# ffmpeg encodes the videos of runs on the Appium host (our plugin) and reads them.
 system-deps:
 	@missing=""; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
@@ -22,6 +23,7 @@ system-deps:
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	test -x /usr/bin/chromedriver || missing="$$missing chromium-driver"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	command -v ffmpeg >/dev/null 2>&1 || missing="$$missing ffmpeg"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

@@ -28,6 +28,9 @@
  *   content-desc, found by a text locator).
  * - `sim: state` answers the lifecycle counters, so tests can see a restart or a clear.
  * - A session that names no app (`appium:app`) gets the demo app, apps/demo.xml.
+ * - Screen recording (`startRecordingScreen` / `stopRecordingScreen`, recording.js) for
+ *   the simulated device (the screens it served) and the web device (a CDP screencast
+ *   of the page, screencast.js); a driver with its own recording answers it itself.
  * - Only the fake driver's sessions are touched: the same server also serves the
  *   web device (the Chromium driver), whose commands pass straight through.
  */
@@ -56,13 +59,34 @@ const {
 const {applyActions} = require('./gestures');
 const {back, focus, hideKeyboard, openLink, pressKey} = require('./device');
 const {findByText} = require('./text');
+const {Recording, deliver, removeAbandoned} = require('./recording');
+const {startScreencast} = require('./screencast');
 
 // The strategy Android's text lookups use (text.js answers the ones Playback sends).
 const TEXT_STRATEGY = '-android uiautomator';
 const DEMO_APP = path.resolve(__dirname, '..', 'apps', 'demo.xml');
 const W3C_ELEMENT_KEY = util.W3C_WEB_ELEMENT_IDENTIFIER;
+// Sessions of the Chromium driver: their DevTools address (what a screencast reads).
+const WEB_SESSIONS = new Map();
+// Recordings under way: session id -> {recording, stopFrames}.
+const RECORDINGS = new Map();
+// Commands for every session, not only the fake driver's.
+const ANY_SESSION = new Set(['createSession', 'deleteSession', 'startRecordingScreen', 'stopRecordingScreen']);
+
+removeAbandoned();
 
 class PlaybackSimPlugin extends BasePlugin {
+  // The routes UiAutomator2 and XCUITest define for themselves (Appium 3 has no
+  // recording route of its own).
+  static newMethodMap = {
+    '/session/:sessionId/appium/start_recording_screen': {
+      POST: {command: 'startRecordingScreen', payloadParams: {optional: ['options']}},
+    },
+    '/session/:sessionId/appium/stop_recording_screen': {
+      POST: {command: 'stopRecordingScreen', payloadParams: {optional: ['options']}},
+    },
+  };
+
   static executeMethodMap = {
     'mobile: terminateApp': {
       command: 'simTerminateApp',
@@ -97,7 +121,13 @@ class PlaybackSimPlugin extends BasePlugin {
     // W3C capabilities: {alwaysMatch, firstMatch}; `next` sees these same objects.
     const fake = args.some((caps) => isFake(caps));
     if (!fake) {
-      return await next();
+      const result = await next();
+      const [sessionId, caps] = (result && result.value) || [];
+      const address = caps && caps['goog:chromeOptions'] && caps['goog:chromeOptions'].debuggerAddress;
+      if (sessionId && address) {
+        WEB_SESSIONS.set(sessionId, address);
+      }
+      return result;
     }
     for (const caps of args) {
       if (caps && typeof caps === 'object' && caps.alwaysMatch) {
@@ -120,8 +150,61 @@ class PlaybackSimPlugin extends BasePlugin {
   }
 
   async deleteSession(next, driver, ...args) {
+    discardRecording(driver.sessionId);
     SESSIONS.delete(driver.sessionId);
+    WEB_SESSIONS.delete(driver.sessionId);
     return await next();
+  }
+
+  // --- screen recording (recording.js) --------------------------------------------
+  async startRecordingScreen(next, driver, options = {}) {
+    const sessionId = driver.sessionId;
+    const address = WEB_SESSIONS.get(sessionId);
+    if (!SESSIONS.has(sessionId) && !address) {
+      return await next(); // a driver that records itself
+    }
+    if (RECORDINGS.has(sessionId)) {
+      if (!options.forceRestart) {
+        return ''; // already recording, as UiAutomator2 answers
+      }
+      discardRecording(sessionId);
+    }
+    let recording = null;
+    if (address) {
+      const cast = await startScreencast(address, (jpeg) => recording && recording.show(jpeg));
+      try {
+        recording = new Recording(cast.first, 'mjpeg', options);
+      } catch (err) {
+        cast.stop();
+        throw err;
+      }
+      recording.onStop.push(cast.stop);
+    } else {
+      const first = Buffer.from(await driver.getScreenshot(), 'base64');
+      recording = new Recording(first, 'png', options);
+    }
+    RECORDINGS.set(sessionId, recording);
+    return '';
+  }
+
+  async stopRecordingScreen(next, driver, options = {}) {
+    const sessionId = driver.sessionId;
+    if (!SESSIONS.has(sessionId) && !WEB_SESSIONS.has(sessionId)) {
+      return await next();
+    }
+    const recording = RECORDINGS.get(sessionId);
+    if (!recording) {
+      return ''; // nothing was recording, as UiAutomator2 answers
+    }
+    RECORDINGS.delete(sessionId);
+    if (SESSIONS.has(sessionId)) {
+      recording.show(Buffer.from(await driver.getScreenshot(), 'base64')); // the last screen
+    }
+    try {
+      return await deliver(await recording.stop(), options || {});
+    } finally {
+      recording.discard();
+    }
   }
 
   async execute(next, driver, script, args) {
@@ -304,13 +387,26 @@ class PlaybackSimPlugin extends BasePlugin {
     if (appAttr(driver, 'failScreenshots') === 'true') {
       throw new errors.UnableToCaptureScreen('Screen capture failed (staged failScreenshots)');
     }
-    return await next();
+    const shot = await next();
+    const recording = RECORDINGS.get(driver.sessionId);
+    if (recording) {
+      recording.show(Buffer.from(shot, 'base64')); // a frame of the simulated device's video
+    }
+    return shot;
   }
 
   async performActions(next, driver, actions) {
     assertRunning(driver, errors.InvalidElementStateError);
     await applyActions(driver, actions);
     return await next();
+  }
+}
+
+function discardRecording(sessionId) {
+  const recording = RECORDINGS.get(sessionId);
+  if (recording) {
+    RECORDINGS.delete(sessionId);
+    recording.discard();
   }
 }
 
@@ -323,10 +419,10 @@ function isFake(caps) {
   );
 }
 
-// Every command but createSession acts on the fake driver's sessions only.
+// Every command but ANY_SESSION's acts on the fake driver's sessions only.
 for (const name of Object.getOwnPropertyNames(PlaybackSimPlugin.prototype)) {
   const own = PlaybackSimPlugin.prototype[name];
-  if (name === 'constructor' || name === 'createSession' || typeof own !== 'function') {
+  if (name === 'constructor' || ANY_SESSION.has(name) || typeof own !== 'function') {
     continue;
   }
   PlaybackSimPlugin.prototype[name] = async function (next, driver, ...args) {
