@@ -318,6 +318,14 @@ PLAYBACK_WORKER_PING_S = env_float("PLAYBACK_WORKER_PING_S", 10.0)
 PLAYBACK_KEEP_MEDIA_DAYS = env_int("PLAYBACK_KEEP_MEDIA_DAYS", 30)
 PLAYBACK_KEEP_FAILED_MEDIA_DAYS = env_int("PLAYBACK_KEEP_FAILED_MEDIA_DAYS", 90)
 
+# Videos of runs (playback/video/): a run that does not say (`recordVideo`) records with
+# this: off, failed (kept when the run did not pass) or always. The Appium host uploads
+# a video to the worker at PLAYBACK_VIDEO_UPLOAD_HOST ("": answered as base64 instead).
+PLAYBACK_RECORD_VIDEO = env_str("PLAYBACK_RECORD_VIDEO", "failed")
+if PLAYBACK_RECORD_VIDEO not in {"off", "failed", "always"}:
+    raise ImproperlyConfigured("PLAYBACK_RECORD_VIDEO must be off, failed or always.")
+PLAYBACK_VIDEO_UPLOAD_HOST = env_str("PLAYBACK_VIDEO_UPLOAD_HOST", "127.0.0.1")
+
 # Playback engine and device defaults (docs/engine.md).
 PLAYBACK_RETRY_PAUSE_S = env_float("PLAYBACK_RETRY_PAUSE_S", 1.0)
 PLAYBACK_ELEMENT_TIMEOUT_MS = env_int("PLAYBACK_ELEMENT_TIMEOUT_MS", 5000)

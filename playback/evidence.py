@@ -259,7 +259,7 @@ def _remove_run_media(run_id: int, *, dry_run: bool) -> tuple[int, int]:
 
 
 def media_totals() -> dict[str, int]:
-    """Bytes of screenshots on storage, over every run."""
+    """Bytes of screenshots and videos on storage, over every run."""
     totals = Run.objects.aggregate(
         bytes=Coalesce(Sum("media_bytes"), 0),
         runs_with_media=Count("pk", filter=Q(media_bytes__gt=0)),

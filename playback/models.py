@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from flows.models import Flow
-from playback import words
+from playback import step_counters, words
 from playback.actions import summary
 from playback.drivers.capabilities import capabilities_problems
 from playback.inputs import json_problem
@@ -175,10 +175,20 @@ class Run(models.Model):
         help_text="Its error and its steps' errors, for search (playback/runs/search.py).",
     )
     media_bytes = models.PositiveBigIntegerField(
-        default=0, help_text="Bytes of its screenshots on storage now."
+        default=0, help_text="Bytes of its screenshots and video on storage now."
     )
     media_pruned_at = models.DateTimeField(
-        null=True, blank=True, help_text="When retention removed its screenshots."
+        null=True, blank=True, help_text="When retention removed its screenshots and video."
+    )
+    video = models.JSONField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text="Its video: name, content_type, duration_ms, bytes, steps "
+        "[{step, offset_ms}] (playback/video/).",
+    )
+    video_error = models.CharField(
+        max_length=500, blank=True, default="", help_text="Why it has no video, when it has none."
     )
     requested_by = models.ForeignKey(
         django_settings.AUTH_USER_MODEL,
@@ -240,7 +250,9 @@ class Run(models.Model):
 
     def step_tally(self) -> dict[StepStatus, int]:
         """How many steps ended in each status, from the run's counters."""
-        return words.tally_from_counters({f: getattr(self, f) for f in words.COUNTER_FIELDS})
+        return step_counters.tally_from_counters(
+            {f: getattr(self, f) for f in step_counters.COUNTER_FIELDS}
+        )
 
 
 def screenshot_name(run_id: int, step_number: int) -> str:

@@ -7,7 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from playback.words import RunStatus, StepStatus, counters_from_tally
+from playback.step_counters import counters_from_tally
+from playback.words import RunStatus, StepStatus
 
 
 @dataclass

@@ -92,6 +92,12 @@ class FailureBehaviour(StrEnum):
     CONTINUE = "continue"  # later steps are played
 
 
+class RecordVideo(StrEnum):
+    OFF = "off"  # no video
+    FAILED = "failed"  # recorded, kept when the run did not pass
+    ALWAYS = "always"  # recorded and kept
+
+
 # Labels for people (admin, CLI); a word without one reads as itself, capitalised.
 LABELS: dict[str, str] = {
     RunStatus.PARTIAL_SUCCESS: "Partial success",
@@ -117,39 +123,6 @@ def choices(words: type[StrEnum]) -> list[tuple[str, str]]:
     return [(word.value, label(word)) for word in words]
 
 
-# --- step counters ---------------------------------------------------------------------
-# The run's counters, as the API names them. `successful_steps` counts pass + flaky.
-COUNTER_FIELDS = (
-    "successful_steps",
-    "flaky_steps",
-    "failed_steps",
-    "skipped_steps",
-    "blocked_steps",
-)
-
-
-def counters_from_tally(tally: Mapping[str, int]) -> dict[str, int]:
-    """The run's counters from {step status: how many}."""
-    return {
-        "successful_steps": tally.get(StepStatus.PASS, 0) + tally.get(StepStatus.FLAKY, 0),
-        "flaky_steps": tally.get(StepStatus.FLAKY, 0),
-        "failed_steps": tally.get(StepStatus.FAIL, 0),
-        "skipped_steps": tally.get(StepStatus.SKIPPED, 0),
-        "blocked_steps": tally.get(StepStatus.BLOCKED, 0),
-    }
-
-
-def tally_from_counters(counters: Mapping[str, int]) -> dict[StepStatus, int]:
-    """{step status: how many} from the run's counters (pass = successful - flaky)."""
-    return {
-        StepStatus.PASS: counters["successful_steps"] - counters["flaky_steps"],
-        StepStatus.FLAKY: counters["flaky_steps"],
-        StepStatus.FAIL: counters["failed_steps"],
-        StepStatus.SKIPPED: counters["skipped_steps"],
-        StepStatus.BLOCKED: counters["blocked_steps"],
-    }
-
-
 # --- run settings ------------------------------------------------------------------------
 MAX_RETRIES_PER_STEP = 3  # more is played as 3 (docs/engine.md)
 # The largest run timeout any server accepts; a server's own maximum is lower (its
@@ -168,6 +141,7 @@ class RunSettings:
     capture_screenshots: bool = True
     # None: the server's default (filled in when the run is created).
     run_timeout_s: int | None = None
+    record_video: RecordVideo | None = None
 
     def stored(self) -> dict[str, Any]:
         """Plain JSON values, keyed by field name (what a run's row keeps)."""
@@ -181,8 +155,10 @@ class RunSettings:
         """The settings a run's row kept (validated when the run was created)."""
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        if "failure_behaviour" in values:
-            values["failure_behaviour"] = FailureBehaviour(values["failure_behaviour"])
+        for name, value in values.items():
+            kind = SETTINGS_BY_NAME[name].kind
+            if value is not None and issubclass(kind, StrEnum):
+                values[name] = kind(value)
         return cls(**values)
 
 
@@ -206,6 +182,8 @@ class Setting:
     maximum: int | None = None
     capped: bool = False  # above `maximum` is played as `maximum` instead of refused
     unit: str = ""
+    # The Django setting that gives the server's default when `default` is None.
+    server_default: str = ""
 
 
 SETTINGS = (
@@ -269,6 +247,18 @@ SETTINGS = (
         minimum=1,
         maximum=MAX_RUN_TIMEOUT_S,
         unit="seconds",
+        server_default="PLAYBACK_RUN_TIMEOUT_S",
+    ),
+    Setting(
+        "record_video",
+        "recordVideo",
+        "--record-video",
+        "Video",
+        RecordVideo,
+        None,
+        "off: none; failed: recorded, kept when the run did not pass; always: kept. "
+        "The server's default when not given.",
+        server_default="PLAYBACK_RECORD_VIDEO",
     ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -380,5 +370,5 @@ def keyed_settings(settings: RunSettings) -> dict[str, Any]:
     return {
         SETTINGS_BY_NAME[name].key: value
         for name, value in settings.stored().items()
-        if not (value is None and name == "run_timeout_s")
+        if value is not None
     }

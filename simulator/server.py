@@ -50,10 +50,16 @@ def is_ready(url: str, timeout_s: float = 1.0) -> bool:
 class AppiumServer:
     """A child Appium process on 127.0.0.1; `with AppiumServer() as server: server.url`."""
 
-    def __init__(self, port: int | None = None, log_path: Path | None = None):
+    def __init__(
+        self,
+        port: int | None = None,
+        log_path: Path | None = None,
+        env: dict[str, str] | None = None,
+    ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
+        self.env = env or {}  # more environment (PLAYBACK_FFMPEG: the plugin's ffmpeg)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 60.0) -> AppiumServer:
@@ -67,7 +73,7 @@ class AppiumServer:
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "APPIUM_HOME": str(ROOT)},
+            env={**os.environ, "APPIUM_HOME": str(ROOT), **self.env},
             start_new_session=True,  # stopped by its owner, not by a terminal's Ctrl-C
         )
         deadline = time.monotonic() + timeout_s

@@ -53,6 +53,13 @@ def short_pauses(settings):
     settings.PLAYBACK_LAUNCH_TIMEOUT_S = 5.0
 
 
+@pytest.fixture(autouse=True)
+def no_video_unless_asked(settings):
+    """Runs record no video unless a test asks (recordVideo, or this setting): the
+    video tests prove the default policy (failed) themselves."""
+    settings.PLAYBACK_RECORD_VIDEO = "off"
+
+
 @pytest.fixture
 def member(django_user_model) -> Callable[..., Any]:
     """`member("viewer" | "runner" | "editor", username, staff=False)`: a user of a group."""

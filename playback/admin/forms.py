@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from playback import words
+from playback.services.runs import server_default
 from playback.words import SETTINGS, RunSettings, Setting
 
 
@@ -17,8 +18,14 @@ def settings_field(setting: Setting) -> forms.Field:
     if setting.kind is bool:
         return forms.BooleanField(required=False, initial=setting.default, **common)
     if issubclass(setting.kind, StrEnum):
-        return forms.ChoiceField(
-            choices=words.choices(setting.kind), initial=setting.default.value, **common
+        # One the server gives a default for may be left out (an older form): None.
+        return forms.TypedChoiceField(
+            choices=words.choices(setting.kind),
+            coerce=setting.kind,
+            required=not setting.server_default,
+            empty_value=None,
+            initial=str(server_default(setting)),
+            **common,
         )
     if setting.capped:
         numbers = range(setting.minimum, setting.maximum + 1)

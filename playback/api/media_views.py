@@ -1,19 +1,25 @@
 """The run's files: a step's screenshot, a failed attempt's screenshot and UI source,
-and how much they take on storage."""
+the run's video, and how much they take on storage."""
 
 from __future__ import annotations
 
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from playback import evidence
+from playback.http import ranges
 from playback.http.errors import Gone
 from playback.http.signed_media import MEDIA_AUTHENTICATION
 from playback.models import Run, StepResult
@@ -117,8 +123,59 @@ class AttemptSourceView(AttemptFileView):
         return self.answer(run_id, step, attempt)
 
 
+class RunVideoView(APIView):
+    """A run's video (its `video` in the run resource), with HTTP range requests."""
+
+    queryset = Run.objects.none()  # its permission: playback.view_run
+    authentication_classes = MEDIA_AUTHENTICATION  # a signed link (<video src>) too
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "Range",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="One byte range (bytes=0-1023, bytes=1024-, bytes=-500): 206.",
+            )
+        ],
+        responses={
+            (200, "video/webm"): OpenApiResponse(OpenApiTypes.BINARY, description="The video"),
+            (206, "video/webm"): OpenApiResponse(OpenApiTypes.BINARY, description="A range"),
+            404: OpenApiResponse(description="No such run, or it has no video."),
+            410: OpenApiResponse(description="Removed by retention."),
+            416: OpenApiResponse(description="The range is past the end (Content-Range: */size)."),
+        },
+        summary="A run's video",
+        description=(
+            "WebM (web and simulated devices) or MP4 (Android, iOS), as the run resource's "
+            "`video.content_type` says. A `<video>` element seeks with range requests."
+        ),
+    )
+    def get(self, request: Request, run_id: int) -> HttpResponse:
+        run = Run.objects.filter(pk=run_id).only("video", "media_pruned_at").first()
+        if run is None or not run.video:
+            raise Http404(f"Run {run_id} has no video.")
+        if run.media_pruned_at is not None:
+            raise Gone(
+                f"The video was removed by retention on {run.media_pruned_at:%Y-%m-%d} "
+                "(PLAYBACK_KEEP_MEDIA_DAYS)."
+            )
+        name = run.video["name"]
+        try:
+            handle = default_storage.open(name, "rb")
+            size = default_storage.size(name)
+        except FileNotFoundError:
+            raise Http404(f"The video file of run {run_id} is missing.") from None
+        return ranges.ranged_response(
+            handle,
+            size=size,
+            content_type=run.video["content_type"],
+            range_header=request.headers.get("Range", ""),
+        )
+
+
 class MediaView(APIView):
-    """How much the runs' screenshots take on storage, and the retention."""
+    """How much the runs' screenshots and videos take on storage, and the retention."""
 
     queryset = Run.objects.none()  # its permission: playback.view_run
 
@@ -135,7 +192,7 @@ class MediaView(APIView):
                 },
             )
         },
-        summary="Bytes of screenshots on storage, over every run",
+        summary="Bytes of screenshots and videos on storage, over every run",
     )
     def get(self, request: Request) -> Response:
         return Response(evidence.media_totals())

@@ -42,6 +42,11 @@ urlpatterns = [
     ),
     re_path(r"^playback/media/?$", media_views.MediaView.as_view(), name="media"),
     re_path(
+        rf"^playback/runs/(?P<run_id>{ID_PATTERN})/video$",
+        media_views.RunVideoView.as_view(),
+        name="run-video",
+    ),
+    re_path(
         rf"^playback/runs/(?P<run_id>{ID_PATTERN})/steps/(?P<step>[0-9]{{1,6}})/screenshot$",
         media_views.StepScreenshotView.as_view(),
         name="step-screenshot",

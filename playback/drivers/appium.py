@@ -259,6 +259,19 @@ class AppiumDriver:
     def screenshot(self) -> bytes:
         return self._call("screenshot", self.remote.get_screenshot_as_png)
 
+    def start_recording(self, time_limit_s: int) -> None:
+        """Appium's screen recording (a new one, whatever was recording)."""
+        self._call(
+            "starting the screen recording",
+            lambda: self.remote.start_recording_screen(timeLimit=time_limit_s, forceRestart=True),
+        )
+
+    def stop_recording(self, **upload: str) -> str:
+        """The video as base64, or "" once uploaded (`remotePath`, `method`, ...)."""
+        return self._call(
+            "stopping the screen recording", lambda: self.remote.stop_recording_screen(**upload)
+        )
+
     def page_source(self) -> str:
         return self._call("reading the UI source", lambda: self.remote.page_source)
 

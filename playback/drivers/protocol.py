@@ -59,6 +59,12 @@ class Driver(Protocol):
 
     def screenshot(self) -> bytes: ...
 
+    def start_recording(self, time_limit_s: int) -> None:
+        """Start recording the screen (for at most `time_limit_s`)."""
+
+    def stop_recording(self, **upload: str) -> str:
+        """Stop recording: the video as base64, or "" once uploaded to `remotePath`."""
+
     def page_source(self) -> str:
         """The UI as text: the native hierarchy XML, or the page's HTML."""
 

@@ -36,6 +36,7 @@ ANSWERS = {
     "410": ("ErrorDetail", "Removed by retention."),
     "413": ("ErrorDetail", "The body is larger than PLAYBACK_MAX_BODY_BYTES."),
     "415": ("ErrorDetail", "The body is not JSON."),
+    "416": ("ErrorDetail", "The Range is past the end of the file (Content-Range: */size)."),
     "429": ("ErrorDetail", "Too many requests: try again after Retry-After seconds."),
 }
 INTEGER_PATH_PARAMETERS = {"id", "run_id", "step", "attempt"}

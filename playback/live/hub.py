@@ -203,7 +203,8 @@ def fingerprints(keys: list[Key]) -> dict[Key, tuple]:
     """What moves when a run records a step or changes status, or a batch's runs end."""
     from playback.batches.models import Batch
     from playback.models import Run
-    from playback.words import ACTIVE_RUN_STATUSES, COUNTER_FIELDS
+    from playback.step_counters import COUNTER_FIELDS
+    from playback.words import ACTIVE_RUN_STATUSES
 
     runs = [id for kind, id in keys if kind == "run"]
     batches = [id for kind, id in keys if kind == "batch"]

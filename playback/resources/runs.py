@@ -159,6 +159,19 @@ class StepResultSerializer(serializers.ModelSerializer):
         return base
 
 
+class VideoStepSerializer(serializers.Serializer):
+    step = serializers.IntegerField()
+    offset_ms = serializers.IntegerField(help_text="Where the step starts in the video.")
+
+
+class VideoSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    content_type = serializers.CharField(help_text="video/webm (web, simulated) or video/mp4.")
+    duration_ms = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+    steps = VideoStepSerializer(many=True)
+
+
 class RunSummarySerializer(serializers.ModelSerializer):
     """A run without its steps (the runs list)."""
 
@@ -243,9 +256,40 @@ class RunSerializer(RunSummarySerializer):
         "for PLAYBACK_EVENTS_LINK_MAX_AGE_S (600 s): a browser's EventSource needs no token."
     )
 
+    video = serializers.SerializerMethodField(
+        help_text="Its video (recordVideo): url (signed, HTTP range requests), content_type, "
+        "duration_ms, bytes and each executed step's offset_ms from its start; null when "
+        "none was kept or retention removed it."
+    )
+    video_error = serializers.SerializerMethodField(
+        help_text="Why a video it should have has none (ffmpeg missing on the Appium host, "
+        "disk full, the device lost); null otherwise."
+    )
+
     class Meta(RunSummarySerializer.Meta):
-        fields = [*RunSummarySerializer.Meta.fields, "waiting", "events_url", "steps"]
+        fields = [
+            *RunSummarySerializer.Meta.fields,
+            "waiting",
+            "events_url",
+            "video",
+            "video_error",
+            "steps",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(VideoSerializer(allow_null=True))
+    def get_video(self, run: Run) -> dict[str, Any] | None:
+        if not run.video or run.media_pruned_at is not None:
+            return None
+        steps = StepResultSerializer(context=self.context)
+        url = f"{steps.run_url(run.pk)}video{steps.media_query(run.pk)}"
+        return {
+            "url": url,
+            **{key: run.video[key] for key in ("content_type", "duration_ms", "bytes", "steps")},
+        }
+
+    def get_video_error(self, run: Run) -> str | None:
+        return run.video_error or None
 
     def get_waiting(self, run: Run) -> str | None:
         return services.why_waiting(run)

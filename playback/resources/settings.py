@@ -8,6 +8,7 @@ from enum import StrEnum
 from django.conf import settings as django_settings
 from rest_framework import serializers
 
+from playback.services.runs import server_default
 from playback.words import SETTINGS, Setting, keyed_settings
 
 
@@ -17,7 +18,9 @@ def _schema_field(setting: Setting) -> serializers.Field:
         return serializers.BooleanField(default=setting.default, **common)
     if issubclass(setting.kind, StrEnum):
         return serializers.ChoiceField(
-            [word.value for word in setting.kind], default=setting.default.value, **common
+            [word.value for word in setting.kind],
+            default=str(server_default(setting)),
+            **common,
         )
     bounds = {"min_value": setting.minimum}
     if not setting.capped:

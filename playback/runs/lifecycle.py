@@ -32,7 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from flows.models import Flow
-from playback import words
+from playback import step_counters, words
 from playback.batches import progress
 from playback.devices.queue import dispatch_next, release_device
 from playback.insights import identity, windows
@@ -341,7 +341,7 @@ def _record_not_played(
     tally[status] += len(left)
     # The run's total is what it recorded: its flow may have been edited since it
     # was queued.
-    counts = {"total_steps": len(done) + len(left), **words.counters_from_tally(tally)}
+    counts = {"total_steps": len(done) + len(left), **step_counters.counters_from_tally(tally)}
     counts["verdict"] = verdict_of(run.pk, run.status)
     Run.objects.filter(pk=run.pk).update(**counts)
     for key, value in counts.items():

@@ -18,7 +18,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from playback.models import Run, StepResult
-from playback.words import COUNTER_FIELDS, RunStatus
+from playback.step_counters import COUNTER_FIELDS
+from playback.words import RunStatus
 
 STEP_FIELDS = (
     "quarantined",

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 
-from playback import evidence, words
+from playback import evidence, step_counters
 from playback.engine import StepOutcome
 from playback.insights import identity
 from playback.live import publish
@@ -49,7 +49,7 @@ class StepRecorder:
 
     def __call__(self, outcome: StepOutcome) -> None:
         self.tally[outcome.status] += 1
-        counts = words.counters_from_tally(self.tally)
+        counts = step_counters.counters_from_tally(self.tally)
         try:
             cancel = record_step(self.run, outcome, counts, self.played.get(outcome.step, {}))
         except BaseException:
@@ -61,7 +61,7 @@ class StepRecorder:
         self.recorded += 1
         self.cancel_requested = cancel
         publish.changed(run_id=self.run.pk)
-        for key in words.COUNTER_FIELDS:
+        for key in step_counters.COUNTER_FIELDS:
             setattr(self.run, key, counts[key])
         if self.observer is not None:
             self.observer(self.run, outcome)

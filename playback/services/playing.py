@@ -25,6 +25,7 @@ from playback.insights import identity
 from playback.locators import Locator
 from playback.models import Device, Run
 from playback.runs import lifecycle, step_recorder, workers
+from playback.video.recorder import RunVideo
 from playback.words import ACTIVE_RUN_STATUSES as ACTIVE
 from playback.words import RunStatus
 
@@ -184,16 +185,23 @@ def _play(
     status, error, device_lost = RunStatus.ERROR, "", False
     try:
         with (open_session or registry.open_session)(run.device, run.flow.app_id) as driver:
-            outcome = engine.play(
-                driver,
-                steps,
-                app_id=run.flow.app_id,
-                settings=run.settings,
-                timing=engine_timing(),
-                on_step=recorder,
-                should_cancel=should_cancel,
-                sleep=sleep,
-            )
+            video = RunVideo(driver, run)
+            video.start()
+            try:
+                outcome = engine.play(
+                    driver,
+                    steps,
+                    app_id=run.flow.app_id,
+                    settings=run.settings,
+                    timing=engine_timing(),
+                    on_step=video.marking(recorder),
+                    should_cancel=should_cancel,
+                    sleep=sleep,
+                )
+            except BaseException:
+                video.abandon()
+                raise
+            video.finish(outcome.status)
         status, error, device_lost = outcome.status, outcome.error or "", outcome.device_lost
         if outcome.cancelled_before is not None:
             canceller = Run.objects.get(pk=run_id).cancelled_by

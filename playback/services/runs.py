@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -18,7 +19,14 @@ from playback.devices import reachability
 from playback.field_errors import FieldErrors
 from playback.models import Device, IdempotencyKey, Run
 from playback.runs import lifecycle
-from playback.words import RunSettings, RunStatus, SettingsError, parse_settings
+from playback.words import (
+    SETTINGS,
+    RunSettings,
+    RunStatus,
+    Setting,
+    SettingsError,
+    parse_settings,
+)
 
 log = logging.getLogger("playback.services")
 
@@ -46,14 +54,28 @@ class IdempotencyConflict(Exception):
 
 
 def effective_settings(settings: RunSettings | None) -> RunSettings:
-    """The settings a run plays with: checked against this server's limits, the
-    run timeout filled in with the server's default. Raises `SettingsError`."""
+    """The settings a run plays with: checked against this server's limits, each one
+    not given filled in with the server's default (its `server_default`). Raises
+    `SettingsError`."""
     limit = django_settings.PLAYBACK_MAX_RUN_TIMEOUT_S
     checked = parse_settings((settings or RunSettings()).stored(), max_run_timeout_s=limit)
-    if checked.run_timeout_s is None:
-        default = min(django_settings.PLAYBACK_RUN_TIMEOUT_S, limit)
-        checked = dataclasses.replace(checked, run_timeout_s=default)
-    return checked
+    defaults = {
+        setting.name: server_default(setting)
+        for setting in SETTINGS
+        if setting.server_default and getattr(checked, setting.name) is None
+    }
+    if "run_timeout_s" in defaults:
+        defaults["run_timeout_s"] = min(defaults["run_timeout_s"], limit)
+    return dataclasses.replace(checked, **defaults)
+
+
+def server_default(setting: Setting) -> Any:
+    """What a run plays with when it does not give `setting`: the setting's default,
+    or this server's (its `server_default`, config/settings.py)."""
+    if not setting.server_default:
+        return setting.default
+    value = getattr(django_settings, setting.server_default)
+    return setting.kind(value) if issubclass(setting.kind, StrEnum) else value
 
 
 def start_run(

@@ -28,7 +28,7 @@
  *   content-desc, found by a text locator).
  * - `sim: state` answers the lifecycle counters, so tests can see a restart or a clear.
  * - A session that names no app (`appium:app`) gets the demo app, apps/demo.xml.
- * - Screen recording (`startRecordingScreen` / `stopRecordingScreen`, recording.js) for
+ * - Screen recording (`startRecordingScreen` / `stopRecordingScreen`, video.js) for
  *   the simulated device (the screens it served) and the web device (a CDP screencast
  *   of the page, screencast.js); a driver with its own recording answers it itself.
  * - Only the fake driver's sessions are touched: the same server also serves the
@@ -59,21 +59,14 @@ const {
 const {applyActions} = require('./gestures');
 const {back, focus, hideKeyboard, openLink, pressKey} = require('./device');
 const {findByText} = require('./text');
-const {Recording, deliver, removeAbandoned} = require('./recording');
-const {startScreencast} = require('./screencast');
+const {forgetSession, rememberWebSession, showFrame, startRecording, stopRecording} = require('./video');
 
 // The strategy Android's text lookups use (text.js answers the ones Playback sends).
 const TEXT_STRATEGY = '-android uiautomator';
 const DEMO_APP = path.resolve(__dirname, '..', 'apps', 'demo.xml');
 const W3C_ELEMENT_KEY = util.W3C_WEB_ELEMENT_IDENTIFIER;
-// Sessions of the Chromium driver: their DevTools address (what a screencast reads).
-const WEB_SESSIONS = new Map();
-// Recordings under way: session id -> {recording, stopFrames}.
-const RECORDINGS = new Map();
 // Commands for every session, not only the fake driver's.
 const ANY_SESSION = new Set(['createSession', 'deleteSession', 'startRecordingScreen', 'stopRecordingScreen']);
-
-removeAbandoned();
 
 class PlaybackSimPlugin extends BasePlugin {
   // The routes UiAutomator2 and XCUITest define for themselves (Appium 3 has no
@@ -122,11 +115,7 @@ class PlaybackSimPlugin extends BasePlugin {
     const fake = args.some((caps) => isFake(caps));
     if (!fake) {
       const result = await next();
-      const [sessionId, caps] = (result && result.value) || [];
-      const address = caps && caps['goog:chromeOptions'] && caps['goog:chromeOptions'].debuggerAddress;
-      if (sessionId && address) {
-        WEB_SESSIONS.set(sessionId, address);
-      }
+      rememberWebSession(result);
       return result;
     }
     for (const caps of args) {
@@ -150,61 +139,18 @@ class PlaybackSimPlugin extends BasePlugin {
   }
 
   async deleteSession(next, driver, ...args) {
-    discardRecording(driver.sessionId);
+    forgetSession(driver.sessionId);
     SESSIONS.delete(driver.sessionId);
-    WEB_SESSIONS.delete(driver.sessionId);
     return await next();
   }
 
-  // --- screen recording (recording.js) --------------------------------------------
+  // --- screen recording (video.js) ----------------------------------------------
   async startRecordingScreen(next, driver, options = {}) {
-    const sessionId = driver.sessionId;
-    const address = WEB_SESSIONS.get(sessionId);
-    if (!SESSIONS.has(sessionId) && !address) {
-      return await next(); // a driver that records itself
-    }
-    if (RECORDINGS.has(sessionId)) {
-      if (!options.forceRestart) {
-        return ''; // already recording, as UiAutomator2 answers
-      }
-      discardRecording(sessionId);
-    }
-    let recording = null;
-    if (address) {
-      const cast = await startScreencast(address, (jpeg) => recording && recording.show(jpeg));
-      try {
-        recording = new Recording(cast.first, 'mjpeg', options);
-      } catch (err) {
-        cast.stop();
-        throw err;
-      }
-      recording.onStop.push(cast.stop);
-    } else {
-      const first = Buffer.from(await driver.getScreenshot(), 'base64');
-      recording = new Recording(first, 'png', options);
-    }
-    RECORDINGS.set(sessionId, recording);
-    return '';
+    return await startRecording(next, driver, options || {});
   }
 
   async stopRecordingScreen(next, driver, options = {}) {
-    const sessionId = driver.sessionId;
-    if (!SESSIONS.has(sessionId) && !WEB_SESSIONS.has(sessionId)) {
-      return await next();
-    }
-    const recording = RECORDINGS.get(sessionId);
-    if (!recording) {
-      return ''; // nothing was recording, as UiAutomator2 answers
-    }
-    RECORDINGS.delete(sessionId);
-    if (SESSIONS.has(sessionId)) {
-      recording.show(Buffer.from(await driver.getScreenshot(), 'base64')); // the last screen
-    }
-    try {
-      return await deliver(await recording.stop(), options || {});
-    } finally {
-      recording.discard();
-    }
+    return await stopRecording(next, driver, options || {});
   }
 
   async execute(next, driver, script, args) {
@@ -388,10 +334,7 @@ class PlaybackSimPlugin extends BasePlugin {
       throw new errors.UnableToCaptureScreen('Screen capture failed (staged failScreenshots)');
     }
     const shot = await next();
-    const recording = RECORDINGS.get(driver.sessionId);
-    if (recording) {
-      recording.show(Buffer.from(shot, 'base64')); // a frame of the simulated device's video
-    }
+    showFrame(driver.sessionId, shot); // a frame of the simulated device's video
     return shot;
   }
 
@@ -399,14 +342,6 @@ class PlaybackSimPlugin extends BasePlugin {
     assertRunning(driver, errors.InvalidElementStateError);
     await applyActions(driver, actions);
     return await next();
-  }
-}
-
-function discardRecording(sessionId) {
-  const recording = RECORDINGS.get(sessionId);
-  if (recording) {
-    RECORDINGS.delete(sessionId);
-    recording.discard();
   }
 }
 

@@ -19,7 +19,7 @@ from playback.devices import queue as devices_queue
 from playback.insights import windows
 from playback.models import Device, Run, StepResult
 from playback.runs import lifecycle, search
-from playback.words import FailureBehaviour, RunSettings
+from playback.words import FailureBehaviour, RecordVideo, RunSettings
 from tests.helpers import tap
 
 pytestmark = pytest.mark.django_db
@@ -463,6 +463,7 @@ def test_playing_a_flow_on_a_device_from_the_admin(admin_client, flow, device):
         failure_behaviour=FailureBehaviour.SKIP,
         capture_screenshots=True,
         run_timeout_s=1800,
+        record_video=RecordVideo.OFF,  # the server's default in tests
     )
 
 

@@ -44,7 +44,7 @@ def test_the_seeds_request_queues_a_run_202_with_location(api, flow, device, use
     assert response["Location"] == f"http://testserver/api/playback/runs/{run.pk}/"
     assert body["run_id"] == run.pk
     assert body["status"] == "queued"
-    assert body["settings"] == {**SEED_SETTINGS, "runTimeoutSeconds": 1800}
+    assert body["settings"] == {**SEED_SETTINGS, "runTimeoutSeconds": 1800, "recordVideo": "off"}
     assert body["flow_id"] == flow.pk and body["device_id"] == "emulator-5554"
     assert body["total_steps"] == 3
     assert body["steps"] == []
@@ -61,6 +61,7 @@ def test_the_old_request_without_settings_takes_the_defaults(api, flow, device):
         "failureBehaviour": "stop",
         "captureScreenshots": True,
         "runTimeoutSeconds": 1800,
+        "recordVideo": "off",  # the server's default (PLAYBACK_RECORD_VIDEO; tests: off)
     }
 
 
@@ -548,6 +549,7 @@ def test_the_openapi_schema_validates_and_describes_every_endpoint(api):
         "/api/playback/runs/{id}/",
         "/api/playback/runs/{id}/rerun/",
         "/api/playback/runs/{id}/cancel/",
+        "/api/playback/runs/{run_id}/video",
         "/api/playback/runs/{run_id}/steps/{step}/screenshot",
         "/api/playback/runs/{run_id}/steps/{step}/attempts/{attempt}/screenshot",
         "/api/playback/runs/{run_id}/steps/{step}/attempts/{attempt}/source",

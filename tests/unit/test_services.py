@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from playback import services
 from playback.engine import DeviceError
 from playback.models import Run, StepResult
-from playback.words import RunSettings
+from playback.words import RecordVideo, RunSettings
 from tests.helpers import session_of
 from tests.scripted_driver import ScriptedDriver
 
@@ -23,7 +23,9 @@ def test_start_run_queues_a_run_with_the_effective_settings(flow, device, django
         flow=flow, device=device, settings=RunSettings(retry_per_step=9), requested_by=user
     )
     assert run.status == "queued"
-    assert run.settings == RunSettings(retry_per_step=3, run_timeout_s=1800)
+    assert run.settings == RunSettings(
+        retry_per_step=3, run_timeout_s=1800, record_video=RecordVideo.OFF
+    )
     assert Run.objects.get(pk=run.pk).settings == run.settings  # stored as it was given
     assert run.total_steps == 3
     assert run.requested_by == user

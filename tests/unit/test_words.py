@@ -18,7 +18,7 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from flows.models import Flow
-from playback import engine, locators, services, words
+from playback import engine, locators, services, step_counters, words
 from playback.actions import Action
 from playback.admin import display
 from playback.admin.forms import RunSettingsForm
@@ -77,6 +77,7 @@ def test_settings_defaults_match_the_contract():
         "failure_behaviour": "stop",
         "capture_screenshots": True,
         "run_timeout_s": None,
+        "record_video": None,  # the server's default: PLAYBACK_RECORD_VIDEO
     }
 
 
@@ -131,9 +132,9 @@ def test_failure_behaviour_is_parsed_to_its_enum():
 
 def test_counters_and_tally_are_each_others_inverse():
     tally = {StepStatus.PASS: 3, StepStatus.FLAKY: 2, StepStatus.FAIL: 1}
-    counters = words.counters_from_tally(tally)
+    counters = step_counters.counters_from_tally(tally)
     assert counters["successful_steps"] == 5  # pass + flaky
-    assert words.tally_from_counters(counters) == {**dict.fromkeys(StepStatus, 0), **tally}
+    assert step_counters.tally_from_counters(counters) == {**dict.fromkeys(StepStatus, 0), **tally}
 
 
 # --- drift: each place that derives from the words ------------------------------------
