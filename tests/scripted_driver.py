@@ -3,6 +3,8 @@ every call and runs on a fake clock (no real sleeping)."""
 
 from __future__ import annotations
 
+import base64
+import urllib.request
 from dataclasses import dataclass, field
 
 from playback.engine import APP_FOREGROUND, DeviceError
@@ -36,6 +38,9 @@ class ScriptedDriver:
       element, then yes; `shown_until={"spinner": 2}`: yes for 2 looks, then no; any
       other element is visible.
     - `screen=(w, h)`: the screen's size; an element's centre is (10, 20).
+    - `video=b"..."`: what its screen recording answers (uploaded with a PUT when asked
+      to, as Appium does); `recording_error="..."`: starting to record fails. Its
+      recording calls are in `recordings`, not in `calls`.
     """
 
     def __init__(
@@ -58,6 +63,8 @@ class ScriptedDriver:
         shown_after: dict[str, int] | None = None,
         shown_until: dict[str, int] | None = None,
         screen: tuple[int, int] = (1080, 2280),
+        video: bytes = b"\x1a\x45\xdf\xa3 a scripted video",
+        recording_error: str | None = None,
     ):
         self.clock = clock or FakeClock()
         self.find_failures = dict(find_failures or {})
@@ -77,6 +84,9 @@ class ScriptedDriver:
         self.screen = screen
         self.calls: list[tuple] = []
         self.action_calls = 0
+        self.video = video
+        self.recording_error = recording_error
+        self.recordings: list[tuple] = []
 
     def _act(self, *call: object) -> None:
         self.calls.append(call)
@@ -167,6 +177,19 @@ class ScriptedDriver:
         if self.screenshot_error:
             raise RuntimeError(self.screenshot_error)
         return b"\x89PNG fake"
+
+    def start_recording(self, time_limit_s: int) -> None:
+        self.recordings.append(("start", time_limit_s))
+        if self.recording_error:
+            raise RuntimeError(self.recording_error)
+
+    def stop_recording(self, **upload: str) -> str:
+        self.recordings.append(("stop", upload))
+        if not upload.get("remotePath"):
+            return base64.b64encode(self.video).decode()
+        request = urllib.request.Request(upload["remotePath"], data=self.video, method="PUT")
+        urllib.request.urlopen(request, timeout=5).close()
+        return ""
 
     def page_source(self) -> str:
         self.calls.append(("page_source",))

@@ -100,6 +100,9 @@ def test_retries_above_three_are_capped(api, flow, device):
         ({"clearData": 0}, "clearData", "Must be true or false (got 0)"),
         ({"captureScreenshots": "false"}, "captureScreenshots", "Must be true or false"),
         ({"failureBehaviour": "halt"}, "failureBehaviour", "Must be one of stop, skip, continue"),
+        ({"recordVideo": "sometimes"}, "recordVideo", "Must be one of off, failed, always"),
+        ({"recordVideo": True}, "recordVideo", "Must be one of off, failed, always (got True)"),
+        ({"recordVideos": "off"}, "recordVideos", "did you mean 'recordVideo'?"),
     ],
 )
 def test_bad_settings_are_400_with_a_field_level_message(api, flow, device, given, key, message):

@@ -157,6 +157,10 @@ def test_add_device_rejects_bad_arguments(args, message):
             ["{flow}", "--device", "sim-x", "--failure-behaviour", "abort"],
             "--failure-behaviour: Must be one of stop, skip, continue (got 'abort')",
         ),
+        (
+            ["{flow}", "--device", "sim-x", "--record-video", "yes"],
+            "--record-video: Must be one of off, failed, always (got 'yes')",
+        ),
     ],
 )
 def test_play_rejects_bad_arguments_and_writes_nothing(demo, args, message):

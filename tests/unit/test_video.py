@@ -1,0 +1,192 @@
+"""The rules of a run's video (playback/video/): which policy keeps what, where each
+step is in the video, the upload endpoint's refusals, the kinds of video, and the
+byte ranges served; played with the in-process driver (the real path:
+tests/integration/test_video_on_sim.py and test_video_on_web.py)."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import urllib.parse
+
+import pytest
+from django.core.files.storage import default_storage
+
+from playback.http.ranges import byte_range
+from playback.video import files
+from playback.video.receiver import UploadReceiver
+from playback.video.recorder import keeps, upload_host
+from playback.words import RecordVideo
+from tests.helpers import tap
+from tests.scripted_driver import FakeClock, ScriptedDriver
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("policy", "status", "kept"),
+    [
+        (RecordVideo.OFF, "failed", False),
+        (RecordVideo.OFF, "success", False),
+        (None, "failed", False),  # a run from before videos
+        (RecordVideo.FAILED, "success", False),
+        (RecordVideo.FAILED, "failed", True),
+        (RecordVideo.FAILED, "partial_success", True),
+        (RecordVideo.FAILED, "error", True),
+        (RecordVideo.FAILED, "cancelled", True),
+        (RecordVideo.ALWAYS, "success", True),
+        (RecordVideo.ALWAYS, "failed", True),
+    ],
+)
+def test_which_runs_keep_their_video(policy, status, kept):
+    assert keeps(policy, status) is kept
+
+
+@pytest.mark.parametrize(
+    ("header", "size", "answer"),
+    [
+        ("", 1000, None),
+        ("bytes=0-99", 1000, (0, 99)),
+        ("bytes=500-", 1000, (500, 999)),
+        ("bytes=-100", 1000, (900, 999)),
+        ("bytes=-5000", 1000, (0, 999)),  # more than there is: all of it
+        ("bytes=990-5000", 1000, (990, 999)),
+        ("bytes = 1 - 2", 1000, (1, 2)),
+        ("bytes=999-999", 1000, (999, 999)),
+        ("bytes=1000-", 1000, False),  # starts past the end
+        ("bytes=5-4", 1000, False),
+        ("bytes=-0", 1000, False),
+        ("bytes=0-", 0, False),  # an empty file has no byte to give
+        ("bytes=0-1,5-9", 1000, None),  # several ranges: the whole file
+        ("items=0-9", 1000, None),
+        ("bytes=-", 1000, None),
+        ("bytes=a-b", 1000, None),
+    ],
+)
+def test_the_byte_range_a_range_header_asks_for(header, size, answer):
+    assert byte_range(header, size) == answer
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81", ("video/webm", ".webm")),
+        (b"\x00\x00\x00\x20ftypisom\x00\x00", ("video/mp4", ".mp4")),
+        (b"\x00\x00\x00\x18ftypmp42", ("video/mp4", ".mp4")),
+        (b"GIF89a", ("application/octet-stream", ".bin")),
+        (b"", ("application/octet-stream", ".bin")),
+    ],
+)
+def test_a_videos_kind_is_read_from_its_first_bytes(head, kind):
+    assert files.kind_of(head) == kind
+
+
+@pytest.mark.parametrize(
+    ("host", "appium_url", "used"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:4723", "127.0.0.1"),
+        ("127.0.0.1", "http://localhost:4723", "127.0.0.1"),
+        ("127.0.0.1", "http://10.0.0.7:4723", ""),  # Appium elsewhere cannot reach it
+        ("10.0.0.2", "http://10.0.0.7:4723", "10.0.0.2"),
+        ("", "http://127.0.0.1:4723", ""),  # base64 answers only
+    ],
+)
+def test_where_the_appium_host_uploads_a_video(settings, host, appium_url, used):
+    settings.PLAYBACK_VIDEO_UPLOAD_HOST = host
+    assert upload_host(appium_url) == used
+
+
+def put(url: str, body: bytes, *, length: str | None = None, path: str | None = None) -> int:
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    connection.putrequest("PUT", path if path is not None else parts.path)
+    connection.putheader("Content-Length", length if length is not None else str(len(body)))
+    connection.endheaders()
+    try:
+        connection.send(body)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_the_upload_endpoint_takes_one_raw_body_at_its_secret_path():
+    with UploadReceiver("127.0.0.1") as receiver:
+        assert put(receiver.url, b"video", path="/not-the-token") == 404
+        assert put(receiver.url, b"video", length="lots") == 411
+        assert receiver.path is None
+        assert put(receiver.url, b"\x1a\x45\xdf\xa3 frames") == 201
+        path = receiver.path
+        assert path.read_bytes() == b"\x1a\x45\xdf\xa3 frames"
+    assert not path.exists()  # not kept: removed with the endpoint
+
+
+def broken_off_upload(url: str) -> None:
+    """1000 bytes announced, 12 sent, then the Appium host is gone."""
+    parts = urllib.parse.urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(f"PUT {parts.path} HTTP/1.1\r\nContent-Length: 1000\r\n\r\n".encode())
+        sock.sendall(b"half a video")
+        sock.shutdown(socket.SHUT_WR)
+        sock.recv(1024)  # the receiver's answer, once it saw the end
+
+
+def test_an_upload_that_breaks_off_leaves_no_file():
+    with UploadReceiver("127.0.0.1") as receiver:
+        broken_off_upload(receiver.url)
+        assert receiver.path is None
+        assert receiver.problem == "the upload failed: the upload ended after 12 of 1,000 bytes"
+    with UploadReceiver("127.0.0.1", discard=True) as receiver:
+        assert put(receiver.url, b"a video not kept") == 201
+        assert (receiver.path, receiver.bytes) == (None, 16)
+
+
+def test_each_executed_step_has_its_offset_and_the_video_is_stored(play, make_flow, device):
+    clock = FakeClock()
+    driver = ScriptedDriver(clock=clock, step_cost_s=0.25)
+    flow = make_flow([tap("a"), tap("b"), tap("c")])
+    run = play(flow, device, {"record_video": "always"}, driver=driver)
+    assert run.status == "success"
+    assert driver.recordings[0] == ("start", 1800)  # the run's budget, within 4200
+    assert driver.recordings[1][1]["method"] == "PUT"  # uploaded to this worker
+    assert [s["step"] for s in run.video["steps"]] == [1, 2, 3]
+    with default_storage.open(run.video["name"]) as handle:
+        assert handle.read() == driver.video
+    assert run.video["bytes"] == len(driver.video)
+    assert run.video["content_type"] == "video/webm"
+
+
+def test_a_video_answered_as_base64_is_kept_too(play, make_flow, device, settings):
+    settings.PLAYBACK_VIDEO_UPLOAD_HOST = ""
+    driver = ScriptedDriver()
+    run = play(make_flow([tap("a")]), device, {"record_video": "always"}, driver=driver)
+    assert driver.recordings[1] == ("stop", {})
+    with default_storage.open(run.video["name"]) as handle:
+        assert handle.read() == driver.video
+
+
+def test_a_recording_that_cannot_start_changes_no_step(play, make_flow, device):
+    driver = ScriptedDriver(recording_error="screen recording is not supported here")
+    run = play(make_flow([tap("a")]), device, {"record_video": "always"}, driver=driver)
+    assert run.status == "success"
+    assert run.video is None
+    assert run.video_error == (
+        "The screen could not be recorded: screen recording is not supported here"
+    )
+    assert [name for name, *_ in driver.recordings] == ["start"]
+
+
+def test_a_lost_device_is_not_asked_for_its_video(play, make_flow, device):
+    driver = ScriptedDriver(lost_at_call=2)
+    driver.lost = True  # what AppiumDriver says once its server stopped answering
+    run = play(make_flow([tap("a"), tap("b")]), device, {"record_video": "always"}, driver=driver)
+    assert run.status == "error"
+    assert [name for name, *_ in driver.recordings] == ["start"]
+    assert run.video is None
+    assert "lost with the device" in run.video_error
+
+
+def test_off_never_records(play, make_flow, device):
+    driver = ScriptedDriver()
+    run = play(make_flow([tap("a")]), device, {"record_video": "off"}, driver=driver)
+    assert driver.recordings == []
+    assert (run.video, run.video_error) == (None, "")
