@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from flows.models import Flow
 from playback import evidence, services, words
-from playback.admin import display
+from playback.admin import display, video
 from playback.admin.filters import (
     BatchFilter,
     FailureGroupFilter,
@@ -108,6 +108,7 @@ class RunAdmin(RunActions, StepPages, ComparePages, HistoryAdmin):
                     "state",
                     "step_summary",
                     "error_text",
+                    "video_player",
                     "screenshots",
                     "links",
                 ]
@@ -124,6 +125,7 @@ class RunAdmin(RunActions, StepPages, ComparePages, HistoryAdmin):
         "requested",
         "step_summary",
         "error_text",
+        "video_player",
         "screenshots",
         "links",
         "settings_table",
@@ -228,6 +230,16 @@ class RunAdmin(RunActions, StepPages, ComparePages, HistoryAdmin):
     @admin.display(description="screenshots")
     def screenshots(self, run: Run) -> str:
         return display.part("media", run=run)
+
+    @admin.display(description="video")
+    def video_player(self, run: Run) -> str:
+        return display.part(
+            "video",
+            run=run,
+            player=video.player(run),
+            policy=run.settings.record_video,
+            simulated=run.device.platform == words.Platform.SIM,
+        )
 
     @admin.display(description="see also")
     def links(self, run: Run) -> str:

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
 from playback import evidence
-from playback.admin import display
+from playback.admin import display, video
 from playback.insights import triage
 from playback.models import FailureGroup, Run, StepResult
 
@@ -24,7 +24,16 @@ class StepResultInline(admin.TabularInline):
     max_num = 0
     can_delete = False
     ordering = ["step_number"]
-    fields = ["step_number", "what", "status_badge", "attempts", "duration", "errors", "shot"]
+    fields = [
+        "step_number",
+        "what",
+        "status_badge",
+        "attempts",
+        "duration",
+        "errors",
+        "shot",
+        "in_video",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StepResult]:
@@ -75,6 +84,10 @@ class StepResultInline(admin.TabularInline):
     def shot(self, result: StepResult) -> str:
         return display.part("step_shot", result=result)
 
+    @admin.display(description="video")
+    def in_video(self, result: StepResult) -> str:
+        return display.part("step_video", moment=video.moment(result.run, result.step_number))
+
 
 class StepPages:
     """The run admin's pages for one step (its URLs are in RunAdmin.get_urls)."""
@@ -100,6 +113,7 @@ class StepPages:
             "total": len(numbers),
             "previous": numbers[position - 1] if position > 0 else None,
             "next": numbers[position + 1] if position + 1 < len(numbers) else None,
+            "clip": video.clip(run, step, result.duration_ms),
         }
         return TemplateResponse(request, "admin/playback/run/step.html", context)
 

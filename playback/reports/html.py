@@ -18,8 +18,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from playback.actions import summary
-from playback.reports.links import run_url, step_url
+from playback.reports.links import run_url, step_url, video_url
 from playback.reports.pictures import Pictures
+from playback.video import moments
 from playback.words import RunStatus, StepStatus
 
 # Step statuses whose screens (and failed attempts' screens) are embedded full size.
@@ -53,7 +54,10 @@ def step_context(run: Any, result: Any, pictures: Pictures) -> dict[str, Any]:
             for n, e in enumerate(result.attempt_errors, 1)
         ]
     name = result.screenshot.name if result.screenshot else ""
+    offset = moments.offset_of(run, result.step_number)
     return {
+        "video": video_url(run, offset) if offset is not None else "",
+        "video_at": moments.clock(offset) if offset is not None else "",
         "number": result.step_number,
         "what": summary(result.definition) if result.definition else result.action,
         "status": result.status,
@@ -74,6 +78,7 @@ def run_context(run: Any, pictures: Pictures) -> dict[str, Any]:
     return {
         "run": run,
         "url": run_url(run),
+        "video": video_url(run),
         "simulated": run.device.platform == "sim",
         "steps": steps,
         "failures": failures,

@@ -10,6 +10,9 @@ const WebSocket = require('ws');
 
 const CONNECT_TIMEOUT_MS = 5000;
 const JPEG_QUALITY = 70;
+const COMMAND_TIMEOUT_MS = 3000;
+const ACTIVE_TRIES = 10;
+const ACTIVE_PAUSE_MS = 100;
 
 class Cdp {
   constructor(url) {
@@ -40,10 +43,10 @@ class Cdp {
 
   receive(message) {
     if (message.id && this.waiting.has(message.id)) {
-      const {resolve, reject} = this.waiting.get(message.id);
+      const {method, resolve, reject} = this.waiting.get(message.id);
       this.waiting.delete(message.id);
       if (message.error) {
-        reject(new Error(message.error.message));
+        reject(new Error(`${method}: ${message.error.message}`));
       } else {
         resolve(message.result);
       }
@@ -56,7 +59,15 @@ class Cdp {
     await this.opened;
     const id = this.nextId++;
     return await new Promise((resolve, reject) => {
-      this.waiting.set(id, {resolve, reject});
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`${method}: no answer within ${COMMAND_TIMEOUT_MS} ms`));
+      }, COMMAND_TIMEOUT_MS);
+      const settle = (fn) => (value) => {
+        clearTimeout(timer);
+        fn(value);
+      };
+      this.waiting.set(id, {method, resolve: settle(resolve), reject: settle(reject)});
       this.socket.send(JSON.stringify({id, method, params}));
     });
   }
@@ -70,13 +81,16 @@ class Cdp {
   }
 }
 
-/** The page's DevTools WebSocket URL at `debuggerAddress` ("localhost:PORT"). */
-async function pageSocketUrl(debuggerAddress) {
+/**
+ * The DevTools WebSocket URL of the page the session drives: its window handle is the
+ * page's target id in chromedriver (a profile may hold other pages).
+ */
+async function pageSocketUrl(debuggerAddress, windowHandle) {
   const answer = await fetch(`http://${debuggerAddress}/json/list`, {
     signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS),
   });
-  const targets = await answer.json();
-  const page = targets.find((target) => target.type === 'page' && target.webSocketDebuggerUrl);
+  const pages = (await answer.json()).filter((t) => t.type === 'page' && t.webSocketDebuggerUrl);
+  const page = pages.find((t) => t.id === windowHandle) || pages[0];
   if (!page) {
     throw new Error(`no page to record at DevTools ${debuggerAddress}`);
   }
@@ -84,13 +98,14 @@ async function pageSocketUrl(debuggerAddress) {
 }
 
 /**
- * Starts a screencast; `onFrame(jpeg)` gets every frame. Answers the screen as it is
- * now (the video's first frame) and a function that stops the screencast.
+ * Starts a screencast of the session's page (`windowHandle`); `onFrame(jpeg)` gets
+ * every frame. Answers the screen as it is now (the video's first frame) and a
+ * function that stops the screencast.
  */
-async function startScreencast(debuggerAddress, onFrame) {
-  const cdp = new Cdp(await pageSocketUrl(debuggerAddress));
+async function startScreencast(debuggerAddress, windowHandle, onFrame) {
+  const cdp = new Cdp(await pageSocketUrl(debuggerAddress, windowHandle));
   try {
-    const now = await cdp.send('Page.captureScreenshot', {format: 'jpeg', quality: JPEG_QUALITY});
+    const now = await activeScreen(cdp);
     cdp.on('Page.screencastFrame', ({data, sessionId}) => {
       cdp.send('Page.screencastFrameAck', {sessionId}).catch(() => {});
       onFrame(Buffer.from(data, 'base64'));
@@ -99,10 +114,31 @@ async function startScreencast(debuggerAddress, onFrame) {
     const stop = () => {
       cdp.send('Page.stopScreencast').catch(() => {}).finally(() => cdp.close());
     };
-    return {first: Buffer.from(now.data, 'base64'), stop};
+    return {first: now, stop};
   } catch (err) {
     cdp.close();
     throw err;
+  }
+}
+
+/**
+ * The page's screen now (JPEG). The page is brought to the front first, as
+ * chromedriver does before its own screenshots: a background tab paints no frames
+ * (a capture would wait forever, a screencast send nothing). A page chromedriver has
+ * just opened may not be attached to its renderer yet: asked again.
+ */
+async function activeScreen(cdp) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await cdp.send('Page.bringToFront');
+      const now = await cdp.send('Page.captureScreenshot', {format: 'jpeg', quality: JPEG_QUALITY});
+      return Buffer.from(now.data, 'base64');
+    } catch (err) {
+      if (attempt >= ACTIVE_TRIES) {
+        throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, ACTIVE_PAUSE_MS));
+    }
   }
 }
 

@@ -62,7 +62,8 @@ async function startRecording(next, driver, options) {
   }
   let recording = null;
   if (address) {
-    const cast = await startScreencast(address, (jpeg) => recording && recording.show(jpeg));
+    const handle = await driver.proxyCommand('/window', 'GET'); // chromedriver's page
+    const cast = await startScreencast(address, handle, (jpeg) => recording && recording.show(jpeg));
     try {
       recording = new Recording(cast.first, 'mjpeg', options);
     } catch (err) {

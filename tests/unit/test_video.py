@@ -10,15 +10,21 @@ import socket
 import urllib.parse
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.urls import reverse
+from django.utils import timezone
 
 from playback.http.ranges import byte_range
-from playback.video import files
+from playback.models import Run
+from playback.reports.html import run_report
+from playback.video import files, moments
 from playback.video.receiver import UploadReceiver
 from playback.video.recorder import keeps, upload_host
-from playback.words import RecordVideo
+from playback.words import RecordVideo, RunSettings
 from tests.helpers import tap
 from tests.scripted_driver import FakeClock, ScriptedDriver
+from tests.unit.test_admin import make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +196,79 @@ def test_off_never_records(play, make_flow, device):
     run = play(make_flow([tap("a")]), device, {"record_video": "off"}, driver=driver)
     assert driver.recordings == []
     assert (run.video, run.video_error) == (None, "")
+
+
+# --- the admin --------------------------------------------------------------------------
+VIDEO = {
+    "content_type": "video/webm",
+    "duration_ms": 75_000,
+    "bytes": 10,
+    "steps": [{"step": 1, "offset_ms": 400}, {"step": 2, "offset_ms": 12_300}],
+}
+
+
+def with_video(run, **video):
+    name = default_storage.save(f"runs/{run.pk}/video.webm", ContentFile(b"\x1a\x45\xdf\xa3 video"))
+    Run.objects.filter(pk=run.pk).update(video={**VIDEO, "name": name, **video})
+    return Run.objects.get(pk=run.pk)
+
+
+@pytest.mark.parametrize(
+    ("ms", "shown"), [(0, "0:00"), (12_300, "0:12"), (62_000, "1:02"), (3_723_000, "1:02:03")]
+)
+def test_a_moment_in_a_video_reads_as_a_player_shows_it(ms, shown):
+    assert moments.clock(ms) == shown
+
+
+def test_the_run_page_plays_the_video_and_each_step_row_seeks_to_its_step(
+    admin_client, flow, device
+):
+    run = with_video(make_run(flow, device))
+    page = admin_client.get(reverse("admin:playback_run_change", args=[run.pk])).content.decode()
+    player = 'id="pb-video" controls preload="metadata" playsinline src="/api/playback/runs/'
+    assert f"{player}{run.pk}/video" in page
+    assert "1:15 · 10\xa0bytes · video/webm" in page
+    assert 'href="#t=0.40" data-seek="0.40"' in page and "▶ at 0:00" in page
+    assert 'data-seek="12.30"' in page and "▶ at 0:12" in page
+    assert page.count('class="pb-seek"') == 2  # step 3 was not played: not in the video
+    viewer = admin_client.get(reverse("admin:playback_run_step", args=[run.pk, 2])).content.decode()
+    duration = run.step_results.get(step_number=2).duration_ms
+    end = (12_300 + duration + 2000) / 1000
+    assert f'src="/api/playback/runs/{run.pk}/video#t=10.30,{end:.2f}"' in viewer
+    assert (
+        admin_client.get(f"/api/playback/runs/{run.pk}/video", HTTP_RANGE="bytes=0-3").status_code
+        == 206
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown"),
+    [
+        (
+            {"video_error": "The video was not saved: disk full"},
+            "The video was not saved: disk full",
+        ),
+        (
+            {"settings": RunSettings(record_video=RecordVideo.FAILED)},
+            "kept only when the run did not pass",
+        ),
+        ({"settings": RunSettings(record_video=RecordVideo.OFF)}, "none (recordVideo off)"),
+    ],
+)
+def test_a_run_without_a_video_says_why(admin_client, flow, device, fields, shown):
+    run = make_run(flow, device, status="success", steps=("pass",), **fields)
+    page = admin_client.get(reverse("admin:playback_run_change", args=[run.pk])).content.decode()
+    assert 'id="pb-video"' not in page and "pb-seek" not in page
+    assert shown in page
+
+
+def test_the_html_report_links_the_video_and_each_failures_moment_in_it(flow, device, settings):
+    settings.PLAYBACK_PUBLIC_URL = "https://playback.example"
+    steps = [*VIDEO["steps"], {"step": 3, "offset_ms": 61_500}]
+    run = with_video(make_run(flow, device), steps=steps)
+    page = run_report(run)
+    page_url = f"https://playback.example/admin/playback/run/{run.pk}/change/"
+    assert f'<a href="{page_url}#t=0.00">▶ watch its video</a>' in page
+    assert f'<a href="{page_url}#t=61.50">▶ its moment in the video (1:01)</a>' in page
+    Run.objects.filter(pk=run.pk).update(media_pruned_at=timezone.now())
+    assert "▶" not in run_report(Run.objects.get(pk=run.pk))  # pruned: nothing to watch
