@@ -22,6 +22,9 @@ log = logging.getLogger("playback.video")
 
 CHUNK_BYTES = 1024 * 1024
 MAX_VIDEO_BYTES = 4 * 1024**3  # 4 GiB: far beyond 1 Mbit/s for the longest run
+# How often the endpoint's loop looks whether it should end: a run's end waits this
+# long at most (the default, 0.5 s, was most of what a video added to a short run).
+POLL_S = 0.02
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -87,7 +90,10 @@ class UploadReceiver:
         self._server = _Server((self.host, 0), _Handler)
         self._server.receiver = self
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="video-upload", daemon=True
+            target=self._server.serve_forever,
+            args=(POLL_S,),
+            name="video-upload",
+            daemon=True,
         )
         self._thread.start()
         return self
