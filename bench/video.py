@@ -145,7 +145,7 @@ def main() -> None:
         paired = statistics.median(b - a for a, b in zip(off_ms, on_ms, strict=True))
         print(f"20-step web run (screenshots on): recordVideo off {off:.0f} ms, always "
               f"{on:.0f} ms (medians of {args.runs}, alternating); always/off {on / off:.3f}; "
-              f"median paired difference {paired:.0f} ms ({paired / off * 100:+.1f} %)")  # fmt: skip
+              f"paired difference {paired:.0f} ms ({paired / off * 100:+.1f} %)")  # fmt: skip
         print(f"video: {statistics.median(sizes) / 1024:.0f} KB for "
               f"{statistics.median(lengths) / 1000:.1f} s, "
               f"{statistics.median(rates) / 1000:.0f} kbit/s median "
