@@ -160,7 +160,10 @@ def main() -> None:
         with open_session(device, app) as driver:
             driver.remote.get(ANIMATED)
             driver.start_recording(int(args.long_s) + 60)
-            time.sleep(args.long_s)
+            until = time.monotonic() + args.long_s
+            while time.monotonic() < until:  # a run's steps keep its session alive
+                time.sleep(min(30.0, max(0.0, until - time.monotonic())))
+                _ = driver.remote.current_url
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             tracemalloc.start()
             started = time.perf_counter()

@@ -127,7 +127,8 @@ class Recording {
       // VP8 wants even sides; a phone's viewport may be odd (412 x 915)
       '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
       '-c:v', 'libvpx', '-b:v', '1M', '-maxrate', '1M', '-bufsize', '2M',
-      '-deadline', 'realtime', '-cpu-used', '8', '-auto-alt-ref', '0',
+      // the fastest realtime encoding on one thread: the browser needs the other cores
+      '-deadline', 'realtime', '-cpu-used', '16', '-threads', '1', '-auto-alt-ref', '0',
       '-an', '-f', 'webm', this.file,
     ];
     this.process = spawn(ffmpeg, args, {stdio: ['pipe', 'ignore', 'pipe']});
