@@ -4,8 +4,7 @@
  * session drives, reached through the DevTools address chromedriver answers in the
  * session's capabilities (`goog:chromeOptions.debuggerAddress`; Appium's Chromium
  * driver has no CDP route of its own). Every frame is acknowledged (Chromium sends the
- * next one only then); one painted frame in three is sent (at most 20 a second for
- * a video of 10). Headless Chromium; no X server, no window capture.
+ * next one only then). Headless Chromium; no X server, no window capture.
  */
 const WebSocket = require('ws');
 
@@ -111,12 +110,19 @@ async function startScreencast(debuggerAddress, windowHandle, onFrame) {
       cdp.send('Page.screencastFrameAck', {sessionId}).catch(() => {});
       onFrame(Buffer.from(data, 'base64'));
     });
-    // The video samples 10 frames a second: Chromium need not encode all of its 60.
-    await cdp.send('Page.startScreencast', {format: 'jpeg', quality: JPEG_QUALITY, everyNthFrame: 3});
+    // Every painted frame: skipping some (everyNthFrame) can skip the last one a page
+    // paints before it rests, and the video would end on a screen the page left.
+    await cdp.send('Page.startScreencast', {format: 'jpeg', quality: JPEG_QUALITY, everyNthFrame: 1});
     const stop = () => {
       cdp.send('Page.stopScreencast').catch(() => {}).finally(() => cdp.close());
     };
-    return {first: now, stop};
+    // The screen as it is now: the video's last frame (a screencast sends a frame
+    // when the page paints, and now and then stops sending after a navigation).
+    const capture = async () => {
+      const shot = await cdp.send('Page.captureScreenshot', {format: 'jpeg', quality: JPEG_QUALITY});
+      return Buffer.from(shot.data, 'base64');
+    };
+    return {first: now, stop, capture};
   } catch (err) {
     cdp.close();
     throw err;

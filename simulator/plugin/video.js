@@ -71,6 +71,7 @@ async function startRecording(next, driver, options) {
       throw err;
     }
     recording.onStop.push(cast.stop);
+    recording.capture = cast.capture;
   } else {
     recording = new Recording(Buffer.from(await driver.getScreenshot(), 'base64'), 'png', options);
   }
@@ -91,6 +92,8 @@ async function stopRecording(next, driver, options) {
   try {
     if (SESSIONS.has(sessionId)) {
       recording.show(Buffer.from(await driver.getScreenshot(), 'base64')); // the last screen
+    } else if (recording.capture) {
+      recording.show(await recording.capture().catch(() => null)); // the page as it is now
     }
     return await deliver(await recording.stop(), options);
   } finally {

@@ -59,6 +59,8 @@ def test_play_exits_1_when_a_step_fails(appium_server, make_flow, make_device):
         "failureBehaviour": "continue",
         "captureScreenshots": False,
         "runTimeoutSeconds": 1800,
+        "recordVideo": "off",  # the server's default in tests
+        "updateBaselines": False,
     }
     assert "step 2 tap id='hidden': fail" in err
 
