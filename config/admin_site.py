@@ -18,6 +18,7 @@ HISTORY = [
     ("playback", "FlakyStep"),
     ("playback", "FailureGroup"),
     ("playback", "Quarantine"),
+    ("playback", "Baseline"),
 ]
 # The machinery (task queue, API tokens): its own section, for superusers only.
 MACHINERY = {"django_q", "authtoken"}

@@ -26,6 +26,10 @@ def _key_field(key: actions.Key, used_by: list[str]) -> serializers.Field:
         return serializers.IntegerField(**common)
     if key.kind == "bool":
         return serializers.BooleanField(**common)
+    if key.kind == "number":
+        return serializers.FloatField(**common)
+    if key.kind == "masks":
+        return serializers.ListField(child=serializers.DictField(), **common)
     return serializers.CharField(**common)
 
 

@@ -9,6 +9,7 @@ lands on the field it is about.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -44,6 +45,23 @@ def param_name(key: str) -> str:
     return f"p_{key}"
 
 
+class MasksField(forms.CharField):
+    """assert_screen's masks as JSON: [{"using": "id", "value": "clock"},
+    {"x": 0, "y": 0, "width": 412, "height": 24}] (parse_step checks each one)."""
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ValidationError(f"Masks are a JSON list: {exc}") from None
+
+    def prepare_value(self, value: Any) -> Any:
+        return json.dumps(value) if isinstance(value, list) else value
+
+
 def param_field(key: Key) -> forms.Field:
     attrs = {"class": "pb-param-input"}
     common = {"required": False, "label": key.name.replace("_", " "), "help_text": key.help}
@@ -51,6 +69,12 @@ def param_field(key: Key) -> forms.Field:
         return forms.IntegerField(
             widget=forms.NumberInput({**attrs, "style": "width:6em"}), **common
         )
+    if key.kind == "number":
+        return forms.FloatField(
+            widget=forms.NumberInput({**attrs, "style": "width:6em", "step": "any"}), **common
+        )
+    if key.kind == "masks":
+        return MasksField(widget=forms.TextInput({**attrs, "size": 24}), **common)
     if key.kind == "bool":
         return forms.TypedChoiceField(
             choices=BOOL_CHOICES,

@@ -26,6 +26,7 @@ EDIT = [
     "playback.change_category",
     "playback.add_quarantine",
     "playback.delete_quarantine",
+    "playback.change_baseline",  # approve a screen as assert_screen's baseline
 ]
 
 GROUPS: dict[str, list[str]] = {

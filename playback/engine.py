@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from playback import actions
 from playback.drivers.protocol import Driver
@@ -76,6 +76,23 @@ class Context:
     clock: Callable[[], float] = time.monotonic
     should_cancel: Callable[[], bool] = lambda: False
     launch_timeout_s: float = 20.0
+    # The service's comparison of a screen with its baseline (assert_screen), None
+    # where there are no baselines; an action leaves what it found in `notes`.
+    judge: Judge | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+class Verdict(Protocol):
+    """A judge's answer: whether the screen matches, why not, and what to keep."""
+
+    passed: bool
+    message: str
+    record: dict[str, Any]
+
+
+# judge(step number, baseline name, PNG, masks as (x, y, width, height) in its pixels,
+# threshold, max_diff_ratio) -> Verdict
+Judge = Callable[[int, str, bytes, list[tuple[int, ...]], float, float], Verdict]
 
 
 @dataclass(frozen=True)
@@ -105,8 +122,11 @@ class _Player:
         should_cancel: Callable[[], bool] | None,
         sleep: Callable[[float], None],
         clock: Callable[[], float],
+        judge: Judge | None = None,
     ):
         self.driver = driver
+        self.judge = judge
+        self.notes: dict[str, Any] = {}  # what the attempt in flight noted (its `visual`)
         self.app_id = app_id
         self.settings = settings
         self.timing = timing
@@ -273,6 +293,8 @@ class _Player:
             except Exception as exc:
                 errors.append(describe(exc))
                 self.capture_attempt(attempt, errors[-1], evidence)
+                if self.notes.get("visual") is not None and evidence:
+                    evidence[-1].visual = self.notes["visual"]
                 continue
             if attempt == 1:
                 status = StepStatus.PASS
@@ -296,6 +318,7 @@ class _Player:
             attempt_evidence=evidence,
             optional=step.optional,
             quarantined=step.quarantined,
+            visual=self.notes.get("visual"),
         )
         if status == StepStatus.FAIL and evidence and evidence[-1].screenshot is not None:
             outcome.screenshot = evidence[-1].screenshot  # the same screen: taken once
@@ -327,6 +350,7 @@ class _Player:
         timeout_ms = (
             step.timeout_ms if step.timeout_ms is not None else self.timing.element_timeout_ms
         )
+        self.notes = {}
         context = Context(
             timeout_ms,
             self.app_id,
@@ -334,6 +358,8 @@ class _Player:
             self.clock,
             self.should_cancel,
             self.timing.launch_timeout_s,
+            self.judge,
+            self.notes,
         )
         actions.spec_for(step.action).play(self.driver, step, context)
 
@@ -349,6 +375,7 @@ def play(
     should_cancel: Callable[[], bool] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    judge: Judge | None = None,
 ) -> RunOutcome:
     """Prepare the app, play `steps` in order and return the run's outcome."""
     player = _Player(
@@ -360,5 +387,6 @@ def play(
         should_cancel=should_cancel,
         sleep=sleep,
         clock=clock,
+        judge=judge,
     )
     return player.play(steps)

@@ -52,7 +52,7 @@ def storage_problem(exc: OSError) -> str:
     return STORAGE_PROBLEMS.get(exc.errno, exc.strerror or str(exc))
 
 
-def _save(name: str, data: bytes, what: str) -> tuple[str, str]:
+def save_file(name: str, data: bytes, what: str) -> tuple[str, str]:
     """Store one file: (its name, "") or ("", why it could not be saved)."""
     try:
         return default_storage.save(name, ContentFile(data)), ""
@@ -65,7 +65,7 @@ def _save(name: str, data: bytes, what: str) -> tuple[str, str]:
 
 def save_screenshot(run_id: int, step: int, data: bytes) -> tuple[str, str]:
     """Store a step's screenshot: (its name, "") or ("", why it could not be saved)."""
-    return _save(screenshot_name(run_id, step), data, "Screenshot")
+    return save_file(screenshot_name(run_id, step), data, "Screenshot")
 
 
 def source_suffix(source: str) -> str:
@@ -90,12 +90,16 @@ def save_attempt(run_id: int, step: int, taken: AttemptEvidence) -> tuple[dict[s
         else:
             files.append(("source", source_suffix(taken.source), data, "UI source"))
     for key, suffix, data, what in files:
-        name, problem = _save(attempt_file_name(run_id, step, taken.attempt, suffix), data, what)
+        name, problem = save_file(
+            attempt_file_name(run_id, step, taken.attempt, suffix), data, what
+        )
         entry[key] = name
         size += len(data) if name else 0
         if problem:
             problems.append(problem)
     entry["capture_error"] = "; ".join(problems)
+    if taken.visual is not None:  # an assert_screen attempt's comparison
+        entry["visual"] = taken.visual
     return entry, size
 
 

@@ -312,6 +312,12 @@ class StepResult(models.Model):
     quarantined = models.BooleanField(
         default=False, help_text="Quarantined when it played: its failure did not fail the run."
     )
+    visual = models.JSONField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text="An assert_screen's comparison (playback/visual/judge.py).",
+    )
     finished_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -360,4 +366,5 @@ class IdempotencyKey(models.Model):
 # beside their code.
 from playback.batches.models import Batch, BatchSchedule  # noqa: E402, F401
 from playback.insights.models import Category, FailureGroup, FlakyStep, FlowWindow  # noqa: E402, F401
+from playback.visual.models import Baseline  # noqa: E402, F401
 from playback.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

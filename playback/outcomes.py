@@ -22,6 +22,8 @@ class AttemptEvidence:
     screenshot: bytes | None = None
     source: str | None = None
     capture_error: str | None = None
+    # An assert_screen attempt's comparison (playback/visual/judge.py's record).
+    visual: dict | None = None
 
 
 @dataclass
@@ -43,6 +45,8 @@ class StepOutcome:
     optional: bool = False
     # A quarantined step's failure counts in the status, not in the verdict.
     quarantined: bool = False
+    # An assert_screen step's last comparison (playback/visual/judge.py's record).
+    visual: dict | None = None
 
 
 @dataclass

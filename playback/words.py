@@ -92,6 +92,12 @@ class FailureBehaviour(StrEnum):
     CONTINUE = "continue"  # later steps are played
 
 
+class BaselineStatus(StrEnum):
+    CANDIDATE = "candidate"  # a screen a run took, waiting for a person
+    APPROVED = "approved"  # what assert_screen compares with
+    RETIRED = "retired"  # approved once, replaced by a newer version
+
+
 class RecordVideo(StrEnum):
     OFF = "off"  # no video
     FAILED = "failed"  # recorded, kept when the run did not pass
@@ -142,6 +148,7 @@ class RunSettings:
     # None: the server's default (filled in when the run is created).
     run_timeout_s: int | None = None
     record_video: RecordVideo | None = None
+    update_baselines: bool = False
 
     def stored(self) -> dict[str, Any]:
         """Plain JSON values, keyed by field name (what a run's row keeps)."""
@@ -259,6 +266,15 @@ SETTINGS = (
         "off: none; failed: recorded, kept when the run did not pass; always: kept. "
         "The server's default when not given.",
         server_default="PLAYBACK_RECORD_VIDEO",
+    ),
+    Setting(
+        "update_baselines",
+        "updateBaselines",
+        "--update-baselines",
+        "Approve its screens",
+        bool,
+        False,
+        "assert_screen approves the screens it takes as baselines (and passes).",
     ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -41,6 +41,8 @@ class ScriptedDriver:
     - `video=b"..."`: what its screen recording answers (uploaded with a PUT when asked
       to, as Appium does); `recording_error="..."`: starting to record fails. Its
       recording calls are in `recordings`, not in `calls`.
+    - `screens=[png, ...]`: what assert_screen's shots show, one each, the last one
+      again and again; `element_bounds={"banner": (x, y, w, h)}`; `system_bars`.
     """
 
     def __init__(
@@ -65,6 +67,9 @@ class ScriptedDriver:
         screen: tuple[int, int] = (1080, 2280),
         video: bytes = b"\x1a\x45\xdf\xa3 a scripted video",
         recording_error: str | None = None,
+        screens: list[bytes] | None = None,
+        element_bounds: dict[str, tuple[int, int, int, int]] | None = None,
+        system_bars: list[tuple[int, int, int, int]] | None = None,
     ):
         self.clock = clock or FakeClock()
         self.find_failures = dict(find_failures or {})
@@ -87,6 +92,9 @@ class ScriptedDriver:
         self.video = video
         self.recording_error = recording_error
         self.recordings: list[tuple] = []
+        self.screens = list(screens or [b"\x89PNG fake"])
+        self.element_bounds = dict(element_bounds or {})
+        self.system_bars = list(system_bars or [])
 
     def _act(self, *call: object) -> None:
         self.calls.append(call)
@@ -177,6 +185,17 @@ class ScriptedDriver:
         if self.screenshot_error:
             raise RuntimeError(self.screenshot_error)
         return b"\x89PNG fake"
+
+    def bounds(self, element: str) -> tuple[int, int, int, int]:
+        self._act("bounds", element)
+        return self.element_bounds.get(element, (0, 0, 10, 10))
+
+    def default_masks(self) -> list[tuple[int, int, int, int]]:
+        return list(self.system_bars)
+
+    def steady_screenshot(self) -> bytes:
+        self.calls.append(("steady_screenshot",))
+        return self.screens.pop(0) if len(self.screens) > 1 else self.screens[0]
 
     def start_recording(self, time_limit_s: int) -> None:
         self.recordings.append(("start", time_limit_s))

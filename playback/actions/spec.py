@@ -28,7 +28,8 @@ COMMON_KEYS = frozenset({"step", "action", "timeout_ms", "description", "optiona
 
 @dataclass(frozen=True)
 class Key:
-    """One key of an action's steps: `kind` is "int", "text", "bool" or "locator"."""
+    """One key of an action's steps: `kind` is "int", "number", "text", "bool",
+    "locator" or "masks"."""
 
     name: str
     kind: str

@@ -11,11 +11,14 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.safestring import SafeString
 
 from playback import evidence
 from playback.admin import display, video
 from playback.insights import triage
 from playback.models import FailureGroup, Run, StepResult
+from playback.resources.runs import StepResultSerializer
 
 
 class StepResultInline(admin.TabularInline):
@@ -40,6 +43,7 @@ class StepResultInline(admin.TabularInline):
         # The run: pruned or not; its device: a simulated screen or a real one; a
         # failure's triage label (its group's), in the same query.
         label = FailureGroup.objects.filter(key=OuterRef("failure_key")).values("label")[:1]
+        self.can_approve = request.user.has_perm("playback.change_baseline")
         return (
             super()
             .get_queryset(request)
@@ -68,7 +72,7 @@ class StepResultInline(admin.TabularInline):
     @admin.display(description="error")
     def errors(self, result: StepResult) -> str:
         label = getattr(result, "group_label", None) if result.failure_key else None
-        return display.part(
+        return self.visual(result) + display.part(
             "step_error",
             result=result,
             group={
@@ -78,6 +82,19 @@ class StepResultInline(admin.TabularInline):
             }
             if label
             else None,
+        )
+
+    def visual(self, result: StepResult) -> str:
+        """An assert_screen's baseline | actual | diff, and its approval."""
+        if not result.visual:
+            return SafeString("")
+        entry = StepResultSerializer(context={}).visual_entry(result, result.visual, "")
+        back = reverse("admin:playback_run_change", args=[result.run_id])
+        return display.part(
+            "step_visual",
+            visual=entry,
+            can_approve=getattr(self, "can_approve", False),
+            back=f"{back}#step-{result.step_number}",
         )
 
     @admin.display(description="screenshot")

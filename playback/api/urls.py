@@ -12,6 +12,7 @@ from playback.api import (
     report_views,
     triage_views,
     views,
+    visual_views,
 )
 from playback.http.ids import ID_PATTERN
 from playback.reports.formats import FORMATS, KINDS, output, route_name
@@ -41,6 +42,31 @@ urlpatterns = [
         name="batch-events",
     ),
     re_path(r"^playback/media/?$", media_views.MediaView.as_view(), name="media"),
+    *(
+        re_path(
+            rf"^playback/runs/(?P<run_id>{ID_PATTERN})/steps/(?P<step>[0-9]{{1,6}})"
+            + (r"/attempts/(?P<attempt>[0-9]{1,2})" if attempt else "")
+            + f"/visual/{kind}$",
+            visual_views.step_visual_view(kind, attempt=attempt).as_view(),
+            name=f"step{'-attempt' if attempt else ''}-visual-{kind}",
+        )
+        for kind in visual_views.VISUAL_KINDS
+        for attempt in (False, True)
+    ),
+    re_path(r"^baselines/?$", visual_views.BaselinesView.as_view(), name="baselines"),
+    re_path(
+        rf"^baselines/(?P<id>{ID_PATTERN})/?$", visual_views.BaselineView.as_view(), name="baseline"
+    ),
+    re_path(
+        rf"^baselines/(?P<id>{ID_PATTERN})/approve/?$",
+        visual_views.ApproveBaselineView.as_view(),
+        name="baseline-approve",
+    ),
+    re_path(
+        rf"^baselines/(?P<id>{ID_PATTERN})/image$",
+        visual_views.BaselineImageView.as_view(),
+        name="baseline-image",
+    ),
     re_path(
         rf"^playback/runs/(?P<run_id>{ID_PATTERN})/video$",
         media_views.RunVideoView.as_view(),

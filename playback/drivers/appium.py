@@ -259,6 +259,27 @@ class AppiumDriver:
     def screenshot(self) -> bytes:
         return self._call("screenshot", self.remote.get_screenshot_as_png)
 
+    def bounds(self, element: Any) -> tuple[int, int, int, int]:
+        """The element's x, y, width and height, in the screen's units."""
+        rect = self._call("reading an element's bounds", lambda: element.rect)
+        return tuple(round(rect[k]) for k in ("x", "y", "width", "height"))  # type: ignore[return-value]
+
+    def default_masks(self) -> list[tuple[int, int, int, int]]:
+        """What a screen comparison leaves out by default: Android's status bar (its
+        clock and icons change on their own); none where the device has none."""
+        try:
+            bars = self.remote.execute_script("mobile: getSystemBars")
+        except WebDriverException:  # not an Android device (the simulated one)
+            return []
+        bar = (bars or {}).get("statusBar") or {}
+        if not bar.get("visible", True) or not bar.get("height"):
+            return []
+        return [(bar.get("x", 0), bar.get("y", 0), bar["width"], bar["height"])]
+
+    def steady_screenshot(self) -> bytes:
+        """The screen for a comparison with a baseline."""
+        return self.screenshot()
+
     def start_recording(self, time_limit_s: int) -> None:
         """Appium's screen recording (a new one, whatever was recording)."""
         self._call(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from appium.webdriver.common.appiumby import AppiumBy
+from selenium.common.exceptions import WebDriverException
 
 from playback.drivers import text_locators
 from playback.drivers.appium import AppiumDriver, CommandFailed
@@ -37,6 +38,17 @@ class IosDriver(AppiumDriver):
             self.back()
         else:
             raise CommandFailed(no_way(key, "ios"))
+
+    def default_masks(self) -> list[tuple[int, int, int, int]]:
+        """The status bar: the top of the screen as tall as XCUITest says it is."""
+        try:
+            info = self.remote.execute_script("mobile: deviceScreenInfo")
+        except WebDriverException:
+            return []
+        size = (info or {}).get("statusBarSize") or {}
+        if not size.get("height"):
+            return []
+        return [(0, 0, round(size["width"]), round(size["height"]))]
 
     def open_link(self, url: str, app_id: str) -> None:
         self._call(

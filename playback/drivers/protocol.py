@@ -59,6 +59,15 @@ class Driver(Protocol):
 
     def screenshot(self) -> bytes: ...
 
+    def bounds(self, element: Any) -> tuple[int, int, int, int]:
+        """The element's x, y, width, height in the screen's units (taps' units)."""
+
+    def default_masks(self) -> list[tuple[int, int, int, int]]:
+        """Areas a screen comparison leaves out by default (a phone's status bar)."""
+
+    def steady_screenshot(self) -> bytes:
+        """The screen for a comparison: PNG, as steady as the device can make it."""
+
     def start_recording(self, time_limit_s: int) -> None:
         """Start recording the screen (for at most `time_limit_s`)."""
 

@@ -71,6 +71,22 @@ const r = el.getBoundingClientRect();
 return [r.left + r.width / 2, r.top + r.height / 2];
 """
 BLUR = "if (document.activeElement) { document.activeElement.blur(); }"
+# The element's box in the viewport (CSS px), where a screenshot shows it.
+BOUNDS = """
+const r = arguments[0].getBoundingClientRect();
+return [r.left, r.top, r.width, r.height];
+"""
+# A steady screen for a comparison (assert_screen), for the shot only: no caret, no
+# animation or transition (each at its end state), no scrollbar.
+STEADY_ON = """
+const style = document.createElement('style');
+style.id = 'playback-steady-screen';
+style.textContent = `*, *::before, *::after { animation: none !important;
+  transition: none !important; caret-color: transparent !important; }
+  html { scrollbar-width: none !important; } ::-webkit-scrollbar { display: none !important; }`;
+(document.head || document.documentElement).appendChild(style);
+"""
+STEADY_OFF = "const s = document.getElementById('playback-steady-screen'); if (s) s.remove();"
 PAGE_URL = "return location.href"
 TYPE_CHUNK = 500  # characters typed per command
 # Pages a web device may show whatever their host: the blank page it leaves an app
@@ -218,6 +234,22 @@ class WebDriver(AppiumDriver):
     def screenshot(self) -> bytes:
         self.leave_if_forbidden(self._href())
         return super().screenshot()
+
+    def bounds(self, element: Any) -> tuple[int, int, int, int]:
+        box = self._call(
+            "reading an element's bounds", lambda: self.remote.execute_script(BOUNDS, element)
+        )
+        return tuple(round(v) for v in box)  # type: ignore[return-value]
+
+    def default_masks(self) -> list[tuple[int, int, int, int]]:
+        return []  # a page has no status bar
+
+    def steady_screenshot(self) -> bytes:
+        self._call("steadying the page", lambda: self.remote.execute_script(STEADY_ON))
+        try:
+            return self.screenshot()
+        finally:
+            self._call("unsteadying the page", lambda: self.remote.execute_script(STEADY_OFF))
 
     def page_source(self) -> str:
         self.leave_if_forbidden(self._href())

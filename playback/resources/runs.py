@@ -17,6 +17,22 @@ from playback.resources.settings import SettingsSerializer
 from playback.words import Platform
 
 
+class VisualSerializer(serializers.Serializer):
+    """An assert_screen's comparison with its baseline."""
+
+    name = serializers.CharField()
+    profile = serializers.CharField(help_text="The device profile: platform and screen size.")
+    baseline = serializers.URLField(allow_null=True, help_text="The approved baseline (PNG).")
+    actual = serializers.URLField(allow_null=True, help_text="The screen it took (PNG).")
+    diff = serializers.URLField(allow_null=True, help_text="Differing pixels in red (PNG).")
+    diff_ratio = serializers.FloatField(allow_null=True)
+    diff_pixels = serializers.IntegerField(allow_null=True)
+    baseline_id = serializers.IntegerField(allow_null=True)
+    candidate_id = serializers.IntegerField(
+        allow_null=True, help_text="The candidate baseline its screen became (approve it)."
+    )
+
+
 class AttemptSerializer(serializers.Serializer):
     """One failed attempt and what the screen showed right after it."""
 
@@ -30,6 +46,7 @@ class AttemptSerializer(serializers.Serializer):
     capture_error = serializers.CharField(
         allow_null=True, help_text="Why a screenshot or source is missing, if one is."
     )
+    visual = VisualSerializer(allow_null=True, help_text="An assert_screen attempt's comparison.")
 
 
 class StepResultSerializer(serializers.ModelSerializer):
@@ -59,6 +76,9 @@ class StepResultSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="The screenshot is the simulated device's fixed picture, not what an app showed.",
     )
+    visual = VisualSerializer(
+        read_only=True, allow_null=True, help_text="An assert_screen's comparison, else null."
+    )
 
     class Meta:
         model = StepResult
@@ -79,6 +99,7 @@ class StepResultSerializer(serializers.ModelSerializer):
             "screenshot_pruned",
             "screenshot_simulated",
             "quarantined",
+            "visual",
         ]
 
     def get_error(self, result: StepResult) -> str | None:
@@ -102,6 +123,29 @@ class StepResultSerializer(serializers.ModelSerializer):
             "screenshot": self.get_screenshot(result),
             "screenshot_pruned": bool(result.screenshot) and self.pruned(result),
             "screenshot_simulated": bool(result.screenshot) and self.simulated(result),
+            "visual": self.visual_entry(result, result.visual, ""),
+        }
+
+    def visual_entry(
+        self, result: StepResult, visual: dict[str, Any] | None, attempt: str
+    ) -> dict[str, Any] | None:
+        """An assert_screen's comparison, its images as (signed) URLs under the step
+        (`attempt`: "attempts/N/" for a failed attempt's)."""
+        if not visual:
+            return None
+        base = f"{self.run_url(result.run_id)}steps/{result.step_number}/{attempt}visual/"
+        query = self.media_query(result.run_id)
+        pruned = self.pruned(result)
+        return {
+            "name": visual.get("name"),
+            "profile": visual.get("profile"),
+            "baseline": f"{base}baseline{query}" if visual.get("baseline_id") else None,
+            "actual": f"{base}actual{query}" if visual.get("actual") and not pruned else None,
+            "diff": f"{base}diff{query}" if visual.get("diff") and not pruned else None,
+            "diff_ratio": visual.get("diff_ratio"),
+            "diff_pixels": visual.get("diff_pixels"),
+            "baseline_id": visual.get("baseline_id"),
+            "candidate_id": visual.get("candidate_id"),
         }
 
     def simulated(self, result: StepResult) -> bool:
@@ -123,6 +167,7 @@ class StepResultSerializer(serializers.ModelSerializer):
                     for kind in ("screenshot", "source")
                 },
                 "capture_error": e.get("capture_error") or None,
+                "visual": self.visual_entry(result, e.get("visual"), f"attempts/{e['attempt']}/"),
             }
             for e in result.attempt_log
         ]

@@ -23,6 +23,7 @@ from playback.words import RunStatus
 
 STEP_FIELDS = (
     "quarantined",
+    "visual",
     "run",
     "step_number",
     "action",
@@ -94,7 +95,7 @@ def _one_statement_sql() -> str:
 
 # Only these columns need the field's own conversion to a database value (JSON text,
 # a file's name); the rest are plain numbers and strings, the moment is adapted once.
-CONVERTED = ("definition", "attempt_errors", "attempt_log", "screenshot")
+CONVERTED = ("definition", "attempt_errors", "attempt_log", "screenshot", "visual")
 
 
 @cache

@@ -104,6 +104,7 @@ def record_step(
             "screenshot": screenshot,
             "screenshot_error": recording.stored_text(screenshot_error),
             "quarantined": outcome.quarantined,
+            "visual": outcome.visual,
         },
         counts=counts,
         media_bytes=media_bytes,

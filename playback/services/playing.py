@@ -26,6 +26,7 @@ from playback.locators import Locator
 from playback.models import Device, Run
 from playback.runs import lifecycle, step_recorder, workers
 from playback.video.recorder import RunVideo
+from playback.visual.judge import VisualJudge
 from playback.words import ACTIVE_RUN_STATUSES as ACTIVE
 from playback.words import RunStatus
 
@@ -197,6 +198,7 @@ def _play(
                     on_step=video.marking(recorder),
                     should_cancel=should_cancel,
                     sleep=sleep,
+                    judge=VisualJudge(run),
                 )
             except BaseException:
                 video.abandon()

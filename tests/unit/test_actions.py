@@ -38,7 +38,8 @@ EXAMPLES = [
 
 def test_the_registry_finds_every_spec_in_its_order():
     assert list(actions.SPECS) == [
-        "tap", "swipe", "type", "assert", "long_press", "double_tap", "assert_not_visible",
+        "tap", "swipe", "type", "assert", "assert_screen", "long_press", "double_tap",
+        "assert_not_visible",
         "back", "hide_keyboard", "press_key", "erase_text", "open_link", "scroll_to", "wait",
         "wait_until", "launch_app", "stop_app", "clear_app",
     ]  # fmt: skip

@@ -571,7 +571,7 @@ def test_the_index_shows_runs_flows_and_devices_first_and_the_machinery_to_super
     apps = admin_client.get(reverse("admin:index")).context["app_list"]
     assert [m["object_name"] for m in apps[0]["models"]] == [
         "Run", "Batch", "BatchSchedule", "Flow", "Device", "FlakyStep", "FailureGroup",
-        "Quarantine",
+        "Quarantine", "Baseline",
     ]  # fmt: skip
     assert {a["app_label"] for a in apps[-2:]} == {"django_q", "authtoken"}
     lead = member("editor", "lead", staff=True)

@@ -44,7 +44,12 @@ def test_the_seeds_request_queues_a_run_202_with_location(api, flow, device, use
     assert response["Location"] == f"http://testserver/api/playback/runs/{run.pk}/"
     assert body["run_id"] == run.pk
     assert body["status"] == "queued"
-    assert body["settings"] == {**SEED_SETTINGS, "runTimeoutSeconds": 1800, "recordVideo": "off"}
+    assert body["settings"] == {
+        **SEED_SETTINGS,
+        "runTimeoutSeconds": 1800,
+        "recordVideo": "off",
+        "updateBaselines": False,
+    }
     assert body["flow_id"] == flow.pk and body["device_id"] == "emulator-5554"
     assert body["total_steps"] == 3
     assert body["steps"] == []
@@ -62,6 +67,7 @@ def test_the_old_request_without_settings_takes_the_defaults(api, flow, device):
         "captureScreenshots": True,
         "runTimeoutSeconds": 1800,
         "recordVideo": "off",  # the server's default (PLAYBACK_RECORD_VIDEO; tests: off)
+        "updateBaselines": False,
     }
 
 
@@ -229,7 +235,7 @@ def test_a_run_has_the_seeds_fields_and_ours(api, flow, device):
     assert set(step) == {
         "step", "action", "summary", "definition", "status", "attempts", "duration_ms",
         "error", "attempt_errors", "attempt_log", "screenshot", "screenshot_pruned",
-        "screenshot_simulated", "quarantined",
+        "screenshot_simulated", "quarantined", "visual",
     }  # fmt: skip
     assert step["status"] == "flaky"
     assert step["attempt_errors"] == ["Element not found"]
@@ -553,6 +559,15 @@ def test_the_openapi_schema_validates_and_describes_every_endpoint(api):
         "/api/playback/runs/{id}/rerun/",
         "/api/playback/runs/{id}/cancel/",
         "/api/playback/runs/{run_id}/video",
+        *(
+            f"/api/playback/runs/{{run_id}}/steps/{{step}}/{attempt}visual/{kind}"
+            for kind in ("baseline", "actual", "diff")
+            for attempt in ("", "attempts/{attempt}/")
+        ),
+        "/api/baselines/",
+        "/api/baselines/{id}/",
+        "/api/baselines/{id}/approve/",
+        "/api/baselines/{id}/image",
         "/api/playback/runs/{run_id}/steps/{step}/screenshot",
         "/api/playback/runs/{run_id}/steps/{step}/attempts/{attempt}/screenshot",
         "/api/playback/runs/{run_id}/steps/{step}/attempts/{attempt}/source",

@@ -27,6 +27,7 @@ from playback.drivers import appium, registry, session
 from playback.management.commands import play as play_command
 from playback.models import Device, Run, StepResult
 from playback.resources import settings as run_settings
+from playback.visual.judge import Verdict
 from playback.words import (
     SETTINGS,
     FailureBehaviour,
@@ -78,6 +79,7 @@ def test_settings_defaults_match_the_contract():
         "capture_screenshots": True,
         "run_timeout_s": None,
         "record_video": None,  # the server's default: PLAYBACK_RECORD_VIDEO
+        "update_baselines": False,
     }
 
 
@@ -220,6 +222,7 @@ def test_every_action_is_validated_stored_and_played(make_flow):
         Action.LAUNCH_APP: ({"action": "launch_app"}, "activate_app"),
         Action.STOP_APP: ({"action": "stop_app"}, "terminate_app"),
         Action.CLEAR_APP: ({"action": "clear_app"}, "clear_app"),
+        Action.ASSERT_SCREEN: ({"action": "assert_screen", "name": "home"}, "steady_screenshot"),
     }
     assert set(examples) == set(Action)
     steps = services.engine_steps(make_flow([step for step, _ in examples.values()]))
@@ -227,7 +230,7 @@ def test_every_action_is_validated_stored_and_played(make_flow):
         driver = ScriptedDriver(shown_until={"gone": 0})
         outcome = engine.play(
             driver, [step], app_id="app", settings=RunSettings(), sleep=driver.clock.sleep,
-            clock=driver.clock,
+            clock=driver.clock, judge=lambda *_: Verdict(True),
         )  # fmt: skip
         assert [s.status for s in outcome.steps] == ["pass"], (action, outcome.steps)
         played = driver.names()[1:]  # after the app's state was asked
