@@ -39,6 +39,9 @@ class BaselineAdmin(admin.ModelAdmin):
     actions = ["approve_selected"]
     readonly_fields = [f.name for f in Baseline._meta.fields] + ["picture"]
 
+    class Media:
+        css = {"all": ["playback/admin.css"]}
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a baseline is a screen a run took
 
@@ -105,7 +108,7 @@ class BaselineAdmin(admin.ModelAdmin):
                 )
             except baselines.NotApprovable as exc:
                 self.message_user(request, str(exc), messages.WARNING)
-        back = request.POST.get("next", "")
+        back = request.GET.get("next", "")
         if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
             back = reverse("admin:playback_baseline_changelist")
         return HttpResponseRedirect(back)

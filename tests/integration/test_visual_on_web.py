@@ -72,3 +72,35 @@ def test_a_screen_is_approved_once_then_guards_the_page(
     assert run.status == "success", step.error
     assert step.visual["diff_pixels"] == 0
     assert Baseline.objects.filter(status="approved").count() == 1
+
+
+@pytest.mark.browser
+def test_a_lead_approves_a_screen_from_the_run_page_in_one_click(
+    play, make_flow, demo_app, web_device, browser_page, live_server, django_user_model
+):
+    from tests.integration.test_admin_browser import look, sign_in
+
+    django_user_model.objects.create_superuser("lead", password="lead-password")
+    flow = make_flow([SIGN_IN_SCREEN], name="visual", platform="web", app_id=f"{demo_app}?")
+    run = play(flow, web_device, {"clear_data": True})
+    candidate = run.step_results.get().visual["candidate_id"]
+    page = browser_page
+    sign_in(page, live_server, f"/admin/playback/run/{run.pk}/change/")
+    look(page, "32-visual-no-baseline")
+    with page.expect_navigation():
+        page.click("button.pb-approve")
+    assert "version 1 approved" in page.inner_text(".messagelist")
+    assert Baseline.objects.get(pk=candidate).status == "approved"
+
+    run = play(make_flow([TYPE_BOB, SIGN_IN_SCREEN], name="visual", platform="web",
+                         app_id=f"{demo_app}?"), web_device, {"clear_data": True})  # fmt: skip
+    page.goto(f"{live_server.url}/admin/playback/run/{run.pk}/change/")
+    loaded = "[...document.querySelectorAll('.pb-visual img')].every((i) => i.naturalWidth)"
+    page.wait_for_function(loaded)
+    page.fill(".pb-visual-slider input[type=range]", "20")
+    look(page, "33-visual-diff")
+    page.goto(f"{live_server.url}/admin/flows/flow/{flow.pk}/change/")
+    page.click("#pb-baselines")
+    page.wait_for_selector("img.pb-baseline")
+    look(page, "34-baselines")
+    assert page.locator("img.pb-baseline").count() == 2  # v1 approved, v2 the new candidate

@@ -315,9 +315,9 @@ def test_a_failed_visual_step_shows_its_three_screens_and_approves_in_one_click(
         assert f'src="/api/playback/runs/{run.pk}/steps/1/visual/{kind}"' in page
     assert 'type="range"' in page  # the slider over baseline and actual
     approve = reverse("admin:playback_baseline_approve", args=[candidate])
-    assert f'action="{approve}"' in page
+    assert f'formaction="{approve}?next=' in page
     back = reverse("admin:playback_run_change", args=[run.pk]) + "#step-1"
-    answer = admin_client.post(approve, {"next": back})
+    answer = admin_client.post(f"{approve}?next={back.replace('#', '%23')}")
     assert answer.status_code == 302 and answer["Location"] == back
     assert Baseline.objects.get(pk=candidate).status == "approved"
 
