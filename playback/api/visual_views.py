@@ -10,6 +10,7 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -55,7 +56,9 @@ def shown(request: Request, item: Baseline) -> dict[str, Any]:
         "profile": item.profile,
         "version": item.version,
         "status": item.status,
-        "image": request.build_absolute_uri(f"/api/baselines/{item.pk}/image"),
+        "image": request.build_absolute_uri(
+            reverse("playback:baseline-image", kwargs={"id": item.pk})
+        ),
         "width": item.width,
         "height": item.height,
         "run_id": item.run_id,
@@ -66,10 +69,14 @@ def shown(request: Request, item: Baseline) -> dict[str, Any]:
     }
 
 
-class BaselinesView(APIView):
+class BaselineAPIView(APIView):
+    """Whoever may see runs reads baselines; editors and admins approve them."""
+
     permission_classes = [ReadOrChange]
     change_perm = "playback.change_baseline"
 
+
+class BaselinesView(BaselineAPIView):
     @extend_schema(
         summary="Baselines of visual assertions",
         description=(
@@ -106,10 +113,7 @@ class BaselinesView(APIView):
         return Response([shown(request, item) for item in items[:500]])
 
 
-class BaselineView(APIView):
-    permission_classes = [ReadOrChange]
-    change_perm = "playback.change_baseline"
-
+class BaselineView(BaselineAPIView):
     @extend_schema(
         summary="A baseline",
         description="One version of a baseline: its image, profile, status, and who approved it.",
@@ -119,10 +123,7 @@ class BaselineView(APIView):
         return Response(shown(request, get_object_or_404(Baseline, pk=id)))
 
 
-class ApproveBaselineView(APIView):
-    permission_classes = [ReadOrChange]
-    change_perm = "playback.change_baseline"
-
+class ApproveBaselineView(BaselineAPIView):
     @extend_schema(
         summary="Approve a screen as its baseline",
         description=(
@@ -142,10 +143,7 @@ class ApproveBaselineView(APIView):
         return Response(shown(request, item))
 
 
-class BaselineImageView(APIView):
-    permission_classes = [ReadOrChange]
-    change_perm = "playback.change_baseline"
-
+class BaselineImageView(BaselineAPIView):
     @extend_schema(
         summary="A baseline's image",
         description="The screen as it was approved or taken.",
