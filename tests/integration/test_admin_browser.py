@@ -75,7 +75,7 @@ def test_a_qa_lead_finds_a_failed_run_sees_its_screenshots_and_reruns_it(
     assert sections[0].lower().startswith("run history")
     first = page.locator("#content-main .module").first.locator("th a").all_inner_texts()
     assert first == ["Runs", "Batches", "Batch schedules", "Flows", "Devices", "Flaky steps",
-                     "Failure groups", "Quarantines"]  # fmt: skip
+                     "Failure groups", "Quarantines", "Baselines"]  # fmt: skip
     look(page, "00-index")
 
     page.goto(f"{live_server.url}/admin/playback/run/")
