@@ -28,7 +28,7 @@ from playback.network import is_loopback_url
 from playback.outcomes import StepOutcome
 from playback.video import files
 from playback.video.receiver import UploadReceiver
-from playback.words import Platform, RecordVideo, RunStatus, StepStatus
+from playback.words import PLAYED_STEP_STATUSES, Platform, RecordVideo, RunStatus
 
 log = logging.getLogger("playback.video")
 
@@ -40,7 +40,6 @@ MAX_RECORDING_S = {
     Platform.SIM: 4200,
     Platform.WEB: 4200,
 }
-EXECUTED = {StepStatus.PASS.value, StepStatus.FLAKY.value, StepStatus.FAIL.value}
 
 
 def keeps(policy: RecordVideo | None, status: str) -> bool:
@@ -90,7 +89,7 @@ class RunVideo:
         """`observer`, noting first where each executed step starts in the video."""
 
         def observe(outcome: StepOutcome) -> None:
-            if self.started_at is not None and outcome.status in EXECUTED:
+            if self.started_at is not None and outcome.status in PLAYED_STEP_STATUSES:
                 begun = self.clock() - outcome.duration_ms / 1000 - self.started_at
                 self.steps.append({"step": outcome.step, "offset_ms": max(0, round(begun * 1000))})
             observer(outcome)
