@@ -14,7 +14,7 @@ import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
-from config import schema_settings
+from config import log_settings, schema_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PLAYBACK_VAR_DIR", BASE_DIR / "var"))
@@ -333,6 +333,12 @@ PLAYBACK_LAUNCH_TIMEOUT_S = env_float("PLAYBACK_LAUNCH_TIMEOUT_S", 20.0)
 APPIUM_CONNECT_TIMEOUT_S = env_float("APPIUM_CONNECT_TIMEOUT_S", 10.0)
 APPIUM_COMMAND_TIMEOUT_S = env_float("APPIUM_COMMAND_TIMEOUT_S", 60.0)
 APPIUM_PORT = env_int("APPIUM_PORT", 4723)
+# Warm devices (playback/devices/sessions.py): a device's Appium session outlives its
+# run and the next run on it reuses it; one idle this long is closed (by the sweeper).
+# 0: one session per run. Its newCommandTimeout is this plus a margin.
+PLAYBACK_SESSION_IDLE_S = env_int("PLAYBACK_SESSION_IDLE_S", 300)
+if PLAYBACK_SESSION_IDLE_S < 0:
+    raise ImproperlyConfigured("PLAYBACK_SESSION_IDLE_S must be 0 (no reuse) or more seconds.")
 # The web device (playback/drivers/web.py): Chromium and its chromedriver as the
 # Appium server's host has them (Debian's packages, installed by `make install`).
 PLAYBACK_WEB_CHROMIUM = env_str("PLAYBACK_WEB_CHROMIUM", "/usr/bin/chromium")
@@ -381,16 +387,4 @@ PLAYBACK_WEBHOOK_TRIES = 5
 # One JSON line per record on stderr, in every process (config/logs.py): unhandled
 # errors of requests (django.request), of workers (django-q) and our own.
 LOG_LEVEL = env_str("PLAYBACK_LOG_LEVEL", "WARNING")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "config.logs.JsonLineFormatter"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "loggers": {
-        "playback": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
-        "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
-        "django.server": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
-        "django-q": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-        "axes": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
-    },
-}
+LOGGING = log_settings.logging_settings(LOG_LEVEL)

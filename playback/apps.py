@@ -8,6 +8,9 @@ class PlaybackConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
+        from playback.devices import sessions
+
+        sessions.connect_signals()
         post_spawn.connect(sweep_at_worker_start, dispatch_uid="playback-sweep-at-start")
 
 

@@ -46,6 +46,11 @@ def validate_appium_url(value: str) -> None:
         raise ValidationError(problem)
 
 
+# A device's warm session (playback/devices/sessions.py): only runs and the sweeper
+# write them.
+WARM_SESSION_FIELDS = ("session", "session_used_at")
+
+
 class Device(models.Model):
     """A phone (or the simulated device) and the Appium server that reaches it."""
 
@@ -83,6 +88,16 @@ class Device(models.Model):
         related_name="holding_device",
         help_text="The run that has this device now (one run per device at a time).",
     )
+    session = models.JSONField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text="Its warm Appium session, kept between runs: id, url, key "
+        "(playback/devices/sessions.py).",
+    )
+    session_used_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a run last used its warm session."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -90,6 +105,17 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.device_id})" if self.name else self.device_id
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A form's or serializer's save never writes the warm session back: runs keep
+        it up to date with updates of their own (playback/devices/sessions.py)."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in WARM_SESSION_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         try:
@@ -189,6 +215,12 @@ class Run(models.Model):
     )
     video_error = models.CharField(
         max_length=500, blank=True, default="", help_text="Why it has no video, when it has none."
+    )
+    session_reused = models.BooleanField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text="Whether it played on its device's warm session (false: a new one).",
     )
     requested_by = models.ForeignKey(
         django_settings.AUTH_USER_MODEL,

@@ -55,8 +55,10 @@ class AppiumServer:
         port: int | None = None,
         log_path: Path | None = None,
         env: dict[str, str] | None = None,
+        log_level: str = "warn",
     ):
         self.port = port or free_port()
+        self.log_level = log_level  # "info" logs each session it opens and closes
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.env = env or {}  # more environment (PLAYBACK_FFMPEG: the plugin's ffmpeg)
@@ -69,7 +71,7 @@ class AppiumServer:
             raise RuntimeError("Node.js is not installed: run `make install`.")
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            appium_command(self.port),
+            appium_command(self.port, self.log_level),
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

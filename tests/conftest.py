@@ -4,6 +4,7 @@ and integration/ (the real parts)."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ from tests.scripted_driver import ScriptedDriver
 
 STAGED_APP = APPS_DIR / "staged.xml"
 STAGED_APP_ID = "com.playback.staged"
+
+# The processes tests start (workers, `play`, servers) keep no warm sessions either:
+# a session kept by a test whose rows are rolled back would outlive it on Appium.
+os.environ.setdefault("PLAYBACK_SESSION_IDLE_S", "0")
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +63,13 @@ def no_video_unless_asked(settings):
     """Runs record no video unless a test asks (recordVideo, or this setting): the
     video tests prove the default policy (failed) themselves."""
     settings.PLAYBACK_RECORD_VIDEO = "off"
+
+
+@pytest.fixture(autouse=True)
+def one_session_per_run_unless_asked(settings):
+    """Runs open a session each unless a test asks for warm devices (this setting):
+    the warm-device tests prove the shipped default (300 s) themselves."""
+    settings.PLAYBACK_SESSION_IDLE_S = 0
 
 
 @pytest.fixture

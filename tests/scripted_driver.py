@@ -45,6 +45,8 @@ class ScriptedDriver:
       again and again; `element_bounds={"banner": (x, y, w, h)}`; `system_bars`.
     """
 
+    reused = False  # a fresh session each run (warm sessions: drivers/session.py)
+
     def __init__(
         self,
         *,

@@ -77,11 +77,14 @@ class AppiumDriver:
         self.remote = remote
         self.where = where  # "device X via http://..." for messages
         self.lost = False  # the server stopped answering or went away
+        self.broken = False  # a command found the session or its server gone
+        self.reused = False  # the session is a warm one an earlier run kept
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         try:
             return fn()
         except (InvalidSessionIdException, NoSuchDriverException) as exc:
+            self.broken = True
             raise DeviceError(
                 f"the Appium session on {self.where} ended during {what}: {first_line(exc)}"
             ) from exc
@@ -89,7 +92,7 @@ class AppiumDriver:
             raise CommandFailed(f"{what} failed: {first_line(exc)}") from exc
         except Exception as exc:
             if is_transport_error(exc):
-                self.lost = True
+                self.lost = self.broken = True
                 reason = transport_reason(exc)
                 raise DeviceError(
                     f"lost contact with {self.where} during {what}: {reason}"

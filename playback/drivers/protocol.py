@@ -18,6 +18,8 @@ class Driver(Protocol):
     """What the engine needs from a device. Errors are exceptions whose text says
     what went wrong; `DeviceError` means the device is gone."""
 
+    reused: bool  # its session is a warm one an earlier run kept (drivers/session.py)
+
     def find(self, locator: Locator, timeout_ms: int) -> Any: ...
 
     def click(self, element: Any) -> None: ...

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from playback.devices import sessions
 from playback.drivers.capabilities import allowed_keys, full_name
-from playback.drivers.session import NEW_COMMAND_TIMEOUT_S, open_session
+from playback.drivers.session import open_session
 from playback.drivers.web import WebDriver
 from playback.engine import DeviceError
 from playback.network import free_local_port, is_loopback_url
@@ -99,7 +100,7 @@ def build_web_capabilities(
         "appium:autodownloadEnabled": False,  # nothing downloads at run time
         # Each session its own chromedriver: the driver kills any other on its port.
         "appium:chromedriverPort": chromedriver_port,
-        "appium:newCommandTimeout": NEW_COMMAND_TIMEOUT_S,
+        "appium:newCommandTimeout": sessions.new_command_timeout_s(),
         "goog:chromeOptions": chrome,
     }
     allowed = set(allowed_keys(Platform.WEB))
@@ -149,15 +150,20 @@ def open_web_session(device: Device, app_id: str) -> Iterator[WebDriver]:
     capabilities = build_web_capabilities(
         device_id=device.device_id, extra=device.capabilities, chromedriver_port=free_local_port()
     )
-    if is_loopback_url(device.appium_url):
+    local = is_loopback_url(device.appium_url)
+    if local:
         missing = missing_browser(capabilities)
         if missing:
             raise DeviceError(
                 f"Chromium not found ({missing} is missing) for web device "
                 f"{device.device_id}: run make install"
             )
-        if stop_stale_browser(profile_of(device.device_id)):
+
+    def before_new() -> None:
+        # Not before a warm session: its Chromium is the one on the profile.
+        if local and stop_stale_browser(profile_of(device.device_id)):
             log.warning("Stopped a stale Chromium on web device %s's profile", device.device_id)
+
     with ExitStack() as stack:
         try:
             driver = stack.enter_context(
@@ -168,6 +174,8 @@ def open_web_session(device: Device, app_id: str) -> Iterator[WebDriver]:
                     connect_timeout_s=settings.APPIUM_CONNECT_TIMEOUT_S,
                     command_timeout_s=settings.APPIUM_COMMAND_TIMEOUT_S,
                     driver_class=WebDriver,
+                    warm=sessions.warm_record(device),
+                    before_new=before_new,
                 )
             )
         except DeviceError as exc:

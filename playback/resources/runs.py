@@ -311,6 +311,14 @@ class RunSerializer(RunSummarySerializer):
         "disk full, the device lost); null otherwise."
     )
 
+    session_reused = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Whether it played on its device's warm Appium session, kept from an "
+        "earlier run (PLAYBACK_SESSION_IDLE_S); false: a new session; null until its "
+        "session opened (or none did).",
+    )
+
     class Meta(RunSummarySerializer.Meta):
         fields = [
             *RunSummarySerializer.Meta.fields,
@@ -318,6 +326,7 @@ class RunSerializer(RunSummarySerializer):
             "events_url",
             "video",
             "video_error",
+            "session_reused",
             "steps",
         ]
         read_only_fields = fields

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from playback import quarantines, queue, words
 from playback.devices import queue as devices_queue
-from playback.devices import reachability
+from playback.devices import reachability, sessions
 from playback.models import Device, Run
 from playback.runs import lifecycle, workers
 from playback.webhooks import delivery as webhooks
@@ -54,6 +54,8 @@ def sweep_runs(*, probe: bool = False) -> dict[str, list[int]]:
       claiming is a conditional update, so a duplicate task plays nothing twice;
     - a webhook try whose worker died is counted as failed and tried again, and a
       due delivery with no try on its way is queued (playback/webhooks/delivery.py);
+    - a warm session idle for PLAYBACK_SESSION_IDLE_S, or a disabled device's, is
+      closed (playback/devices/sessions.py);
     - with `probe` (the minute's schedule), every enabled device's Appium is asked
       whether it answers (playback/devices/reachability.py).
     """
@@ -110,6 +112,7 @@ def sweep_runs(*, probe: bool = False) -> dict[str, list[int]]:
             report["requeued"].append(run_pk)
     report.update(webhooks.sweep())
     report["quarantines_expired"] = quarantines.announce_expired(now)
+    report["sessions_closed"] = sessions.close_idle(now)
     if probe:
         devices = list(Device.objects.filter(enabled=True))
         report["probed"] = [device.pk for device in reachability.probe_all(devices)]

@@ -186,6 +186,7 @@ def _play(
     status, error, device_lost = RunStatus.ERROR, "", False
     try:
         with (open_session or registry.open_session)(run.device, run.flow.app_id) as driver:
+            Run.objects.filter(pk=run_id).update(session_reused=driver.reused)
             video = RunVideo(driver, run)
             video.start()
             try:
