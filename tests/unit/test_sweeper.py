@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 NOTHING = {
     "lost": [], "timed_out": [], "freed": [], "dispatched": [], "requeued": [], "probed": [],
     "webhook_tries_lost": [], "webhooks_queued": [], "quarantines_expired": [],
+    "sessions_closed": [],
 }  # fmt: skip
 
 
