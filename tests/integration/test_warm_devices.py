@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from playback.devices import sessions
+from playback.drivers.web_session import profile_of, stop_stale_browser
 from playback.models import Device
 from playback.runs import sweeper
 from simulator.server import AppiumServer
@@ -98,6 +99,16 @@ def test_a_session_killed_behind_the_services_back_costs_only_a_new_one(
     assert [r.status for r in second.step_results.all()] == ["pass"] * 4  # no failed step
     assert opened(logged_appium) - before == 1
     assert Device.objects.get(pk=warm_web_device.pk).session["id"] != kept["id"]
+
+
+def test_a_warm_session_whose_browser_died_costs_only_a_new_one(
+    warm, play, web_flow, warm_web_device, logged_appium
+):
+    flow = web_flow(SIGN_IN)
+    assert play(flow, warm_web_device, {"clear_data": True}).status == "success"
+    assert stop_stale_browser(profile_of(warm_web_device.device_id))  # Chromium killed
+    run = play(flow, warm_web_device, {"clear_data": True})
+    assert (run.status, run.error, run.session_reused) == ("success", "", False)
 
 
 def test_a_device_whose_capabilities_changed_gets_a_new_session_and_the_old_one_closes(
