@@ -71,8 +71,11 @@ def main() -> None:
     flow = tap_flow("overhead", args.steps)
     app = str(APPS_DIR / "demo.xml")
     db_url = os.environ["DATABASE_URL"]
+    # Per step only: no video (its start and stop are a run's, bench/video.py) and a
+    # new session each run, as the plain script opens one (warm: bench/warm_devices.py).
     env = {**os.environ, "DATABASE_URL": db_url, "PLAYBACK_WORKERS": "1",
-           "PYTHONUNBUFFERED": "1"}  # fmt: skip
+           "PYTHONUNBUFFERED": "1", "PLAYBACK_RECORD_VIDEO": "off",
+           "PLAYBACK_SESSION_IDLE_S": "0"}  # fmt: skip
     port = free_port()
     manage = [sys.executable, str(ROOT / "manage.py")]
     worker = [*manage, "qcluster"]

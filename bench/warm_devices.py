@@ -17,6 +17,7 @@ on the device's kept one (300, the default), alternating.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import time
@@ -124,7 +125,7 @@ def main() -> None:
             played = list(Run.objects.filter(pk__in=pks).order_by("started_at"))
             assert all(run.status == "success" for run in played), [r.error for r in played]
             to_claim, to_first = [], []
-            for before, run in zip(played, played[1:], strict=False):
+            for before, run in itertools.pairwise(played):
                 first = run.step_results.order_by("step_number").first()
                 first_command = first.finished_at.timestamp() * 1000 - first.duration_ms
                 to_claim.append((run.started_at - before.finished_at).total_seconds() * 1000)

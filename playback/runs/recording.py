@@ -93,6 +93,21 @@ def _one_statement_sql() -> str:
     )
 
 
+@cache
+def _state_sql() -> str:
+    columns = f"{_column(Run, 'status')}, {_column(Run, 'cancel_requested')}"
+    return f"SELECT {columns} FROM {Run._meta.db_table} WHERE {Run._meta.pk.column} = %s"
+
+
+def run_state(run_id: int) -> tuple[str, bool]:
+    """The run's status and whether a cancel was asked: what the engine asks before a
+    step it has no written step's answer for (plain SQL: it may run once a step)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_state_sql(), [run_id])
+        status, cancel = cursor.fetchone()
+    return status, bool(cancel)
+
+
 # Only these columns need the field's own conversion to a database value (JSON text,
 # a file's name); the rest are plain numbers and strings, the moment is adapted once.
 CONVERTED = ("definition", "attempt_errors", "attempt_log", "screenshot", "visual")

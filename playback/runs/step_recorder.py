@@ -17,6 +17,7 @@ from playback.insights import identity
 from playback.live import publish
 from playback.models import Run
 from playback.runs import recording
+from playback.runs.step_writer import StepWriter
 
 StepObserver = Callable[[Run, StepOutcome], None]
 
@@ -31,6 +32,9 @@ class StepRecorder:
     A step is written only while the run is `running`: a run ended elsewhere (by
     the sweeper) raises `RunTakenAway` and nothing is written. `cancel_requested`
     is what the run said when the last step was written (no extra query per step).
+    With a `writer` (playback/runs/step_writer.py) the writes are committed behind
+    the engine: `cancel_requested` stays unknown (the run is asked before each
+    step), and `flush()` makes them durable before the run ends.
     """
 
     def __init__(
@@ -39,10 +43,12 @@ class StepRecorder:
         observer: StepObserver | None = None,
         *,
         played: dict[int, dict[str, Any]] | None = None,
+        writer: StepWriter | None = None,
     ):
         self.run = run
         self.observer = observer
         self.played = played or {}  # step number -> the step as played
+        self.writer = writer
         self.recorded = 0
         self.tally: Counter[str] = Counter()  # kept as it goes: no recount per step
         self.cancel_requested: bool | None = None
@@ -50,21 +56,43 @@ class StepRecorder:
     def __call__(self, outcome: StepOutcome) -> None:
         self.tally[outcome.status] += 1
         counts = step_counters.counters_from_tally(self.tally)
-        try:
-            cancel = record_step(self.run, outcome, counts, self.played.get(outcome.step, {}))
-        except BaseException:
-            self.tally[outcome.status] -= 1  # the counters move only with the row
-            raise
-        if cancel is None:
-            self.tally[outcome.status] -= 1
-            raise RunTakenAway(f"Run {self.run.pk} was ended while it played")
+        definition = self.played.get(outcome.step, {})
+        if self.writer is not None:
+            try:
+                self.writer.submit(lambda: self.write(outcome, counts, definition))
+            except BaseException:
+                self.tally[outcome.status] -= 1
+                raise
+        else:
+            try:
+                self.cancel_requested = self.write(outcome, counts, definition)
+            except BaseException:
+                self.tally[outcome.status] -= 1  # the counters move only with the row
+                raise
         self.recorded += 1
-        self.cancel_requested = cancel
-        publish.changed(run_id=self.run.pk)
         for key in step_counters.COUNTER_FIELDS:
             setattr(self.run, key, counts[key])
         if self.observer is not None:
             self.observer(self.run, outcome)
+
+    def write(self, outcome: StepOutcome, counts: dict[str, int], definition: dict) -> bool:
+        """Write one step (in one commit) and say so to the live pages; the run's
+        `cancel_requested`."""
+        cancel = record_step(self.run, outcome, counts, definition)
+        if cancel is None:
+            raise RunTakenAway(f"Run {self.run.pk} was ended while it played")
+        publish.changed(run_id=self.run.pk)
+        return cancel
+
+    def flush(self) -> None:
+        """Every step so far is durable (raises what a write behind raised)."""
+        if self.writer is not None:
+            self.writer.flush()
+
+    def close(self) -> None:
+        """Stop writing behind (the queued steps are written first)."""
+        if self.writer is not None:
+            self.writer.close()
 
 
 def record_step(

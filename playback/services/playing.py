@@ -24,7 +24,7 @@ from playback.drivers.registry import SessionOpener
 from playback.insights import identity
 from playback.locators import Locator
 from playback.models import Device, Run
-from playback.runs import lifecycle, step_recorder, workers
+from playback.runs import lifecycle, recording, step_recorder, step_writer, workers
 from playback.video.recorder import RunVideo
 from playback.visual.judge import VisualJudge
 from playback.words import ACTIVE_RUN_STATUSES as ACTIVE
@@ -166,16 +166,19 @@ def _play(
         )
         return run
     recorder = step_recorder.StepRecorder(
-        run, on_step, played={step["step"]: step for step in played_from}
+        run,
+        on_step,
+        played={step["step"]: step for step in played_from},
+        writer=step_writer.StepWriter(f"steps-of-run-{run_id}") if step_writer.wanted() else None,
     )
 
     def should_cancel() -> bool:
         # Right after a step was written, its UPDATE already told us; otherwise
-        # (before step 1, between retries) ask.
+        # (before step 1, between retries, a step written behind) ask.
         if recorder.cancel_requested is not None:
             cancel, recorder.cancel_requested = recorder.cancel_requested, None
             return cancel
-        status, cancel = Run.objects.filter(pk=run_id).values_list("status", "cancel_requested")[0]
+        status, cancel = recording.run_state(run_id)
         if status != RunStatus.RUNNING:
             raise step_recorder.RunTakenAway(f"Run {run_id} is {status} now")
         return cancel
@@ -201,6 +204,7 @@ def _play(
                     sleep=sleep,
                     judge=VisualJudge(run),
                 )
+                recorder.flush()  # every step durable before the run ends
             except BaseException:
                 video.abandon()
                 raise
@@ -215,11 +219,14 @@ def _play(
         raise
     except KeyboardInterrupt:
         # Ctrl-C on `play`: the run ends cancelled, not "running" forever.
+        recorder.close()
         lifecycle.end_interrupted(run, duration_ms=elapsed_ms(), steps=played_from)
         raise
     except Exception as exc:
         log.exception("Run %s ended with an internal error", run_id)
         error = f"Internal error: {engine.describe(exc)}"
+    finally:
+        recorder.close()  # the steps written behind are all in before the run ends
     lifecycle.finish(
         run,
         status=str(status),
