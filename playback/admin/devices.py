@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from playback.admin import display
-from playback.devices import reachability
+from playback.devices import reachability, sessions
 from playback.drivers.capabilities import masked
 from playback.models import Device, Run
 from playback.network import redacted
@@ -141,4 +141,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Disable selected devices")
     def disable(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
-        self.message_user(request, f"Disabled {queryset.update(enabled=False)} device(s).")
+        pks = list(queryset.values_list("pk", flat=True))
+        done = Device.objects.filter(pk__in=pks).update(enabled=False)
+        sessions.close_of_disabled(pks)
+        self.message_user(request, f"Disabled {done} device(s).")

@@ -119,15 +119,21 @@ def close_idle(now: datetime) -> list[int]:
     ]
 
 
-def _on_device_saved(sender: Any, instance: Device, created: bool, **kwargs: Any) -> None:
-    if created or instance.enabled:
-        return
-    found = Device.objects.filter(pk=instance.pk, session__isnull=False).values_list(
-        "session_used_at", flat=True
+def close_of_disabled(device_pks: list[int]) -> None:
+    """Close the sessions of these devices that are disabled now (once the current
+    transaction commits; a device a run has closes its own as the run ends)."""
+    found = list(
+        Device.objects.filter(pk__in=device_pks, enabled=False, session__isnull=False).values_list(
+            "pk", "session_used_at"
+        )
     )
     if found:
-        pk, used_at = instance.pk, found[0]
-        transaction.on_commit(lambda: _close_unless_taken(pk, used_at))
+        transaction.on_commit(lambda: [_close_unless_taken(pk, used) for pk, used in found])
+
+
+def _on_device_saved(sender: Any, instance: Device, created: bool, **kwargs: Any) -> None:
+    if not created and not instance.enabled:
+        close_of_disabled([instance.pk])
 
 
 def _on_device_deleted(sender: Any, instance: Device, **kwargs: Any) -> None:

@@ -36,7 +36,8 @@ class StepWriter:
 
     def __init__(self, name: str):
         self.pending: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # raised once, by the next submit or flush
+        self.failed = False  # a write failed: the run is ending, no later write is made
         self.thread = threading.Thread(target=self._work, name=name, daemon=True)
         self.thread.start()
 
@@ -68,10 +69,10 @@ class StepWriter:
         try:
             while (write := self.pending.get()) is not STOP:
                 try:
-                    if self.error is None:  # after a failed write, the rest is not ours
+                    if not self.failed:
                         write()
                 except BaseException as exc:
-                    self.error = exc
+                    self.error, self.failed = exc, True
                 finally:
                     self.pending.task_done()
             self.pending.task_done()

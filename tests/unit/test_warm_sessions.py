@@ -218,16 +218,18 @@ def test_the_sweeper_closes_idle_sessions_and_disabled_devices_ones(
     assert (kept_id(device) is None) is closed
 
 
-def test_disabling_or_deleting_a_device_closes_its_session(warm, monkeypatch, device):
+def test_disabling_or_deleting_a_device_closes_its_session(
+    warm, monkeypatch, device, django_capture_on_commit_callbacks
+):
     appium = Appium(monkeypatch, set())
     keep_on(device, "s-1")
     other = Device.objects.create(device_id="sim-2", platform="sim", appium_url=URL)
     keep_on(other, "s-2")
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr("django.db.transaction.on_commit", lambda fn, **kw: fn())
+    with django_capture_on_commit_callbacks(execute=True):
         device.name = "renamed"
         device.save()  # still enabled: its session stays
-        assert appium.closed == []
+    assert appium.closed == []
+    with django_capture_on_commit_callbacks(execute=True):
         device.enabled = False
         device.save()
         other.delete()
@@ -242,3 +244,17 @@ def test_saving_a_device_never_writes_back_an_old_session(device):
     loaded.save()
     assert kept_id(device) == "s-9"
     assert Device.objects.get(pk=device.pk).name == "Pixel"
+
+
+def test_the_admins_disable_action_closes_the_devices_sessions(
+    warm, monkeypatch, device, admin_client, django_capture_on_commit_callbacks
+):
+    appium = Appium(monkeypatch, set())
+    keep_on(device, "s-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = admin_client.post(
+            "/admin/playback/device/", {"action": "disable", "_selected_action": [device.pk]}
+        )
+    assert answer.status_code == 302
+    assert (appium.closed, kept_id(device)) == (["s-1"], None)
+    assert Device.objects.get(pk=device.pk).enabled is False
