@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from _setup import django_on_bench_db
-from _stack import processes, qcluster, stack_env
+from _stack import REDIS_URL, processes, qcluster, stack_env
 from web_device import STEPS, serve_demo_app
 
 SIGN_IN = STEPS[:4]
@@ -35,13 +35,26 @@ def median_ms(values: list[float]) -> str:
     return f"{statistics.median(values):7.0f} ms"
 
 
+def print_runs(cold_ms: list[float], warm_ms: list[float]) -> None:
+    ratios = [w / c for w, c in zip(warm_ms, cold_ms, strict=True)]
+    print(f"Per run ({len(SIGN_IN)} steps, clearData, medians of {len(cold_ms)}, alternating):")
+    print(f"  cold (new session)  {median_ms(cold_ms)}")
+    print(f"  warm (kept session) {median_ms(warm_ms)}")
+    print(f"  warm/cold median of paired ratios {statistics.median(ratios):.3f} "
+          f"({(1 - statistics.median(ratios)) * 100:.0f} % faster)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--batches", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=20)
     parser.add_argument("--gaps", type=int, default=20)
+    parser.add_argument("--broker", choices=["orm", "redis"], default="orm")
+    parser.add_argument("--skip-runs", action="store_true", help="The dispatch gap only.")
     args = parser.parse_args()
+    if args.broker == "redis":
+        os.environ["REDIS_URL"] = REDIS_URL
     os.environ["PLAYBACK_Q_NAME"] = "bench-warm"  # this process enqueues, the cluster takes
     django_on_bench_db("warm_devices")
 
@@ -82,33 +95,29 @@ def main() -> None:
         play(cold, COLD)
         play(warm, WARM)  # warm-up: Chromium's profiles, the OS's page cache
         cold_ms, warm_ms, reused = [], [], []
-        for _ in range(args.runs):
+        for _ in range(0 if args.skip_runs else args.runs):
             cold_ms.append(play(cold, COLD)[0])
             took, was_reused = play(warm, WARM)
             warm_ms.append(took)
             reused.append(was_reused)
         assert all(reused), reused
-        ratios = [w / c for w, c in zip(warm_ms, cold_ms, strict=True)]
-        print(f"Per run ({len(SIGN_IN)} steps, clearData, medians of {args.runs}, alternating):")
-        print(f"  cold (new session)  {median_ms(cold_ms)}")
-        print(f"  warm (kept session) {median_ms(warm_ms)}")
-        print(f"  warm/cold median of paired ratios {statistics.median(ratios):.3f} "
-              f"({(1 - statistics.median(ratios)) * 100:.0f} % faster)")  # fmt: skip
-
+        if cold_ms:
+            print_runs(cold_ms, warm_ms)
         batch = {COLD: [], WARM: []}
-        for _ in range(args.batches):
+        for _ in range(0 if args.skip_runs else args.batches):
             for idle_s, device in ((COLD, cold), (WARM, warm)):
                 started = time.perf_counter()
                 for _ in range(args.batch_size):
                     play(device, idle_s)
                 batch[idle_s].append(time.perf_counter() - started)
-        c, w = statistics.median(batch[COLD]), statistics.median(batch[WARM])
-        print(f"Batch of {args.batch_size} runs on one device (medians of {args.batches}):")
-        print(f"  cold {c:6.1f} s   warm {w:6.1f} s   warm/cold {w / c:.3f}")
-
-        print(f"Dispatch gap, a worker playing {args.gaps} queued runs on one device:")
+        if batch[COLD]:
+            c, w = statistics.median(batch[COLD]), statistics.median(batch[WARM])
+            print(f"Batch of {args.batch_size} runs on one device (medians of {args.batches}):")
+            print(f"  cold {c:6.1f} s   warm {w:6.1f} s   warm/cold {w / c:.3f}")
+        print(f"Dispatch gap, a worker ({args.broker} broker) playing {args.gaps} queued runs "
+              "on one device:")  # fmt: skip
         for idle_s, device in ((COLD, cold), (WARM, warm)):
-            env = stack_env(broker="orm", workers=1, queue_name="bench-warm")
+            env = stack_env(broker=args.broker, workers=1, queue_name="bench-warm")
             env["PLAYBACK_SESSION_IDLE_S"] = str(idle_s)
             env["PLAYBACK_WEB_PROFILES_DIR"] = str(settings.PLAYBACK_WEB_PROFILES_DIR)
             with processes(qcluster(env)):

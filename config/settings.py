@@ -277,7 +277,8 @@ Q_CLUSTER = {
     "max_attempts": 1,
     "catch_up": False,
     "orm": "default",
-    "poll": 0.2,
+    # The ORM broker looks for a new task this often when it has none (Redis: at once).
+    "poll": env_float("PLAYBACK_Q_POLL_S", 0.1),
     "save_limit": 1000,
 }
 if env_str("REDIS_URL"):
