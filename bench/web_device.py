@@ -164,6 +164,8 @@ def main() -> None:
     assert len(STEPS) == 20
     app = serve_demo_app()
     django_settings.PLAYBACK_WEB_PROFILES_DIR = Path(django_settings.VAR_DIR) / "bench-profiles"
+    # A new session each run, as the plain script opens one (warm: bench/warm_devices.py).
+    django_settings.PLAYBACK_SESSION_IDLE_S = 0
     flow = Flow.save_definition(
         parse_flow({"name": "bench web 20", "platform": "web", "app_id": app, "steps": STEPS})
     )
