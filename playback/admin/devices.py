@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
@@ -40,7 +42,7 @@ class DeviceAdmin(admin.ModelAdmin):
     ]
     list_filter = ["platform", "enabled"]
     search_fields = ["device_id", "name", "appium_url"]
-    readonly_fields = ["answers", "state", "recent_runs", "created_at"]
+    readonly_fields = ["answers", "state", "warm_session", "recent_runs", "created_at"]
     fields = [
         "device_id",
         "name",
@@ -50,6 +52,7 @@ class DeviceAdmin(admin.ModelAdmin):
         "enabled",
         "answers",
         "state",
+        "warm_session",
         "recent_runs",
         "created_at",
     ]
@@ -95,6 +98,17 @@ class DeviceAdmin(admin.ModelAdmin):
     @admin.display(description="now")
     def state(self, device: Device) -> str:
         return display.part("device_state", run_id=device.current_run_id)
+
+    @admin.display(description="warm session")
+    def warm_session(self, device: Device) -> str:
+        """The Appium session kept for its next run (README: "Warm devices")."""
+        if not device.session or device.session_used_at is None:
+            return "none: its next run opens a new session"
+        idle_ms = round((timezone.now() - device.session_used_at).total_seconds() * 1000)
+        return (
+            f"kept for its next run (idle {display.seconds(idle_ms)}; closed after "
+            f"{settings.PLAYBACK_SESSION_IDLE_S} s idle)"
+        )
 
     @admin.display(description="last run")
     def last_run(self, device: Device) -> str:

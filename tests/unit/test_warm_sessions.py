@@ -5,6 +5,7 @@ tests/integration/test_warm_devices.py."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -258,3 +259,11 @@ def test_the_admins_disable_action_closes_the_devices_sessions(
     assert answer.status_code == 302
     assert (appium.closed, kept_id(device)) == (["s-1"], None)
     assert Device.objects.get(pk=device.pk).enabled is False
+
+
+def test_the_device_page_says_whether_it_keeps_a_warm_session(warm, device, admin_client):
+    page = admin_client.get(f"/admin/playback/device/{device.pk}/change/").content.decode()
+    assert "none: its next run opens a new session" in page
+    keep_on(device, "s-1", used_at=timezone.now() - timedelta(seconds=42))
+    page = admin_client.get(f"/admin/playback/device/{device.pk}/change/").content.decode()
+    assert re.search(r"kept for its next run \(idle 4[23]\.\d s; closed after 300 s idle\)", page)
