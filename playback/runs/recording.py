@@ -5,8 +5,9 @@ own table and column names (0.1 ms a step against 0.4 ms through the ORM's
 save()/update() on SQLite; bench/profile_run.py, docs/benchmarks.md). The run's
 UPDATE is conditional (only while it is `running`, so a worker whose run was
 swept writes nothing) and returns `cancel_requested`, so the engine learns of a
-cancel with no extra query before the next step. Every step is committed before
-the next one starts.
+cancel with no extra query before the next step. On SQLite every step is committed
+before the next one starts; on PostgreSQL while it plays (playback/runs/step_writer.py),
+and the engine asks `run_state` before each step instead.
 """
 
 from __future__ import annotations
