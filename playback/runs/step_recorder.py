@@ -57,18 +57,14 @@ class StepRecorder:
         self.tally[outcome.status] += 1
         counts = step_counters.counters_from_tally(self.tally)
         definition = self.played.get(outcome.step, {})
-        if self.writer is not None:
-            try:
+        try:
+            if self.writer is not None:
                 self.writer.submit(lambda: self.write(outcome, counts, definition))
-            except BaseException:
-                self.tally[outcome.status] -= 1
-                raise
-        else:
-            try:
+            else:
                 self.cancel_requested = self.write(outcome, counts, definition)
-            except BaseException:
-                self.tally[outcome.status] -= 1  # the counters move only with the row
-                raise
+        except BaseException:
+            self.tally[outcome.status] -= 1  # the counters move only with the row
+            raise
         self.recorded += 1
         for key in step_counters.COUNTER_FIELDS:
             setattr(self.run, key, counts[key])
