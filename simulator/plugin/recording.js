@@ -117,6 +117,7 @@ class Recording {
     this.file = path.join(this.folder, 'video.webm');
     this.frame = firstFrame;
     this.written = 0;
+    this.lastWritten = null;
     this.dropped = 0;
     this.stderr = '';
     this.stopped = false;
@@ -163,16 +164,22 @@ class Recording {
     const elapsedS = (performance.now() - this.started) / 1000;
     const due = Math.floor(Math.min(elapsedS, this.timeLimitS) * FPS) + 1;
     while (this.written < due) {
-      if (this.process.stdin.writableLength > MAX_BUFFERED_BYTES) {
-        this.dropped += 1; // ffmpeg is behind: this frame repeats the last one it has
-      } else {
-        this.process.stdin.write(this.frame);
-      }
-      this.written += 1;
+      this.write();
     }
     if (elapsedS >= this.timeLimitS) {
       this.finishInput(); // the time limit: the video ends here, kept until the stop
     }
+  }
+
+  /** One frame of the video: the latest screen. */
+  write() {
+    if (this.process.stdin.writableLength > MAX_BUFFERED_BYTES) {
+      this.dropped += 1; // ffmpeg is behind: this frame repeats the last one it has
+    } else {
+      this.process.stdin.write(this.frame);
+      this.lastWritten = this.frame;
+    }
+    this.written += 1;
   }
 
   finishInput() {
@@ -187,9 +194,15 @@ class Recording {
     this.process.stdin.end();
   }
 
-  /** Ends the video; its file, once ffmpeg has written all of it. */
+  /**
+   * Ends the video; its file, once ffmpeg has written all of it. The screen shown last
+   * (the one taken at the stop) is the video's last frame even when no frame is due yet.
+   */
   async stop() {
     this.tick();
+    if (!this.stopped && this.frame !== this.lastWritten) {
+      this.write();
+    }
     this.finishInput();
     const code = await this.exited;
     if (code !== 0 || !fs.existsSync(this.file)) {

@@ -32,9 +32,12 @@ WRONG_WELCOME = {
 
 
 def frame_at(run: Run, seconds: float | None = None) -> Image.Image:
-    """The video's picture at `seconds` (None: its last), as RGB."""
-    where = ["-sseof", "-0.3"] if seconds is None else ["-ss", f"{seconds:.2f}"]
+    """The video's picture at `seconds` (None: its very last frame, the screen at the
+    stop; the last second played backwards, so no seek can land a frame early), as RGB."""
+    where = ["-sseof", "-1"] if seconds is None else ["-ss", f"{seconds:.2f}"]
     source = ["-i", default_storage.path(run.video["name"])]
+    if seconds is None:
+        source += ["-vf", "reverse"]
     png = subprocess.run(
         [
             "ffmpeg",
