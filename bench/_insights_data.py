@@ -171,14 +171,14 @@ RUNS_SQL = f"""
 INSERT INTO playback_run (id, flow_id, device_id, status, settings, total_steps,
     successful_steps, flaky_steps, failed_steps, skipped_steps, blocked_steps, duration_ms,
     queued_at, started_at, finished_at, worker, cancel_requested, foreground, error,
-    media_bytes, requested_from, search_text, fixed, new_failure, verdict)
+    media_bytes, requested_from, search_text, fixed, new_failure, verdict, video_error)
 SELECT id, flow_id, device_id, status, %(settings)s::jsonb, %(steps)s,
     CASE WHEN status = 'error' THEN 0 ELSE %(steps)s - (fail > 0)::int END,
     {PLAN_FLAKY}, (fail > 0)::int, 0,
     CASE WHEN status = 'error' THEN %(steps)s ELSE 0 END, ms,
     finished - interval '9 seconds', finished - interval '9 seconds', finished, '', false,
     false, CASE WHEN status = 'error' THEN 'Appium server is unreachable' ELSE '' END,
-    0, '', '', false, false, CASE WHEN status = 'success' THEN 'pass' ELSE 'fail' END
+    0, '', '', false, false, CASE WHEN status = 'success' THEN 'pass' ELSE 'fail' END, ''
 FROM bench_plan
 """
 STEP_ERROR = """CASE

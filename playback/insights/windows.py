@@ -81,7 +81,11 @@ def record_run(run: Any) -> None:
     windows read and written in one query each, its failure groups likewise."""
     end = ended(run)
     results = step_rows(run.pk)
-    windows = locked(FlowWindow, {"flow_id": end.flow_id}, "scope", scopes(end))
+    # Only what the run changes is read and written: a run that ended error or
+    # cancelled touches `others` alone, any other run never does (a jsonb document
+    # is sent, parsed and logged whole each time).
+    documents = ["runs", "steps"] if end.status in WINDOW_STATUSES else ["others"]
+    windows = locked(FlowWindow, {"flow_id": end.flow_id}, "scope", scopes(end), documents)
     known = {key: step.get("summary") for w in windows.values() for key, step in w.steps.items()}
     new = [r["step_number"] for r in results if r["step_key"] and not known.get(r["step_key"])]
     snapshots = (
@@ -94,7 +98,7 @@ def record_run(run: Any) -> None:
             result, snapshots.get(result["step_number"])
         )
     markers = roll(end, results, windows)
-    save_rows(FlowWindow, windows.values(), ["runs", "others", "steps"])
+    save_rows(FlowWindow, windows.values(), documents)
     if any(markers.values()):
         type(run).objects.filter(pk=run.pk).update(**markers)
     for name, value in markers.items():
@@ -102,7 +106,7 @@ def record_run(run: Any) -> None:
     backfill_failure_keys(end, results)
     failing = failing_steps(results)
     if failing:
-        groups = locked(FailureGroup, {}, "key", list(failing))
+        groups = locked(FailureGroup, {}, "key", list(failing), GROUP_FIELDS)
         new = [group for group in groups.values() if not group.count]
         add_failures(groups, end, failing)
         save_rows(FailureGroup, groups.values(), GROUP_FIELDS)
@@ -162,25 +166,41 @@ def save_rows(model: Any, rows: Iterable[Any], fields: list[str]) -> None:
         cursor.executemany(sql, params)
 
 
-def locked(model: Any, fixed: dict[str, Any], field: str, values: list[Any]) -> dict[Any, Any]:
+def locked(
+    model: Any, fixed: dict[str, Any], field: str, values: list[Any], only: list[str] | None = None
+) -> dict[Any, Any]:
     """The rows of `model` with `fixed` and each of `values` in `field`, created when
-    missing (a concurrent creator wins quietly) and locked for this transaction."""
+    missing (a concurrent creator wins quietly) and locked for this transaction; with
+    `only`, those fields alone are read (besides the key and `field`)."""
 
     quote = connection.ops.quote_name
-    column = quote(model._meta.get_field(field).column)
-    where = "".join(f"{quote(model._meta.get_field(name).column)} = %s AND " for name in fixed)
+    opts = model._meta
+    fields = [opts.get_field(n) for n in (opts.pk.name, field, *only)] if only else None
+    fields = fields or list(opts.concrete_fields)
+    column = quote(opts.get_field(field).column)
+    where = "".join(f"{quote(opts.get_field(name).column)} = %s AND " for name in fixed)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    convert = [converters(opts.db_table, f) for f in fields]
+    attnames = [f.attname for f in fields]
 
     def fetch(keys: list[Any]) -> dict[Any, Any]:
-        # Plain SQL: the ORM's query building cost more than the query (a run's end
-        # pays it). In one order for every transaction: two runs ending at once
-        # cannot deadlock.
+        # Plain SQL, and rows made by `from_db`: the ORM's query building and raw()'s
+        # column mapping cost more than the query (a run's end pays them). In one
+        # order for every transaction: two runs ending at once cannot deadlock.
         sql = (
-            f"SELECT * FROM {quote(model._meta.db_table)} WHERE {where}{column} IN "
-            f"({', '.join(['%s'] * len(keys))}) ORDER BY {column}{lock}"
+            f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(opts.db_table)} "
+            f"WHERE {where}{column} IN ({', '.join(['%s'] * len(keys))}) ORDER BY {column}{lock}"
         )
-        found = model.objects.raw(sql, [*fixed.values(), *keys])
-        return {getattr(row, field): row for row in found}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*fixed.values(), *keys])
+            found = cursor.fetchall()
+        made = [
+            model.from_db(
+                connection.alias, attnames, [load(v) for load, v in zip(convert, row, strict=True)]
+            )
+            for row in found
+        ]
+        return {getattr(row, field): row for row in made}
 
     rows = fetch(values)
     missing = [v for v in values if v not in rows]
@@ -189,6 +209,20 @@ def locked(model: Any, fixed: dict[str, Any], field: str, values: list[Any]) -> 
         model.objects.bulk_create(made, ignore_conflicts=True)
         rows.update(fetch(missing))
     return rows
+
+
+def converters(table: str, field: Any) -> Any:
+    """What turns a column's value as the database answers it into the field's value
+    (the backend's converters, then the field's own), as the ORM applies them."""
+    col = field.get_col(table)
+    steps = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+
+    def load(value: Any) -> Any:
+        for step in steps:
+            value = step(value, col, connection)
+        return value
+
+    return load
 
 
 def add_run(window: FlowWindow, run: Ended, results: Iterable[dict[str, Any]]) -> None:

@@ -3,6 +3,8 @@ signature, rates over a window; markers and failure groups across a flow edit)."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from flows.definitions import parse_flow
@@ -107,6 +109,34 @@ def test_error_and_cancelled_runs_are_counted_apart(history, play, flow, device)
     stats = rates.flow_stats(rates.window_of(flow.pk), 30)
     assert (stats.runs, stats.error, stats.pass_rate) == (5, 1, 0.6)
     assert FlowWindow.objects.filter(flow=flow).count() == 3  # all, platform, device
+
+
+def test_a_runs_end_writes_only_the_window_documents_it_changed(history, play, flow, device):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def window_writes(**kwargs) -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            play(flow, device, **kwargs)
+        sql = " ".join(q["sql"] for q in ctx.captured_queries)
+        return re.findall(r'UPDATE "playback_flowwindow" SET (.*?) WHERE', sql)
+
+    # One executemany for the three windows (all devices, the platform, the device).
+    assert window_writes(driver=ScriptedDriver(lost_at_call=2)) == ['"others" = %s']
+    assert window_writes(driver=ScriptedDriver()) == ['"runs" = %s, "steps" = %s']
+
+
+def test_the_flow_windows_are_compressed_with_lz4_on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite stores the documents as text")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname, attcompression FROM pg_attribute WHERE attrelid = "
+            "'playback_flowwindow'::regclass AND attname IN ('runs', 'others', 'steps')"
+        )
+        assert dict(cursor.fetchall()) == {"runs": "l", "others": "l", "steps": "l"}
 
 
 def snapshot() -> dict:
