@@ -175,32 +175,22 @@ def locked(
 
     quote = connection.ops.quote_name
     opts = model._meta
-    fields = [opts.get_field(n) for n in (opts.pk.name, field, *only)] if only else None
-    fields = fields or list(opts.concrete_fields)
+    names = [opts.pk.name, field, *only] if only else []
+    read = ", ".join(quote(opts.get_field(n).column) for n in names) if only else "*"
     column = quote(opts.get_field(field).column)
     where = "".join(f"{quote(opts.get_field(name).column)} = %s AND " for name in fixed)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    convert = [converters(opts.db_table, f) for f in fields]
-    attnames = [f.attname for f in fields]
 
     def fetch(keys: list[Any]) -> dict[Any, Any]:
-        # Plain SQL, and rows made by `from_db`: the ORM's query building and raw()'s
-        # column mapping cost more than the query (a run's end pays them). In one
-        # order for every transaction: two runs ending at once cannot deadlock.
+        # Plain SQL: the ORM's query building cost more than the query (a run's end
+        # pays it). In one order for every transaction: two runs ending at once
+        # cannot deadlock.
         sql = (
-            f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(opts.db_table)} "
-            f"WHERE {where}{column} IN ({', '.join(['%s'] * len(keys))}) ORDER BY {column}{lock}"
+            f"SELECT {read} FROM {quote(opts.db_table)} WHERE {where}{column} IN "
+            f"({', '.join(['%s'] * len(keys))}) ORDER BY {column}{lock}"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*fixed.values(), *keys])
-            found = cursor.fetchall()
-        made = [
-            model.from_db(
-                connection.alias, attnames, [load(v) for load, v in zip(convert, row, strict=True)]
-            )
-            for row in found
-        ]
-        return {getattr(row, field): row for row in made}
+        found = model.objects.raw(sql, [*fixed.values(), *keys])
+        return {getattr(row, field): row for row in found}
 
     rows = fetch(values)
     missing = [v for v in values if v not in rows]
@@ -209,20 +199,6 @@ def locked(
         model.objects.bulk_create(made, ignore_conflicts=True)
         rows.update(fetch(missing))
     return rows
-
-
-def converters(table: str, field: Any) -> Any:
-    """What turns a column's value as the database answers it into the field's value
-    (the backend's converters, then the field's own), as the ORM applies them."""
-    col = field.get_col(table)
-    steps = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-
-    def load(value: Any) -> Any:
-        for step in steps:
-            value = step(value, col, connection)
-        return value
-
-    return load
 
 
 def add_run(window: FlowWindow, run: Ended, results: Iterable[dict[str, Any]]) -> None:
