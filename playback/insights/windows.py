@@ -84,19 +84,11 @@ def record_run(run: Any) -> None:
     # Only what the run changes is read and written: a run that ended error or
     # cancelled touches `others` alone, any other run never does (a jsonb document
     # is sent, parsed and logged whole each time).
-    documents = ["runs", "steps"] if end.status in WINDOW_STATUSES else ["others"]
+    counted = end.status in WINDOW_STATUSES
+    documents = ["runs", "steps"] if counted else ["others"]
     windows = locked(FlowWindow, {"flow_id": end.flow_id}, "scope", scopes(end), documents)
-    known = {key: step.get("summary") for w in windows.values() for key, step in w.steps.items()}
-    new = [r["step_number"] for r in results if r["step_key"] and not known.get(r["step_key"])]
-    snapshots = (
-        dict(run.step_results.filter(step_number__in=new).values_list("step_number", "definition"))
-        if new
-        else {}
-    )
-    for result in results:  # what a step does, read once per step the windows lack
-        result["summary"] = known.get(result["step_key"]) or summary_of(
-            result, snapshots.get(result["step_number"])
-        )
+    if counted:  # the windows' steps say what each step does
+        add_summaries(run, results, windows)
     markers = roll(end, results, windows)
     save_rows(FlowWindow, windows.values(), documents)
     if any(markers.values()):
@@ -111,6 +103,22 @@ def record_run(run: Any) -> None:
         add_failures(groups, end, failing)
         save_rows(FailureGroup, groups.values(), GROUP_FIELDS)
         triage.follow_similar(new)  # no query unless a group is new
+
+
+def add_summaries(run: Any, results: list[dict[str, Any]], windows: dict[str, Any]) -> None:
+    """Each step's summary: as the windows know it, else from the step's definition
+    (read once per step the windows lack)."""
+    known = {key: step.get("summary") for w in windows.values() for key, step in w.steps.items()}
+    new = [r["step_number"] for r in results if r["step_key"] and not known.get(r["step_key"])]
+    snapshots = (
+        dict(run.step_results.filter(step_number__in=new).values_list("step_number", "definition"))
+        if new
+        else {}
+    )
+    for result in results:
+        result["summary"] = known.get(result["step_key"]) or summary_of(
+            result, snapshots.get(result["step_number"])
+        )
 
 
 def step_rows(run_id: int) -> list[dict[str, Any]]:

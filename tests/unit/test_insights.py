@@ -111,19 +111,31 @@ def test_error_and_cancelled_runs_are_counted_apart(history, play, flow, device)
     assert FlowWindow.objects.filter(flow=flow).count() == 3  # all, platform, device
 
 
-def test_a_runs_end_writes_only_the_window_documents_it_changed(history, play, flow, device):
+def test_a_runs_end_reads_and_writes_only_the_window_documents_it_changes(
+    history, play, flow, device
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    def window_writes(**kwargs) -> list[str]:
+    def window_queries(**kwargs) -> tuple[list[str], list[str]]:
+        """What the run's end read of the windows, and what it wrote."""
         with CaptureQueriesContext(connection) as ctx:
             play(flow, device, **kwargs)
-        sql = " ".join(q["sql"] for q in ctx.captured_queries)
-        return re.findall(r'UPDATE "playback_flowwindow" SET (.*?) WHERE', sql)
+        sql = [q["sql"] for q in ctx.captured_queries]
+        reads = [m[1] for q in sql if (m := re.match(r'SELECT (.*) FROM "playback_flowwindow"', q))]
+        return reads, [
+            m[1] for q in sql if (m := re.search(r'UPDATE "playback_flowwindow" SET (.*) WHERE', q))
+        ]
 
-    # One executemany for the three windows (all devices, the platform, the device).
-    assert window_writes(driver=ScriptedDriver(lost_at_call=2)) == ['"others" = %s']
-    assert window_writes(driver=ScriptedDriver()) == ['"runs" = %s, "steps" = %s']
+    # One read and one executemany for the three windows (all devices, platform, device).
+    assert window_queries(driver=ScriptedDriver(lost_at_call=2)) == (
+        ['"id", "scope", "others"'],
+        ['"others" = %s'],
+    )
+    assert window_queries(driver=ScriptedDriver()) == (
+        ['"id", "scope", "runs", "steps"'],
+        ['"runs" = %s, "steps" = %s'],
+    )
 
 
 def test_the_flow_windows_are_compressed_with_lz4_on_postgresql():
