@@ -1,5 +1,5 @@
-"""The flows' windows (three jsonb documents of ~12 KB each, rewritten whenever a run
-ends) are compressed with lz4 on PostgreSQL instead of pglz: less CPU for every run's
+"""The flows' windows (jsonb documents of up to ~12 KB, rewritten whenever a run ends)
+are compressed with lz4 on PostgreSQL instead of pglz: less CPU for every run's
 end (docs/benchmarks.md, "The rollups' cost when a run ends"). A server built without
 lz4 keeps pglz; SQLite stores text and has nothing to change. A document keeps the
 compression it was written with until the next run rewrites it."""
